@@ -1,0 +1,67 @@
+"""Hatchling build hook: builds libfastaxo.so with cargo and puts it inside the package.
+
+Used for `pip install .`, `pip install -e .` and `pip wheel .`. The library and its header go
+into fast_axolotl/ (git-ignored, so they are listed as artifacts: hatchling would otherwise
+leave them out silently). The wheel is tagged py3-none-<platform>: cffi's ABI mode does not
+link libpython, so one wheel serves every Python 3 on the platform.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+LIBRARY = "libfastaxo.so"
+HEADER = "fastaxo.h"
+
+
+def _load_cdef_module(root: Path):
+    """fast_axolotl/_cdef.py by path: the package itself cannot be imported while building."""
+    spec = importlib.util.spec_from_file_location("_fastaxo_cdef", root / "fast_axolotl" / "_cdef.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class CargoBuildHook(BuildHookInterface):
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict) -> None:
+        if self.target_name != "wheel":
+            return  # the sdist ships the Rust sources; the wheel build compiles them
+        root = Path(self.root)
+        package = root / "fast_axolotl"
+        self._cargo_build(root)
+        shutil.copy2(root / "rust" / "target" / "release" / LIBRARY, package / LIBRARY)
+        header = root / "include" / HEADER
+        self._check_header(root, header.read_text(encoding="utf-8"))
+        shutil.copy2(header, package / HEADER)
+
+        build_data["artifacts"] += [f"fast_axolotl/{LIBRARY}", f"fast_axolotl/{HEADER}"]
+        build_data["pure_python"] = False
+        build_data["tag"] = f"py3-none-{sysconfig.get_platform().replace('-', '_').replace('.', '_')}"
+
+    def _cargo_build(self, root: Path) -> None:
+        cmd = ["cargo", "build", "--release", "--locked", "-p", "fastaxo"]
+        features = os.environ.get("FASTAXO_CARGO_FEATURES")
+        if features:
+            cmd += ["--features", features]
+        self.app.display_info(f"fast-axolotl: {' '.join(cmd)}")
+        try:
+            subprocess.run(cmd, cwd=root / "rust", check=True)
+        except FileNotFoundError as exc:
+            raise RuntimeError(
+                "fast-axolotl needs a Rust toolchain (cargo) to build from source: https://rustup.rs"
+            ) from exc
+
+    def _check_header(self, root: Path, header: str) -> None:
+        """Fail the build, not the first import, if cffi cannot parse the header."""
+        from cffi import FFI
+
+        FFI().cdef(_load_cdef_module(root).cdef_from_header(header))

@@ -1,0 +1,98 @@
+"""Find and open libfastaxo.so with cffi (ABI mode) and turn failed calls into exceptions.
+
+Importing this module loads the library; `fast_axolotl` imports it only when a kernel is
+first used, so `import fast_axolotl` stays cheap. Every call into the library goes through
+`check`, the one place where a status code becomes an exception.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cffi import FFI
+
+from . import errors
+from ._cdef import cdef_from_header
+
+# The ABI this Python code was written against; must equal the library's fax_abi_version().
+ABI_VERSION = 1
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+LIBRARY_NAME = "libfastaxo.so"
+HEADER_NAME = "fastaxo.h"
+
+ffi = FFI()
+
+
+def _header_text() -> str:
+    """The header installed next to the library by the build hook."""
+    path = _PACKAGE_DIR / HEADER_NAME
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImportError(
+            f"fast_axolotl: {path} is missing; the package was not built by its build hook "
+            "(install it with `pip install .` or `pip install -e .`)"
+        ) from exc
+
+
+def library_path() -> Path:
+    """Where the library is loaded from: $FASTAXO_LIB if set, else inside the package."""
+    override = os.environ.get("FASTAXO_LIB")
+    return Path(override) if override else _PACKAGE_DIR / LIBRARY_NAME
+
+
+def open_library(path: Path, expected_abi: int = ABI_VERSION):
+    """dlopen `path` and check its ABI version; any failure is an ImportError naming `path`."""
+    if not path.is_file():
+        raise ImportError(
+            f"fast_axolotl: native library not found at {path} "
+            "(reinstall fast-axolotl, or point FASTAXO_LIB at a built libfastaxo.so)"
+        )
+    try:
+        # NODELETE: the library must outlive any pointer Python still holds into it.
+        lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_NODELETE)
+    except OSError as exc:
+        raise ImportError(f"fast_axolotl: cannot load {path}: {exc}") from exc
+    found = lib.fax_abi_version()
+    if found != expected_abi:
+        raise ImportError(
+            f"fast_axolotl: {path} has ABI version {found}, but this fast_axolotl package "
+            f"expects ABI version {expected_abi}; reinstall fast-axolotl so that the library "
+            "and the Python package come from the same build"
+        )
+    return lib
+
+
+ffi.cdef(cdef_from_header(_header_text()))
+lib = open_library(library_path())
+
+_ERROR_CLASSES = {
+    lib.FAX_ERR_INVALID_ARGUMENT: errors.InvalidArgumentError,
+    lib.FAX_ERR_IO: errors.FastAxolotlIOError,
+    lib.FAX_ERR_FORMAT: errors.FormatError,
+    lib.FAX_ERR_BUFFER_TOO_SMALL: errors.BufferTooSmallError,
+    lib.FAX_ERR_PANIC: errors.RustPanicError,
+}
+for _status, _cls in _ERROR_CLASSES.items():
+    _cls.status = _status
+
+
+def last_error_message() -> str:
+    """The calling thread's last failure message (valid right after a failed call)."""
+    size = lib.fax_last_error_message(ffi.NULL, 0)
+    buf = ffi.new("char[]", size + 1)
+    lib.fax_last_error_message(buf, size + 1)
+    return ffi.string(buf).decode("utf-8", errors="replace")
+
+
+def check(status: int) -> None:
+    """Raise the exception that `status` stands for; do nothing for FAX_OK."""
+    if status:
+        cls = _ERROR_CLASSES.get(status, errors.FastAxolotlError)
+        raise cls(last_error_message())
+
+
+def library_version() -> str:
+    return ffi.string(lib.fax_version_string()).decode("ascii")

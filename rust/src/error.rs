@@ -1,0 +1,38 @@
+//! The one error type of the kernels; `ffi` maps each kind to a status code.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The caller passed something the kernel cannot accept.
+    InvalidArgument(String),
+    /// Reading or writing a file failed.
+    Io(String),
+    /// Data is not in the format it claims to be.
+    Format(String),
+    /// An output buffer is smaller than the result; `needed` is the size that fits.
+    BufferTooSmall { needed: usize, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidArgument(message.into())
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Error::InvalidArgument(m) | Error::Io(m) | Error::Format(m) => m,
+            Error::BufferTooSmall { message, .. } => message,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,49 @@
+//! The C ABI: the only `unsafe` code of the crate. Every export is a thin wrapper that
+//! checks raw arguments, builds safe views and calls a kernel inside `guard`.
+//!
+//! Conventions (docs/c-abi.md): fallible calls return an `int32_t` status (`FAX_OK` = 0) and
+//! give results through out-pointers or caller-allocated buffers; after a failure,
+//! `fax_last_error_message` tells the calling thread why. No export lets a panic escape.
+
+mod guard;
+mod lists;
+mod pad;
+#[cfg(feature = "test-panic")]
+mod debug;
+
+pub use guard::*;
+pub use lists::*;
+pub use pad::*;
+#[cfg(feature = "test-panic")]
+pub use debug::*;
+
+use std::os::raw::c_char;
+
+/// Bumped on every change that breaks callers compiled against an older header.
+pub const FAX_ABI_VERSION: u32 = 1;
+
+/// Success.
+pub const FAX_OK: i32 = 0;
+/// An argument is out of range, malformed or inconsistent with another.
+pub const FAX_ERR_INVALID_ARGUMENT: i32 = 1;
+/// Reading or writing a file failed.
+pub const FAX_ERR_IO: i32 = 2;
+/// Input data is not in the format it claims.
+pub const FAX_ERR_FORMAT: i32 = 3;
+/// An output buffer is too small; the message says the size needed.
+pub const FAX_ERR_BUFFER_TOO_SMALL: i32 = 4;
+/// A bug: Rust panicked inside the call. The process is intact; the message says where.
+pub const FAX_ERR_PANIC: i32 = 5;
+
+/// The ABI version of the loaded library; compare with `FAX_ABI_VERSION` from the header.
+#[no_mangle]
+pub extern "C" fn fax_abi_version() -> u32 {
+    guard_value(0, || FAX_ABI_VERSION)
+}
+
+/// The library version, e.g. "0.3.0": a static NUL-terminated string, never freed.
+#[no_mangle]
+pub extern "C" fn fax_version_string() -> *const c_char {
+    static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    guard_value(std::ptr::null(), || VERSION.as_ptr().cast())
+}

@@ -1,0 +1,15 @@
+//! fastaxo: data-pipeline kernels for LLM fine-tuning (fast-axolotl).
+//!
+//! Each kernel is a safe Rust module usable from Rust directly; `ffi` holds the only
+//! `unsafe` code: thin `extern "C"` wrappers that form the C ABI in `include/fastaxo.h`.
+
+pub mod error;
+pub mod lists;
+pub mod pad;
+
+pub mod ffi;
+
+pub use error::{Error, Result};
+
+/// Version of this library, the same as the Python package's.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
