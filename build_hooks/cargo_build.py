@@ -29,6 +29,15 @@ def _load_cdef_module(root: Path):
     return module
 
 
+def _replace(source: Path, target: Path) -> None:
+    """Copy to a temporary name, then rename over `target`: a process that has the old
+    library mapped (an editable install in use) keeps its inode instead of crashing on a
+    file truncated under it."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copy2(source, temporary)
+    os.replace(temporary, target)
+
+
 class CargoBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -38,10 +47,10 @@ class CargoBuildHook(BuildHookInterface):
         root = Path(self.root)
         package = root / "fast_axolotl"
         self._cargo_build(root)
-        shutil.copy2(root / "rust" / "target" / "release" / LIBRARY, package / LIBRARY)
+        _replace(root / "rust" / "target" / "release" / LIBRARY, package / LIBRARY)
         header = root / "include" / HEADER
         self._check_header(root, header.read_text(encoding="utf-8"))
-        shutil.copy2(header, package / HEADER)
+        _replace(header, package / HEADER)
 
         build_data["artifacts"] += [f"fast_axolotl/{LIBRARY}", f"fast_axolotl/{HEADER}"]
         build_data["pure_python"] = False

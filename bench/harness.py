@@ -1,0 +1,245 @@
+"""Shared benchmark harness for the bench/*.py scripts.
+
+A script builds a `Bench` from the common flags (`parser()`), times each implementation with
+`Bench.time` (this interpreter) or `Bench.time_other` (another interpreter, by default the
+fast-axolotl 0.2.0 venv, on the same data), declares its goals with `Bench.goal`, then calls
+`Bench.report`.
+
+Run as a script, this file is the child side of `time_other`: `python harness.py IN OUT`.
+So it imports only the standard library at top level: the other venv may lack the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from statistics import median
+from typing import Callable, Optional
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OLD_PYTHON_ENV = "FASTAXO_BENCH_OLD_PYTHON"
+DEFAULT_OLD_PYTHON = REPO_ROOT / ".venv-fa020" / "bin" / "python"
+
+# Upper bound on timed runs and on seconds spent per implementation: slow baselines stop
+# at the time budget, fast ones get all their runs.
+NORMAL = {"repeat": 20, "budget": 1.0}
+QUICK = {"repeat": 3, "budget": 0.2}
+MIN_RUNS = 3  # a median needs a few runs, even past the budget
+
+NOT_CHECKED = object()
+
+
+@dataclass
+class Timing:
+    median: float  # seconds
+    min: float  # seconds
+    runs: int
+
+
+def timeit(fn: Callable, repeat: int = NORMAL["repeat"], warmup: int = 1, budget: float = NORMAL["budget"]) -> Timing:
+    """Time `fn()`: `warmup` untimed calls, then up to `repeat` timed ones, stopping early once
+    `budget` seconds are spent (after at least MIN_RUNS)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    gc_was_on = gc.isenabled()
+    gc.disable()  # as the stdlib timeit does: a collection of earlier garbage must not land in a random run
+    try:
+        while len(times) < repeat:
+            start = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - start)
+            del result  # freeing the output is the caller's business, keep it out of the time
+            if len(times) >= MIN_RUNS and sum(times) >= budget:
+                break
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return Timing(median=median(times), min=min(times), runs=len(times))
+
+
+def old_python() -> Path:
+    """The fast-axolotl 0.2.0 interpreter (bench/setup_old_venv.sh makes it)."""
+    return Path(os.environ.get(OLD_PYTHON_ENV) or DEFAULT_OLD_PYTHON)
+
+
+def run_in_python(python: Path, code: str, data, timeit_args: dict):
+    """Run `code` in another interpreter on `data`; return (first result, Timing, its version).
+
+    `code` sees the unpickled `data` as a global and must define `fn`, a no-argument callable.
+    """
+    with tempfile.TemporaryDirectory(prefix="fastaxo-bench-") as tmp:
+        in_path, out_path = Path(tmp, "in.pkl"), Path(tmp, "out.pkl")
+        with open(in_path, "wb") as f:
+            pickle.dump({"code": code, "data": data, "timeit": timeit_args}, f)
+        # -I: only the child's own site-packages, never this checkout (same module name).
+        proc = subprocess.run([str(python), "-I", __file__, str(in_path), str(out_path)], capture_output=True, text=True, cwd=tmp)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{python} failed (exit {proc.returncode}):\n{proc.stderr}")
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        with open(out_path, "rb") as f:
+            result = pickle.load(f)
+    return result, Timing(**report["timing"]), report["python"]
+
+
+def _child_main(in_path: str, out_path: str) -> None:
+    with open(in_path, "rb") as f:
+        job = pickle.load(f)
+    namespace = {"data": job["data"]}
+    exec(job["code"], namespace)
+    fn = namespace["fn"]
+    result = fn()  # also the warmup
+    timing = timeit(fn, warmup=0, **job["timeit"])
+    with open(out_path, "wb") as f:
+        pickle.dump(result, f)
+    print(json.dumps({"timing": asdict(timing), "python": platform.python_version()}))
+
+
+def check_same(got, expected, what: str) -> None:
+    """Raise unless `got` equals `expected` in type and values (numpy arrays: shape and values)."""
+    import numpy as np
+
+    if isinstance(expected, np.ndarray):
+        same = isinstance(got, np.ndarray) and np.array_equal(got, expected)
+    else:
+        same = type(got) is type(expected) and got == expected
+    if not same:
+        raise AssertionError(f"{what}: result differs from the reference")
+
+
+def machine_info() -> dict:
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "pyarrow": _version("pyarrow"),
+        "fast-axolotl": _version("fast-axolotl"),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def parser(description: Optional[str]) -> argparse.ArgumentParser:
+    """Flags every bench script has; scripts add their own before parsing."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repeats (smoke test, CI)")
+    p.add_argument("--json", metavar="PATH", help="also write all results to PATH as JSON")
+    return p
+
+
+class Bench:
+    """Collects timings and goals of one bench run, then prints and saves them."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.params = vars(args)
+        self.json_path = args.json
+        self.timeit_args = QUICK if args.quick else NORMAL
+        self.rows: list[dict] = []
+        self.goals: list[dict] = []
+
+    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED) -> None:
+        """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED."""
+        result = fn()  # also the warmup
+        if expected is not NOT_CHECKED:
+            check_same(result, expected, f"{case} / {impl}")
+        del result
+        self._add(case, impl, timeit(fn, warmup=0, **self.timeit_args))
+
+    def time_other(self, case: str, impl: str, code: str, data, expected, python: Optional[Path] = None) -> None:
+        """Time `code` (see run_in_python) in `python`, default old_python(); a missing
+        interpreter gives a "not available" row instead of an error."""
+        python = python or old_python()
+        if not python.exists():
+            self._add(case, impl, None, note=f"not available: {python} not found")
+            return
+        result, timing, version = run_in_python(python, code, data, self.timeit_args)
+        check_same(result, expected, f"{case} / {impl}")
+        self._add(case, impl, timing, note=f"python {version} at {python}")
+
+    def _add(self, case: str, impl: str, timing: Optional[Timing], note: str = "") -> None:
+        self.rows.append({"case": case, "impl": impl, "timing": asdict(timing) if timing else None, "note": note})
+
+    def median(self, case: str, impl: str) -> Optional[float]:
+        for row in self.rows:
+            if row["case"] == case and row["impl"] == impl and row["timing"]:
+                return row["timing"]["median"]
+        return None
+
+    def ratio(self, case: str, impl: str, baseline: str) -> Optional[float]:
+        """baseline time / impl time: > 1 means impl is faster than the baseline."""
+        base, own = self.median(case, baseline), self.median(case, impl)
+        return base / own if base and own else None
+
+    def goal(self, text: str, case: str, impl: str, baseline: str, need: float) -> None:
+        """A goal is reached when ratio(case, impl, baseline) >= need."""
+        ratio = self.ratio(case, impl, baseline)
+        status = "not available" if ratio is None else ("reached" if ratio >= need else "NOT reached")
+        self.goals.append({"goal": text, "ratio": ratio, "need": need, "status": status})
+
+    def report(self, baseline: str) -> None:
+        """Print machine info, the results table (ratios vs `baseline`) and the goals; write JSON."""
+        info = machine_info()
+        print("## Machine\n")
+        for key, value in info.items():
+            print(f"- {key}: {value}")
+        print("- params: " + " ".join(f"{k}={v}" for k, v in self.params.items() if k != "json"))
+        print("\n## Results\n")
+        print(f"| case | implementation | median ms | vs {baseline} |")
+        print("|---|---|---:|---:|")
+        for row in self.rows:
+            ratio = self.ratio(row["case"], row["impl"], baseline)
+            if row["timing"]:
+                ms = f"{row['timing']['median'] * 1e3:.2f}"
+            else:
+                ms = "not available"
+            print(f"| {row['case']} | {row['impl']} | {ms} | {_times(ratio) if ratio else '-'} |")
+        notes = [f"- {r['case']} / {r['impl']}: {r['note']}" for r in self.rows if r["note"]]
+        if notes:
+            print("\n" + "\n".join(notes))
+        if self.goals:
+            print("\n## Goals\n")
+            for g in self.goals:
+                measured = _times(g["ratio"]) if g["ratio"] is not None else "n/a"
+                print(f"- {g['goal']}: {measured} (need >= {_times(g['need'])}): {g['status']}")
+        if self.json_path:
+            with open(self.json_path, "w") as f:
+                json.dump({"machine": info, "params": self.params, "results": self.rows, "goals": self.goals}, f, indent=2)
+            print(f"\nJSON written to {self.json_path}")
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.2f}x"
+
+
+if __name__ == "__main__":
+    _child_main(*sys.argv[1:])
