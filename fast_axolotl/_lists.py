@@ -9,7 +9,6 @@ Python lists are copied once into a flat int64 buffer, which also checks every t
 from __future__ import annotations
 
 import array
-import operator
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -196,4 +195,4 @@ def _first_null(arr) -> int:
 
 
 def num_rows(chunks: list[TokenLists]) -> int:
-    return sum(map(operator.attrgetter("num_rows"), chunks))
+    return sum(c.num_rows for c in chunks)

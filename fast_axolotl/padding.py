@@ -86,9 +86,16 @@ def _pad_python_rows(rows: list, width: int, pad: int, side: str) -> list:
 
 
 def _as_lists(rows: list) -> list:
+    """Rows as lists (a row may also be a tuple or a 1-D array; they are already checked)."""
     if all(type(r) is list for r in rows):
         return rows
-    return [r if type(r) is list else (r.tolist() if isinstance(r, np.ndarray) else list(r)) for r in rows]
+    return [_as_list(r) for r in rows]
+
+
+def _as_list(row) -> list:
+    if type(row) is list:
+        return row
+    return row.tolist() if isinstance(row, np.ndarray) else list(row)
 
 
 def _output(out: Optional[np.ndarray], n: int, width: int) -> np.ndarray:

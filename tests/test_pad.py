@@ -139,6 +139,9 @@ def test_pt_returns_tensor_sharing_memory():
     torch = pytest.importorskip("torch")
     t = fa.pad_sequences([[1, 2], [3]], return_tensors="pt")
     assert t.dtype == torch.int64 and t.tolist() == [[1, 2], [3, 0]]
+    out = np.empty((2, 3), np.int64)
+    t = fa.pad_sequences(pa.array([[1], [2, 3, 4]]), return_tensors="pt", out=out)
+    assert t.data_ptr() == out.ctypes.data and t.tolist() == [[1, 0, 0], [2, 3, 4]]
 
 
 def test_pt_without_torch_is_a_clear_error(monkeypatch):
