@@ -21,6 +21,10 @@ from .errors import (
 _KERNELS = {
     "pad_sequences": "padding",
     "create_padding_mask": "padding",
+    "pack_sequences": "packing",
+    "concatenate_and_pack": "packing",
+    "pack_bins": "packing",
+    "gather_packed": "packing",
 }
 
 __all__ = [

@@ -9,7 +9,7 @@ Python lists are copied once into a flat int64 buffer, which also checks every t
 from __future__ import annotations
 
 import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
@@ -44,17 +44,22 @@ class TokenLists:
     offsets: Any
     num_rows: int
     rows: list | None = None
+    _struct: Any = field(default=None, repr=False)
+    _buffers: Any = field(default=None, repr=False)
 
     def c_struct(self):
-        """A `FaxLists *` describing this chunk; valid while `self` is alive."""
-        s = ffi.new("FaxLists *")
-        s.values = ffi.from_buffer(self.values)
-        s.values_len = len(self.values)
-        s.values_dtype = _dtype_code(self.values, _VALUE_DTYPES)
-        s.offsets = ffi.from_buffer(self.offsets)
-        s.num_rows = self.num_rows
-        s.offsets_dtype = _dtype_code(self.offsets, _OFFSET_DTYPES)
-        return s
+        """A `FaxLists *` describing this chunk. Valid only while `self` is alive: the struct
+        holds raw pointers, so `self` keeps the buffers (and their cdata) referenced."""
+        if self._struct is None:
+            values = ffi.from_buffer(self.values)
+            offsets = ffi.from_buffer(self.offsets)
+            s = ffi.new("FaxLists *")
+            s.values, s.values_len = values, len(self.values)
+            s.values_dtype = _dtype_code(self.values, _VALUE_DTYPES)
+            s.offsets, s.num_rows = offsets, self.num_rows
+            s.offsets_dtype = _dtype_code(self.offsets, _OFFSET_DTYPES)
+            self._struct, self._buffers = s, (values, offsets)
+        return self._struct
 
 
 def _dtype_code(buf, codes) -> int:
@@ -67,6 +72,8 @@ def token_lists(sequences) -> list[TokenLists]:
     """Normalise `sequences` into chunks (one, or one per ChunkedArray chunk)."""
     if type(sequences).__module__.startswith("pyarrow"):
         return _from_arrow(sequences)
+    if type(sequences).__module__.startswith("datasets"):
+        return _from_arrow(_datasets_column(sequences))
     if isinstance(sequences, tuple) and len(sequences) == 2 and all(
         isinstance(x, np.ndarray) for x in sequences
     ):
@@ -160,6 +167,31 @@ def _token_values(values: np.ndarray, what: str) -> np.ndarray:
     if native in _VALUE_DTYPES:
         return np.ascontiguousarray(values, dtype=native)
     return _int64_values(values, what)
+
+
+def one_token_lists(sequences) -> TokenLists:
+    """Like `token_lists`, for kernels that need all rows in one buffer: the chunks of a
+    ChunkedArray are combined (a copy) when there is more than one."""
+    chunks = token_lists(sequences)
+    if len(chunks) == 1:
+        return chunks[0]
+    import pyarrow as pa
+
+    return _from_arrow_array(_as_chunked(sequences).combine_chunks(), pa)
+
+
+def _as_chunked(sequences):
+    return _datasets_column(sequences) if type(sequences).__module__.startswith("datasets") else sequences
+
+
+def _datasets_column(column):
+    """The Arrow data behind a `datasets` column (`ds["input_ids"]` in datasets >= 4)."""
+    source, name = getattr(column, "source", None), getattr(column, "column_name", None)
+    if name is None or not hasattr(getattr(source, "data", None), "column"):
+        raise TypeError(f"sequences: expected a column of a datasets.Dataset, got {type(column).__name__}")
+    if getattr(source, "_indices", None) is not None:
+        source = source.flatten_indices()  # honour shuffle/select (copies the rows once)
+    return source.data.column(name)
 
 
 def _from_arrow(data) -> list[TokenLists]:

@@ -7,7 +7,8 @@ from typing import Literal, Optional
 import numpy as np
 
 from . import _native
-from ._lists import INT64_MAX, TokenLists, num_rows, token_lists
+from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
+from ._lists import num_rows, token_lists
 from ._native import ffi, lib
 
 _SIDES = {"right": lib.FAX_PAD_RIGHT, "left": lib.FAX_PAD_LEFT}
@@ -33,15 +34,13 @@ def pad_sequences(
     a torch tensor sharing that array's memory ("pt"). `out=` is an int64 C-contiguous array
     `[n, L]` to write into instead of allocating (needs "np" or "pt").
     """
-    side = _side_code(padding_side)
-    target = _size_arg(target_length, "target_length", 0, allow_none=True) or 0
-    multiple = _size_arg(pad_to_multiple_of, "pad_to_multiple_of", 1, allow_none=True) or 1
-    pad = _int64_arg(pad_value, "pad_value")
-    if return_tensors not in (None, "np", "pt"):
-        raise ValueError(f"return_tensors must be None, 'np' or 'pt', got {return_tensors!r}")
+    side = choice_arg(padding_side, "padding_side", _SIDES)
+    target = size_arg(target_length, "target_length", 0, allow_none=True) or 0
+    multiple = size_arg(pad_to_multiple_of, "pad_to_multiple_of", 1, allow_none=True) or 1
+    pad = int64_arg(pad_value, "pad_value")
+    torch = check_return_tensors(return_tensors)
     if out is not None and return_tensors is None:
         raise ValueError("out= needs return_tensors='np' or 'pt'")
-    torch = _torch() if return_tensors == "pt" else None
 
     chunks = token_lists(sequences)
     structs = [c.c_struct() for c in chunks]
@@ -49,15 +48,13 @@ def pad_sequences(
     if return_tensors is None and chunks[0].rows is not None:
         return _pad_python_rows(chunks[0].rows, width, pad, padding_side)
 
-    result = _output(out, num_rows(chunks), width)
+    result = matrix(out, num_rows(chunks), width)
     start = 0
     for chunk, struct in zip(chunks, structs):
         rows = result[start : start + chunk.num_rows]
-        _native.check(lib.fax_pad_sequences(struct, width, pad, side, ffi.from_buffer("int64_t[]", rows, require_writable=True), rows.size))
+        _native.check(lib.fax_pad_sequences(struct, width, pad, side, int64_buffer(ffi, rows), rows.size))
         start += chunk.num_rows
-    if return_tensors is None:
-        return result.tolist()
-    return torch.from_numpy(result) if torch is not None else result
+    return convert(result, return_tensors, torch)
 
 
 def create_padding_mask(current_length: int, target_length: int) -> list[int]:
@@ -65,8 +62,8 @@ def create_padding_mask(current_length: int, target_length: int) -> list[int]:
 
     Built by Python's `range`: one C call could only add cost to a list Python must build.
     """
-    current = _size_arg(current_length, "current_length", 0)
-    target = _size_arg(target_length, "target_length", 0)
+    current = size_arg(current_length, "current_length", 0)
+    target = size_arg(target_length, "target_length", 0)
     return list(range(max(target - current, 0)))
 
 
@@ -96,48 +93,3 @@ def _as_list(row) -> list:
     if type(row) is list:
         return row
     return row.tolist() if isinstance(row, np.ndarray) else list(row)
-
-
-def _output(out: Optional[np.ndarray], n: int, width: int) -> np.ndarray:
-    if out is None:
-        return np.empty((n, width), dtype=np.int64)
-    if not isinstance(out, np.ndarray) or out.dtype != np.int64:
-        raise TypeError("out must be an int64 numpy array")
-    if out.shape != (n, width):
-        raise ValueError(f"out has shape {out.shape}, the padded batch is {(n, width)}")
-    if not (out.flags.c_contiguous and out.flags.writeable):
-        raise ValueError("out must be C-contiguous and writable")
-    return out
-
-
-def _side_code(padding_side) -> int:
-    try:
-        return _SIDES[padding_side]
-    except (KeyError, TypeError):
-        raise ValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}") from None
-
-
-def _size_arg(value, name: str, minimum: int, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not minimum <= value <= INT64_MAX:
-        raise ValueError(f"{name} must be between {minimum} and 2**63 - 1, got {value}")
-    return int(value)
-
-
-def _int64_arg(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not -INT64_MAX - 1 <= value <= INT64_MAX:
-        raise ValueError(f"{name} is outside the int64 range: {value}")
-    return int(value)
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError("return_tensors='pt' needs PyTorch: pip install torch") from exc
-    return torch

@@ -37,9 +37,25 @@
 
 #define FAX_DTYPE_INT64 4
 
+#define FAX_PACK_FIRST_FIT 0
+
+#define FAX_PACK_NEXT_FIT 1
+
+#define FAX_PACK_BEST_FIT_DECREASING 2
+
+#define FAX_PACK_FIRST_FIT_DECREASING 3
+
 #define FAX_PAD_RIGHT 0
 
 #define FAX_PAD_LEFT 1
+
+#define FAX_OVERFLOW_SPLIT 0
+
+#define FAX_OVERFLOW_TRUNCATE 1
+
+#define FAX_OVERFLOW_DROP 2
+
+#define FAX_OVERFLOW_ERROR 3
 
 // Borrowed token lists: row `i` is `values[offsets[i] .. offsets[i + 1]]`, as in an Arrow
 // `List`/`LargeList` array (a sliced array may start at `offsets[0] > 0`). Both buffers are
@@ -57,6 +73,21 @@ typedef struct FaxLists {
   uint32_t offsets_dtype;
 } FaxLists;
 
+// Padding values of `fax_gather_packed`'s four outputs.
+typedef struct FaxGatherPads {
+  int64_t pad_token_id;
+  int64_t label_pad_id;
+  int64_t position_pad_id;
+  int64_t attention_pad_id;
+} FaxGatherPads;
+
+// How many sequences `fax_pack_sequences` split, truncated or dropped.
+typedef struct FaxPackCounts {
+  size_t split;
+  size_t truncated;
+  size_t dropped;
+} FaxPackCounts;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -67,11 +98,48 @@ uint32_t fax_abi_version(void);
 // The library version, e.g. "0.3.0": a static NUL-terminated string, never freed.
 const char *fax_version_string(void);
 
+// Writes one row per bin (`bin_offsets` has `num_bins + 1` entries into `order`, which lists
+// item indices) into four row-major `[num_bins, width]` int64 matrices of `out_len` elements:
+// the items' tokens side by side, their labels (`labels` may be NULL: the tokens), position
+// ids restarting at 0 for every item, and an attention mask numbering the items 1..K.
+// A bin with more than `width` tokens -> `FAX_ERR_BUFFER_TOO_SMALL`.
+int32_t fax_gather_packed(const struct FaxLists *input_ids,
+                          const struct FaxLists *labels,
+                          const int64_t *order,
+                          size_t order_len,
+                          const int64_t *bin_offsets,
+                          size_t num_bins,
+                          size_t width,
+                          const struct FaxGatherPads *pads,
+                          int64_t *out_input_ids,
+                          int64_t *out_labels,
+                          int64_t *out_position_ids,
+                          int64_t *out_attention_mask,
+                          size_t out_len);
+
 // Copies the calling thread's last error message into `buf` and returns its full length in
 // bytes (without the NUL), so a caller can retry with a larger buffer. When `cap > 0`, writes
 // at most `cap - 1` bytes and a NUL. `buf == NULL` with `cap == 0` asks for the length only.
 // Only meaningful right after a call on the same thread returned a non-zero status.
 size_t fax_last_error_message(char *buf, size_t cap);
+
+// Packs `n` item `lengths` into bins of `capacity` with `strategy` (`FAX_PACK_*`; first fit
+// and next fit are Axolotl's `pack_group` and `allocate_sequentially`, bin for bin).
+// `max_items_per_bin` 0 = no limit. `group_size` > 0 packs consecutive groups of that many
+// items independently (in parallel) and concatenates them, as Axolotl's `pack_parallel`.
+// Writes `order` (`n` item indices, bin by bin) and `bin_offsets` (room for `n + 1`; the
+// first `*num_bins + 1` are written): bin i holds `order[bin_offsets[i] .. bin_offsets[i+1]]`.
+// `*oversize` = items longer than `capacity` (each alone in a bin).
+int32_t fax_pack_bins(const int64_t *lengths,
+                      size_t n,
+                      int64_t capacity,
+                      uint32_t strategy,
+                      size_t max_items_per_bin,
+                      size_t group_size,
+                      int64_t *order,
+                      int64_t *bin_offsets,
+                      size_t *num_bins,
+                      size_t *oversize);
 
 // Plans a padded batch: writes to `*width` the row width `fax_pad_sequences` needs, the
 // longest row or `target_length` (whichever is larger) rounded up to a multiple of
@@ -92,6 +160,51 @@ int32_t fax_pad_sequences(const struct FaxLists *lists,
                           uint32_t side,
                           int64_t *out,
                           size_t out_len);
+
+// Plans `fax_pack_sequences`: writes the number of rows to `*rows`. Each sequence is followed
+// by EOS; greedy in input order; `overflow` (`FAX_OVERFLOW_*`) decides what happens to a
+// sequence with `len + 1 > max_length` (`FAX_OVERFLOW_ERROR` fails here, naming it).
+int32_t fax_pack_sequences_rows(const struct FaxLists *lists,
+                                size_t max_length,
+                                uint32_t overflow,
+                                size_t *rows);
+
+// Packs `lists` into three row-major `[rows, max_length]` int64 matrices of `out_len`
+// elements each (`rows` from `fax_pack_sequences_rows`): tokens + EOS then `pad_token_id`;
+// labels = tokens where the mask is 1, `label_pad_id` elsewhere; mask 1 / 0. `counts`
+// (may be NULL) receives how many sequences were split, truncated or dropped.
+int32_t fax_pack_sequences(const struct FaxLists *lists,
+                           size_t max_length,
+                           int64_t pad_token_id,
+                           int64_t eos_token_id,
+                           int64_t label_pad_id,
+                           uint32_t overflow,
+                           int64_t *input_ids,
+                           int64_t *labels,
+                           int64_t *attention_mask,
+                           size_t out_len,
+                           struct FaxPackCounts *counts);
+
+// Plans `fax_concatenate_and_pack`: `*rows` = total tokens / max_length, rounded up. The
+// three streams must have the same number of sequences with the same lengths.
+int32_t fax_concatenate_rows(const struct FaxLists *input_ids,
+                             const struct FaxLists *labels,
+                             const struct FaxLists *attention_mask,
+                             size_t max_length,
+                             size_t *rows);
+
+// Concatenates each stream and cuts it into `[rows, max_length]` row-major int64 matrices of
+// `out_len` elements; the last row is padded (`pad_token_id`, `label_pad_id`, mask 0).
+int32_t fax_concatenate_and_pack(const struct FaxLists *input_ids,
+                                 const struct FaxLists *labels,
+                                 const struct FaxLists *attention_mask,
+                                 size_t max_length,
+                                 int64_t pad_token_id,
+                                 int64_t label_pad_id,
+                                 int64_t *out_input_ids,
+                                 int64_t *out_labels,
+                                 int64_t *out_attention_mask,
+                                 size_t out_len);
 
 #if defined(FAX_FEATURE_TEST_PANIC)
 // Panics with `message`; in a rayon worker thread when `in_worker` is non-zero.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: Rust unit tests, then pytest (Python, C, packaging).
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
-# torch is optional for users (return_tensors="pt") but the tests exercise it. 2.13.0 is the
-# version Axolotl 0.19.0 allows; PyPI's build is the CUDA one, which runs on CPU.
-python -c "import torch" 2>/dev/null || python -m pip install --quiet "torch==2.13.0"
+# torch (return_tensors="pt") and Axolotl (the oracle of the packing tests) are optional for
+# users but the tests exercise them. PyPI's torch is the CUDA build; it runs on CPU.
+bash scripts/install-axolotl.sh
 (cd rust && cargo test --locked --quiet)
 python -m pytest "$@"

@@ -4,8 +4,11 @@
 //! `unsafe` code: thin `extern "C"` wrappers that form the C ABI in `include/fastaxo.h`.
 
 pub mod error;
+pub mod gather;
 pub mod lists;
+pub mod pack;
 pub mod pad;
+pub mod seqpack;
 
 pub mod ffi;
 

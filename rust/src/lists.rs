@@ -131,6 +131,42 @@ impl<'a> Lists<'a> {
         self.offsets.len() - 1
     }
 
+    /// Length of row `i`.
+    pub fn row_len(&self, i: usize) -> usize {
+        match self.offsets {
+            Offsets::I32(o) => o[i + 1].to_usize() - o[i].to_usize(),
+            Offsets::I64(o) => o[i + 1].to_usize() - o[i].to_usize(),
+        }
+    }
+
+    /// Tokens in all rows together.
+    pub fn total_len(&self) -> usize {
+        match self.offsets {
+            Offsets::I32(o) => o[o.len() - 1].to_usize() - o[0].to_usize(),
+            Offsets::I64(o) => o[o.len() - 1].to_usize() - o[0].to_usize(),
+        }
+    }
+
+    /// Fails unless `other` has as many rows as `self`, each of the same length (parallel
+    /// streams such as input_ids and labels); the names go into the message.
+    pub fn check_same_shape(&self, other: &Lists, name: &str, other_name: &str) -> Result<()> {
+        if self.num_rows() != other.num_rows() {
+            return Err(Error::invalid(format!(
+                "{name} has {} sequences but {other_name} has {}",
+                self.num_rows(),
+                other.num_rows()
+            )));
+        }
+        match (0..self.num_rows()).find(|&i| self.row_len(i) != other.row_len(i)) {
+            Some(i) => Err(Error::invalid(format!(
+                "sequence {i}: {name} has {} tokens but {other_name} has {}",
+                self.row_len(i),
+                other.row_len(i)
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Length of the longest row (0 when there are no rows).
     pub fn max_len(&self) -> usize {
         fn longest<O: Offset>(o: &[O]) -> usize {

@@ -5,15 +5,21 @@
 //! give results through out-pointers or caller-allocated buffers; after a failure,
 //! `fax_last_error_message` tells the calling thread why. No export lets a panic escape.
 
+mod gather;
 mod guard;
 mod lists;
+mod pack;
 mod pad;
+mod seqpack;
 #[cfg(feature = "test-panic")]
 mod debug;
 
+pub use gather::*;
 pub use guard::*;
 pub use lists::*;
+pub use pack::*;
 pub use pad::*;
+pub use seqpack::*;
 #[cfg(feature = "test-panic")]
 pub use debug::*;
 

@@ -1,0 +1,243 @@
+"""Packing: greedy sequence packing, the pretraining concatenation, bin packing and the
+packed-batch gather. Each is one Rust kernel behind the C ABI."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import numpy as np
+
+from . import _native
+from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
+from ._lists import one_token_lists
+from ._native import ffi, lib
+
+_OVERFLOW = {
+    "split": lib.FAX_OVERFLOW_SPLIT,
+    "truncate": lib.FAX_OVERFLOW_TRUNCATE,
+    "drop": lib.FAX_OVERFLOW_DROP,
+    "error": lib.FAX_OVERFLOW_ERROR,
+}
+
+
+_STRATEGIES = {
+    "first_fit": lib.FAX_PACK_FIRST_FIT,
+    "next_fit": lib.FAX_PACK_NEXT_FIT,
+    "bfd": lib.FAX_PACK_BEST_FIT_DECREASING,
+    "ffd": lib.FAX_PACK_FIRST_FIT_DECREASING,
+}
+
+
+class BinPacking(tuple):
+    """`(order, bin_offsets)`: bin i holds items `order[bin_offsets[i]:bin_offsets[i + 1]]`.
+
+    `oversize` counts the items longer than the capacity (each alone in its bin).
+    """
+
+    oversize: int
+
+    def __new__(cls, order: np.ndarray, bin_offsets: np.ndarray, oversize: int):
+        self = super().__new__(cls, (order, bin_offsets))
+        self.oversize = oversize
+        return self
+
+    @property
+    def order(self) -> np.ndarray:
+        return self[0]
+
+    @property
+    def bin_offsets(self) -> np.ndarray:
+        return self[1]
+
+
+def pack_bins(
+    lengths,
+    capacity: int,
+    strategy: Literal["bfd", "ffd", "first_fit", "next_fit"] = "bfd",
+    max_items_per_bin: Optional[int] = None,
+    group_size: Optional[int] = None,
+) -> BinPacking:
+    """Pack items of the given lengths into bins of `capacity`; returns `(order, bin_offsets)`
+    as int64 arrays (a `BinPacking`, which also carries `oversize`).
+
+    "first_fit" is Axolotl's multipack `pack_group` (given order, first bin with room and
+    fewer than `max_items_per_bin` items), "next_fit" its `allocate_sequentially` (all bins;
+    keep every num_ranks-th yourself), "bfd" best-fit decreasing, "ffd" first-fit decreasing.
+    An item longer than `capacity` gets a bin of its own. `group_size` packs consecutive
+    groups independently and concatenates them (Axolotl's `pack_parallel`).
+    """
+    lengths = _int64_vector(lengths, "lengths")
+    cap = int64_arg(capacity, "capacity")
+    if cap < 1:
+        raise ValueError(f"capacity must be at least 1, got {cap}")
+    code = choice_arg(strategy, "strategy", _STRATEGIES)
+    limit = size_arg(max_items_per_bin, "max_items_per_bin", 1, allow_none=True) or 0
+    groups = size_arg(group_size, "group_size", 1, allow_none=True) or 0
+    n = lengths.size
+    order = np.empty(n, dtype=np.int64)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    num_bins, oversize = ffi.new("size_t *"), ffi.new("size_t *")
+    _native.check(
+        lib.fax_pack_bins(
+            ffi.from_buffer("int64_t[]", lengths), n, cap, code, limit, groups,
+            int64_buffer(ffi, order), int64_buffer(ffi, offsets), num_bins, oversize,
+        )
+    )
+    return BinPacking(order, offsets[: num_bins[0] + 1], oversize[0])
+
+
+class PackedBatch(dict):
+    """The result of `pack_sequences`: a dict of `input_ids`, `labels`, `attention_mask`.
+
+    `overflow` says how many sequences did not fit a row alone and what happened to them:
+    `{"split": n, "truncated": n, "dropped": n}` — nothing is lost without a trace.
+    """
+
+    overflow: dict
+
+
+def pack_sequences(
+    sequences,
+    max_length: int,
+    pad_token_id: int,
+    eos_token_id: int,
+    label_pad_id: int = -100,
+    overflow: Literal["split", "truncate", "drop", "error"] = "split",
+    return_tensors: Optional[Literal["np", "pt"]] = None,
+) -> PackedBatch:
+    """Pack sequences greedily, in input order, into rows of `max_length` tokens.
+
+    Each sequence is followed by `eos_token_id`; it joins the current row if it fits, else
+    the row is padded (`pad_token_id`, labels `label_pad_id`, mask 0) and a new row starts.
+    `labels` equal the tokens (EOS included) where `attention_mask` is 1. A sequence with
+    `len + 1 > max_length` follows `overflow`: "split" continues it across rows (from a fresh
+    row), "truncate" keeps its first `max_length - 1` tokens + EOS, "drop" skips it, "error"
+    raises ValueError naming its index. Counts are in the result's `overflow` attribute.
+    """
+    width = size_arg(max_length, "max_length", 2)
+    rule = choice_arg(overflow, "overflow", _OVERFLOW)
+    pad, eos, label_pad = (int64_arg(v, n) for v, n in ((pad_token_id, "pad_token_id"), (eos_token_id, "eos_token_id"), (label_pad_id, "label_pad_id")))
+    torch = check_return_tensors(return_tensors)
+
+    lists = one_token_lists(sequences)
+    struct = lists.c_struct()
+    rows = ffi.new("size_t *")
+    _native.check(lib.fax_pack_sequences_rows(struct, width, rule, rows))
+    ids, labels, mask = (matrix(None, rows[0], width) for _ in range(3))
+    counts = ffi.new("FaxPackCounts *")
+    _native.check(
+        lib.fax_pack_sequences(
+            struct, width, pad, eos, label_pad, rule,
+            int64_buffer(ffi, ids), int64_buffer(ffi, labels), int64_buffer(ffi, mask), ids.size, counts,
+        )
+    )
+    if return_tensors is None:
+        result = PackedBatch(_packed_lists(ids, mask, label_pad))
+    else:
+        result = PackedBatch(
+            input_ids=convert(ids, return_tensors, torch),
+            labels=convert(labels, return_tensors, torch),
+            attention_mask=convert(mask, return_tensors, torch),
+        )
+    result.overflow = {"split": counts.split, "truncated": counts.truncated, "dropped": counts.dropped}
+    return result
+
+
+def _packed_lists(ids: np.ndarray, mask: np.ndarray, label_pad: int) -> dict:
+    """Lists from packed rows, making each token's int object once: labels reuse the
+    input_ids' objects (they are the same tokens), masks are built from constant lists."""
+    width = ids.shape[1]
+    id_rows = ids.tolist()
+    lengths = np.count_nonzero(mask, axis=1).tolist()
+    label_tail, ones, zeros = [label_pad] * width, [1] * width, [0] * width
+    return {
+        "input_ids": id_rows,
+        "labels": [row[:n] + label_tail[n:] for row, n in zip(id_rows, lengths)],
+        "attention_mask": [ones[:n] + zeros[n:] for n in lengths],
+    }
+
+
+def concatenate_and_pack(
+    input_ids,
+    labels,
+    attention_masks,
+    max_length: int,
+    pad_token_id: int,
+    label_pad_id: int = -100,
+    return_tensors: Optional[Literal["np", "pt"]] = None,
+) -> dict:
+    """Concatenate three parallel streams and cut them into rows of `max_length` (the
+    pretraining "wrapped" layout); the last row is padded (`pad_token_id`, `label_pad_id`,
+    mask 0). The streams must hold as many sequences, of the same lengths."""
+    width = size_arg(max_length, "max_length", 1)
+    pad, label_pad = int64_arg(pad_token_id, "pad_token_id"), int64_arg(label_pad_id, "label_pad_id")
+    torch = check_return_tensors(return_tensors)
+
+    streams = [one_token_lists(s) for s in (input_ids, labels, attention_masks)]
+    structs = [s.c_struct() for s in streams]
+    rows = ffi.new("size_t *")
+    _native.check(lib.fax_concatenate_rows(*structs, width, rows))
+    outs = [matrix(None, rows[0], width) for _ in range(3)]
+    _native.check(
+        lib.fax_concatenate_and_pack(*structs, width, pad, label_pad, *(int64_buffer(ffi, o) for o in outs), outs[0].size)
+    )
+    return dict(zip(("input_ids", "labels", "attention_mask"), (convert(o, return_tensors, torch) for o in outs)))
+
+
+def gather_packed(
+    input_ids,
+    order,
+    bin_offsets,
+    width: int,
+    labels=None,
+    pad_token_id: int = 0,
+    label_pad_id: int = -100,
+    position_pad_id: int = 0,
+    attention_pad_id: int = 0,
+    return_tensors: Literal["np", "pt"] = "np",
+) -> dict:
+    """Write one row of `width` per bin of a packing (`order`, `bin_offsets`, as `pack_bins`
+    returns it): `input_ids` and `labels` (the tokens when `labels` is None) of the bin's items
+    side by side, `position_ids` restarting at 0 for every item, and `attention_mask`
+    numbering the items 1..K (Axolotl's V2 multipack collator layout)."""
+    width = size_arg(width, "width", 0)
+    pads = ffi.new("FaxGatherPads *")
+    pads.pad_token_id = int64_arg(pad_token_id, "pad_token_id")
+    pads.label_pad_id = int64_arg(label_pad_id, "label_pad_id")
+    pads.position_pad_id = int64_arg(position_pad_id, "position_pad_id")
+    pads.attention_pad_id = int64_arg(attention_pad_id, "attention_pad_id")
+    torch = check_return_tensors(return_tensors)
+    order = _int64_vector(order, "order")
+    bin_offsets = _int64_vector(bin_offsets, "bin_offsets")
+    if bin_offsets.size < 1:
+        raise ValueError("bin_offsets must hold num_bins + 1 entries (at least one)")
+
+    ids = one_token_lists(input_ids)
+    label_lists = one_token_lists(labels) if labels is not None else None  # kept alive for the call
+    labels_struct = label_lists.c_struct() if label_lists is not None else ffi.NULL
+    num_bins = bin_offsets.size - 1
+    outs = [matrix(None, num_bins, width) for _ in range(4)]
+    _native.check(
+        lib.fax_gather_packed(
+            ids.c_struct(), labels_struct,
+            ffi.from_buffer("int64_t[]", order), order.size,
+            ffi.from_buffer("int64_t[]", bin_offsets), num_bins,
+            width, pads, *(int64_buffer(ffi, o) for o in outs), outs[0].size,
+        )
+    )
+    names = ("input_ids", "labels", "position_ids", "attention_mask")
+    return dict(zip(names, (convert(o, return_tensors, torch) for o in outs)))
+
+
+def _int64_vector(values, name: str) -> np.ndarray:
+    """A contiguous 1-D int64 array (no copy when it already is one)."""
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
+    if array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
+    if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} has a value outside the int64 range")
+    return np.ascontiguousarray(array, dtype=np.int64)

@@ -1,0 +1,63 @@
+//! C export of the packed-batch gather (`crate::gather`).
+
+use super::guard;
+use super::lists::{lists_from_c, slice, slice_mut, FaxLists};
+use crate::error::Error;
+use crate::gather::{gather_packed, GatherOut, GatherPads};
+
+/// Padding values of `fax_gather_packed`'s four outputs.
+#[repr(C)]
+pub struct FaxGatherPads {
+    pub pad_token_id: i64,
+    pub label_pad_id: i64,
+    pub position_pad_id: i64,
+    pub attention_pad_id: i64,
+}
+
+/// Writes one row per bin (`bin_offsets` has `num_bins + 1` entries into `order`, which lists
+/// item indices) into four row-major `[num_bins, width]` int64 matrices of `out_len` elements:
+/// the items' tokens side by side, their labels (`labels` may be NULL: the tokens), position
+/// ids restarting at 0 for every item, and an attention mask numbering the items 1..K.
+/// A bin with more than `width` tokens -> `FAX_ERR_BUFFER_TOO_SMALL`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn fax_gather_packed(
+    input_ids: *const FaxLists,
+    labels: *const FaxLists,
+    order: *const i64,
+    order_len: usize,
+    bin_offsets: *const i64,
+    num_bins: usize,
+    width: usize,
+    pads: *const FaxGatherPads,
+    out_input_ids: *mut i64,
+    out_labels: *mut i64,
+    out_position_ids: *mut i64,
+    out_attention_mask: *mut i64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: caller's contract for every pointer; NULL is checked where it is allowed.
+        let ids = unsafe { lists_from_c(input_ids) }?;
+        let labels = if labels.is_null() { None } else { Some(unsafe { lists_from_c(labels) }?) };
+        let order = unsafe { slice::<i64>(order.cast(), order_len, "order") }?;
+        let n_offsets = num_bins.checked_add(1).ok_or_else(|| Error::invalid("num_bins is too large"))?;
+        let bin_offsets = unsafe { slice::<i64>(bin_offsets.cast(), n_offsets, "bin_offsets") }?;
+        let p = unsafe { pads.as_ref() }.ok_or_else(|| Error::invalid("pads is NULL"))?;
+        let pads = GatherPads {
+            pad_token_id: p.pad_token_id,
+            label_pad_id: p.label_pad_id,
+            position_pad_id: p.position_pad_id,
+            attention_pad_id: p.attention_pad_id,
+        };
+        let out = unsafe {
+            GatherOut {
+                input_ids: slice_mut(out_input_ids, out_len, "out_input_ids")?,
+                labels: slice_mut(out_labels, out_len, "out_labels")?,
+                position_ids: slice_mut(out_position_ids, out_len, "out_position_ids")?,
+                attention_mask: slice_mut(out_attention_mask, out_len, "out_attention_mask")?,
+            }
+        };
+        gather_packed(&ids, labels.as_ref(), order, bin_offsets, width, pads, out)
+    })
+}

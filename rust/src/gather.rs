@@ -1,0 +1,190 @@
+//! The packed-batch gather: from token columns and a packing (`order`, `bin_offsets`, as
+//! `pack::pack_bins` returns it), write the `[rows, width]` matrices a trainer consumes, in
+//! the layout of Axolotl's `V2BatchSamplerDataCollatorForSeq2Seq`: samples of a bin side by
+//! side, position ids restarting at 0 for every sample, attention mask numbering the samples
+//! 1..K inside the row.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::lists::{Lists, Offset, Token};
+use crate::with_lists;
+
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// Values written on the padding of each output.
+#[derive(Clone, Copy, Debug)]
+pub struct GatherPads {
+    pub pad_token_id: i64,
+    pub label_pad_id: i64,
+    pub position_pad_id: i64,
+    pub attention_pad_id: i64,
+}
+
+/// The four outputs, each `rows * width` elements, row-major.
+pub struct GatherOut<'a> {
+    pub input_ids: &'a mut [i64],
+    pub labels: &'a mut [i64],
+    pub position_ids: &'a mut [i64],
+    pub attention_mask: &'a mut [i64],
+}
+
+/// Checks a packing against the number of items and the row width; returns the row count.
+pub fn check_packing(lists: &Lists, order: &[i64], bin_offsets: &[i64], width: usize) -> Result<usize> {
+    let items = lists.num_rows();
+    if let Some((i, &x)) = order.iter().enumerate().find(|(_, &x)| x < 0 || x as u64 >= items as u64) {
+        return Err(Error::invalid(format!("order[{i}] = {x} is not an item index (there are {items} items)")));
+    }
+    let Some(&last) = bin_offsets.last() else {
+        return Err(Error::invalid("bin_offsets must hold num_bins + 1 entries (at least one)"));
+    };
+    if bin_offsets[0] < 0 || last as u64 > order.len() as u64 || bin_offsets.windows(2).any(|w| w[1] < w[0]) {
+        return Err(Error::invalid(format!(
+            "bin_offsets must be non-decreasing and within 0..={} (the length of order)",
+            order.len()
+        )));
+    }
+    for (bin, w) in bin_offsets.windows(2).enumerate() {
+        let tokens: usize = order[w[0] as usize..w[1] as usize].iter().map(|&i| lists.row_len(i as usize)).sum();
+        if tokens > width {
+            return Err(Error::BufferTooSmall {
+                needed: tokens,
+                message: format!("bin {bin} holds {tokens} tokens but the row width is {width}"),
+            });
+        }
+    }
+    Ok(bin_offsets.len() - 1)
+}
+
+/// Writes one row per bin. `labels`, when given, must have the shape of `input_ids`; without
+/// it the labels are the tokens.
+pub fn gather_packed(
+    input_ids: &Lists,
+    labels: Option<&Lists>,
+    order: &[i64],
+    bin_offsets: &[i64],
+    width: usize,
+    pads: GatherPads,
+    out: GatherOut,
+) -> Result<()> {
+    let rows = check_packing(input_ids, order, bin_offsets, width)?;
+    if let Some(labels) = labels {
+        input_ids.check_same_shape(labels, "input_ids", "labels")?;
+    }
+    for (name, o) in [
+        ("input_ids", &*out.input_ids),
+        ("labels", &*out.labels),
+        ("position_ids", &*out.position_ids),
+        ("attention_mask", &*out.attention_mask),
+    ] {
+        if o.len() != rows * width {
+            return Err(Error::invalid(format!("{name} holds {} elements, expected {rows} * {width}", o.len())));
+        }
+    }
+    if width == 0 {
+        return Ok(());
+    }
+    let bins = Bins { order, bin_offsets, width };
+    with_lists!(input_ids, |v, o| bins.write_tokens(v, o, pads.pad_token_id, out.input_ids));
+    let labels = labels.unwrap_or(input_ids);
+    with_lists!(labels, |v, o| bins.write_tokens(v, o, pads.label_pad_id, out.labels));
+    bins.write_positions(input_ids, pads, out.position_ids, out.attention_mask);
+    Ok(())
+}
+
+struct Bins<'a> {
+    order: &'a [i64],
+    bin_offsets: &'a [i64],
+    width: usize,
+}
+
+impl Bins<'_> {
+    fn items(&self, row: usize) -> &[i64] {
+        &self.order[self.bin_offsets[row] as usize..self.bin_offsets[row + 1] as usize]
+    }
+
+    fn for_rows(&self, out: &mut [i64], fill: impl Fn(usize, &mut [i64]) + Sync + Send) {
+        if out.len() < PARALLEL_MIN_ELEMENTS {
+            out.chunks_mut(self.width).enumerate().for_each(|(r, row)| fill(r, row));
+        } else {
+            out.par_chunks_mut(self.width)
+                .enumerate()
+                .with_min_len((PARALLEL_MIN_ELEMENTS / self.width).max(1))
+                .for_each(|(r, row)| fill(r, row));
+        }
+    }
+
+    fn write_tokens<T: Token, O: Offset>(&self, values: &[T], offsets: &[O], pad: i64, out: &mut [i64]) {
+        self.for_rows(out, |r, row| {
+            let mut col = 0;
+            for &item in self.items(r) {
+                let seq = &values[offsets[item as usize].to_usize()..offsets[item as usize + 1].to_usize()];
+                for (dst, src) in row[col..col + seq.len()].iter_mut().zip(seq) {
+                    *dst = src.to_i64();
+                }
+                col += seq.len();
+            }
+            row[col..].fill(pad);
+        });
+    }
+
+    fn write_positions(&self, lists: &Lists, pads: GatherPads, positions: &mut [i64], mask: &mut [i64]) {
+        self.for_rows(positions, |r, row| {
+            let mut col = 0;
+            for &item in self.items(r) {
+                let n = lists.row_len(item as usize);
+                for (k, p) in row[col..col + n].iter_mut().enumerate() {
+                    *p = k as i64;
+                }
+                col += n;
+            }
+            row[col..].fill(pads.position_pad_id);
+        });
+        self.for_rows(mask, |r, row| {
+            let mut col = 0;
+            for (k, &item) in self.items(r).iter().enumerate() {
+                let n = lists.row_len(item as usize);
+                row[col..col + n].fill(k as i64 + 1);
+                col += n;
+            }
+            row[col..].fill(pads.attention_pad_id);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::{Offsets, Values};
+
+    #[test]
+    fn writes_v2_collator_layout() {
+        let values = [1i32, 2, 3, 4, 5, 6];
+        let offsets = [0i32, 2, 3, 6];
+        let lists = Lists::new(Values::I32(&values), Offsets::I32(&offsets)).unwrap();
+        let labels_v = [-100i64, 2, 3, -100, 5, 6];
+        let labels = Lists::new(Values::I64(&labels_v), Offsets::I32(&offsets)).unwrap();
+        let (order, bins) = ([2i64, 1, 0], [0i64, 2, 3]);
+        let pads = GatherPads { pad_token_id: 0, label_pad_id: -100, position_pad_id: 0, attention_pad_id: 0 };
+        let mut o = [vec![9; 10], vec![9; 10], vec![9; 10], vec![9; 10]];
+        let [ids, lab, pos, mask] = &mut o;
+        let out = GatherOut { input_ids: ids, labels: lab, position_ids: pos, attention_mask: mask };
+        gather_packed(&lists, Some(&labels), &order, &bins, 5, pads, out).unwrap();
+        assert_eq!(o[0], vec![4, 5, 6, 3, 0, 1, 2, 0, 0, 0]);
+        assert_eq!(o[1], vec![-100, 5, 6, 3, -100, -100, 2, -100, -100, -100]);
+        assert_eq!(o[2], vec![0, 1, 2, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(o[3], vec![1, 1, 1, 2, 0, 1, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn rejects_bad_packings() {
+        let values = [1i64, 2, 3];
+        let offsets = [0i64, 2, 3];
+        let lists = Lists::new(Values::I64(&values), Offsets::I64(&offsets)).unwrap();
+        assert!(check_packing(&lists, &[0, 2], &[0, 2], 8).is_err()); // item 2 does not exist
+        assert!(check_packing(&lists, &[0, 1], &[0, 3], 8).is_err()); // offset past order
+        assert!(check_packing(&lists, &[0, 1], &[1, 0, 2], 8).is_err()); // decreasing
+        assert!(matches!(check_packing(&lists, &[0, 1], &[0, 2], 2), Err(Error::BufferTooSmall { needed: 3, .. })));
+        assert_eq!(check_packing(&lists, &[1, 0], &[0, 1, 2], 2).unwrap(), 2);
+    }
+}
