@@ -108,10 +108,15 @@ def _child_main(in_path: str, out_path: str) -> None:
 
 
 def check_same(got, expected, what: str) -> None:
-    """Raise unless `got` equals `expected` in type and values (numpy arrays: shape and values)."""
+    """A `compare` for Bench.time_other: raise unless `got` equals `expected` in type and values (numpy arrays: shape and values)."""
     import numpy as np
 
-    if isinstance(expected, np.ndarray):
+    if isinstance(expected, dict):
+        same = isinstance(got, dict) and got.keys() == expected.keys()
+        if same:
+            for key in expected:
+                check_same(got[key], expected[key], f"{what} [{key}]")
+    elif isinstance(expected, np.ndarray):
         same = isinstance(got, np.ndarray) and np.array_equal(got, expected)
     else:
         same = type(got) is type(expected) and got == expected
@@ -167,15 +172,21 @@ class Bench:
         self.rows: list[dict] = []
         self.goals: list[dict] = []
 
-    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED) -> None:
-        """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED."""
+    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED, note: str = "", repeat: Optional[int] = None):
+        """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED.
+        Returns the first result. `repeat` caps the timed runs (for very slow baselines)."""
         result = fn()  # also the warmup
         if expected is not NOT_CHECKED:
             check_same(result, expected, f"{case} / {impl}")
-        del result
-        self._add(case, impl, timeit(fn, warmup=0, **self.timeit_args))
+        args = dict(self.timeit_args)
+        if repeat is not None:
+            args["repeat"] = min(args["repeat"], repeat)
+        self._add(case, impl, timeit(fn, warmup=0, **args), note=note)
+        return result
 
-    def time_other(self, case: str, impl: str, code: str, data, expected, python: Optional[Path] = None) -> None:
+    def time_other(
+        self, case: str, impl: str, code: str, data, expected, python: Optional[Path] = None, compare: Callable = None
+    ) -> None:
         """Time `code` (see run_in_python) in `python`, default old_python(); a missing
         interpreter gives a "not available" row instead of an error."""
         python = python or old_python()
@@ -183,8 +194,8 @@ class Bench:
             self._add(case, impl, None, note=f"not available: {python} not found")
             return
         result, timing, version = run_in_python(python, code, data, self.timeit_args)
-        check_same(result, expected, f"{case} / {impl}")
-        self._add(case, impl, timing, note=f"python {version} at {python}")
+        note = (compare or check_same)(result, expected, f"{case} / {impl}") or ""
+        self._add(case, impl, timing, note=f"python {version} at {python}{'; ' + note if note else ''}")
 
     def _add(self, case: str, impl: str, timing: Optional[Timing], note: str = "") -> None:
         self.rows.append({"case": case, "impl": impl, "timing": asdict(timing) if timing else None, "note": note})
@@ -205,6 +216,11 @@ class Bench:
         ratio = self.ratio(case, impl, baseline)
         status = "not available" if ratio is None else ("reached" if ratio >= need else "NOT reached")
         self.goals.append({"goal": text, "ratio": ratio, "need": need, "status": status})
+
+    def check(self, text: str, measured: str, ok: Optional[bool]) -> None:
+        """A goal that is not a ratio (a time limit, a bin count): `ok` None = not available."""
+        status = "not available" if ok is None else ("reached" if ok else "NOT reached")
+        self.goals.append({"goal": text, "measured": measured, "status": status})
 
     def report(self, baseline: str) -> None:
         """Print machine info, the results table (ratios vs `baseline`) and the goals; write JSON."""
@@ -229,6 +245,9 @@ class Bench:
         if self.goals:
             print("\n## Goals\n")
             for g in self.goals:
+                if "measured" in g:
+                    print(f"- {g['goal']}: {g['measured']}: {g['status']}")
+                    continue
                 measured = _times(g["ratio"]) if g["ratio"] is not None else "n/a"
                 print(f"- {g['goal']}: {measured} (need >= {_times(g['need'])}): {g['status']}")
         if self.json_path:

@@ -43,16 +43,17 @@ def pad_sequences(
         raise ValueError("out= needs return_tensors='np' or 'pt'")
 
     chunks = token_lists(sequences)
-    structs = [c.c_struct() for c in chunks]
-    width = max(_chunk_width(s, target, multiple) for s in structs)
+    width = max(_chunk_width(c.c_struct(), target, multiple) for c in chunks)
     if return_tensors is None and chunks[0].rows is not None:
-        return _pad_python_rows(chunks[0].rows, width, pad, padding_side)
+        rows = chunks[0].rows
+        del chunks  # drop the flat copy first: the new lists then reuse its memory
+        return _pad_python_rows(rows, width, pad, padding_side)
 
     result = matrix(out, num_rows(chunks), width)
     start = 0
-    for chunk, struct in zip(chunks, structs):
+    for chunk in chunks:
         rows = result[start : start + chunk.num_rows]
-        _native.check(lib.fax_pad_sequences(struct, width, pad, side, int64_buffer(ffi, rows), rows.size))
+        _native.check(lib.fax_pad_sequences(chunk.c_struct(), width, pad, side, int64_buffer(ffi, rows), rows.size))
         start += chunk.num_rows
     return convert(result, return_tensors, torch)
 
