@@ -189,9 +189,11 @@ def _datasets_column(column):
     source, name = getattr(column, "source", None), getattr(column, "column_name", None)
     if name is None or not hasattr(getattr(source, "data", None), "column"):
         raise TypeError(f"sequences: expected a column of a datasets.Dataset, got {type(column).__name__}")
-    if getattr(source, "_indices", None) is not None:
-        source = source.flatten_indices()  # honour shuffle/select (copies the rows once)
-    return source.data.column(name)
+    column = source.data.column(name)
+    indices = getattr(source, "_indices", None)
+    if indices is not None:  # after shuffle/select the rows are column[indices] (a gather copy)
+        column = column.take(indices.column(0))
+    return column
 
 
 def _from_arrow(data) -> list[TokenLists]:

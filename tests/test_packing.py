@@ -202,3 +202,12 @@ def test_gather_packed_bad_packings():
         fa.gather_packed(rows, [0, 1], [0, 3], 8)
     with pytest.raises(TypeError, match="order"):
         fa.gather_packed(rows, [0.5, 1], [0, 2], 8)
+
+
+def test_pack_sequences_datasets_column_after_shuffle():
+    datasets = pytest.importorskip("datasets")
+    rows = [list(range(1, 1 + i % 7)) for i in range(50)]
+    ds = datasets.Dataset.from_dict({"input_ids": rows}).shuffle(seed=5)
+    expected, counts = reference_pack(ds["input_ids"][:], 8)
+    got = fa.pack_sequences(ds["input_ids"], 8, PAD, EOS)
+    assert dict(got) == expected and got.overflow == counts

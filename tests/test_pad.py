@@ -218,3 +218,13 @@ def test_create_padding_mask(current, target):
 def test_create_padding_mask_bad(args, error):
     with pytest.raises(error):
         fa.create_padding_mask(*args)
+
+
+def test_datasets_column_honours_shuffle_and_select():
+    datasets = pytest.importorskip("datasets")
+    rows = [[i] * (i % 5) for i in range(40)]
+    ds = datasets.Dataset.from_dict({"input_ids": rows})
+    for view in (ds, ds.shuffle(seed=3), ds.select([7, 2, 30])):
+        expected = reference_pad(view["input_ids"][:], 6)
+        assert fa.pad_sequences(view["input_ids"], target_length=6) == expected
+        assert fa.pad_sequences(view["input_ids"], target_length=6, return_tensors="np").tolist() == expected
