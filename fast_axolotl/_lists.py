@@ -20,6 +20,7 @@ from ._native import ffi, lib
 INT64_MAX = 2**63 - 1
 
 _VALUE_DTYPES = {
+    np.dtype(np.uint8): lib.FAX_DTYPE_UINT8,
     np.dtype(np.int8): lib.FAX_DTYPE_INT8,
     np.dtype(np.int16): lib.FAX_DTYPE_INT16,
     np.dtype(np.int32): lib.FAX_DTYPE_INT32,

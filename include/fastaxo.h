@@ -37,6 +37,9 @@
 
 #define FAX_DTYPE_INT64 4
 
+// Bytes: uint8 tokens, or the UTF-8/binary data of string rows.
+#define FAX_DTYPE_UINT8 5
+
 #define FAX_PACK_FIRST_FIT 0
 
 #define FAX_PACK_NEXT_FIT 1
@@ -57,6 +60,10 @@
 
 #define FAX_OVERFLOW_ERROR 3
 
+// The digests of rows already kept by exact dedupe. Create with `fax_seen_new`, free with
+// `fax_seen_free`. Not thread-safe: one thread at a time may use a handle.
+typedef struct FaxSeen FaxSeen;
+
 // Borrowed token lists: row `i` is `values[offsets[i] .. offsets[i + 1]]`, as in an Arrow
 // `List`/`LargeList` array (a sliced array may start at `offsets[0] > 0`). Both buffers are
 // read only, and only during the call.
@@ -64,7 +71,7 @@ typedef struct FaxLists {
   // `values_len` elements of type `values_dtype`; may be NULL when `values_len` is 0.
   const void *values;
   size_t values_len;
-  // `FAX_DTYPE_INT8`, `FAX_DTYPE_INT16`, `FAX_DTYPE_INT32` or `FAX_DTYPE_INT64`.
+  // `FAX_DTYPE_UINT8`, `FAX_DTYPE_INT8`, `FAX_DTYPE_INT16`, `FAX_DTYPE_INT32` or `FAX_DTYPE_INT64`.
   uint32_t values_dtype;
   // `num_rows + 1` elements of type `offsets_dtype`.
   const void *offsets;
@@ -160,6 +167,24 @@ int32_t fax_pad_sequences(const struct FaxLists *lists,
                           uint32_t side,
                           int64_t *out,
                           size_t out_len);
+
+// Creates an empty set in `*out`.
+int32_t fax_seen_new(struct FaxSeen **out);
+
+// Frees a set from `fax_seen_new`; NULL is a no-op.
+void fax_seen_free(struct FaxSeen *seen);
+
+// The number of digests in the set, in `*len`.
+int32_t fax_seen_len(const struct FaxSeen *seen, size_t *len);
+
+// Adds `n` 32-byte digests (`digests`, `32 * n` bytes) in order and writes to `kept` (room
+// for `n`) the positions of the new ones (first occurrences not already in the set);
+// `*num_kept` is how many.
+int32_t fax_seen_insert(struct FaxSeen *seen,
+                        const uint8_t *digests,
+                        size_t n,
+                        int64_t *kept,
+                        size_t *num_kept);
 
 // Plans `fax_pack_sequences`: writes the number of rows to `*rows`. Each sequence is followed
 // by EOS; greedy in input order; `overflow` (`FAX_OVERFLOW_*`) decides what happens to a

@@ -8,6 +8,7 @@ pub mod gather;
 pub mod lists;
 pub mod pack;
 pub mod pad;
+pub mod seen;
 pub mod seqpack;
 
 pub mod ffi;

@@ -2,7 +2,8 @@
 //!
 //! The kernels read token columns where they already live (numpy arrays, Arrow
 //! `List`/`LargeList` buffers, a sliced array whose first offset is not 0) without copying.
-//! Values may be int8/16/32/64 and offsets int32/int64, as Arrow and `datasets` store them.
+//! Values may be uint8 (also bytes of strings) or int8/16/32/64 and offsets int32/int64, as
+//! Arrow and `datasets` store them.
 
 use crate::error::{Error, Result};
 
@@ -26,7 +27,7 @@ macro_rules! impl_token {
         }
     )*};
 }
-impl_token!(i8, i16, i32, i64);
+impl_token!(u8, i8, i16, i32, i64);
 
 macro_rules! impl_offset {
     ($($t:ty),*) => {$(
@@ -42,6 +43,8 @@ impl_offset!(i32, i64);
 
 #[derive(Clone, Copy, Debug)]
 pub enum Values<'a> {
+    /// Bytes: UTF-8 strings and binary rows (Arrow `String`/`Binary` layout), or uint8 tokens.
+    U8(&'a [u8]),
     I8(&'a [i8]),
     I16(&'a [i16]),
     I32(&'a [i32]),
@@ -51,6 +54,7 @@ pub enum Values<'a> {
 impl Values<'_> {
     pub fn len(&self) -> usize {
         match self {
+            Values::U8(v) => v.len(),
             Values::I8(v) => v.len(),
             Values::I16(v) => v.len(),
             Values::I32(v) => v.len(),
@@ -97,6 +101,8 @@ macro_rules! with_lists {
     ($lists:expr, |$v:ident, $o:ident| $body:expr) => {{
         use $crate::lists::{Offsets, Values};
         match ($lists.values(), $lists.offsets()) {
+            (Values::U8($v), Offsets::I32($o)) => $body,
+            (Values::U8($v), Offsets::I64($o)) => $body,
             (Values::I8($v), Offsets::I32($o)) => $body,
             (Values::I8($v), Offsets::I64($o)) => $body,
             (Values::I16($v), Offsets::I32($o)) => $body,

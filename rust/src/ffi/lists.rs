@@ -9,6 +9,8 @@ pub const FAX_DTYPE_INT8: u32 = 1;
 pub const FAX_DTYPE_INT16: u32 = 2;
 pub const FAX_DTYPE_INT32: u32 = 3;
 pub const FAX_DTYPE_INT64: u32 = 4;
+/// Bytes: uint8 tokens, or the UTF-8/binary data of string rows.
+pub const FAX_DTYPE_UINT8: u32 = 5;
 
 /// Borrowed token lists: row `i` is `values[offsets[i] .. offsets[i + 1]]`, as in an Arrow
 /// `List`/`LargeList` array (a sliced array may start at `offsets[0] > 0`). Both buffers are
@@ -18,7 +20,7 @@ pub struct FaxLists {
     /// `values_len` elements of type `values_dtype`; may be NULL when `values_len` is 0.
     pub values: *const c_void,
     pub values_len: usize,
-    /// `FAX_DTYPE_INT8`, `FAX_DTYPE_INT16`, `FAX_DTYPE_INT32` or `FAX_DTYPE_INT64`.
+    /// `FAX_DTYPE_UINT8`, `FAX_DTYPE_INT8`, `FAX_DTYPE_INT16`, `FAX_DTYPE_INT32` or `FAX_DTYPE_INT64`.
     pub values_dtype: u32,
     /// `num_rows + 1` elements of type `offsets_dtype`.
     pub offsets: *const c_void,
@@ -82,6 +84,7 @@ pub(crate) unsafe fn lists_from_c<'a>(raw: *const FaxLists) -> Result<Lists<'a>>
     let n = raw.values_len;
     let values = unsafe {
         match raw.values_dtype {
+            FAX_DTYPE_UINT8 => Values::U8(slice(raw.values, n, "values")?),
             FAX_DTYPE_INT8 => Values::I8(slice(raw.values, n, "values")?),
             FAX_DTYPE_INT16 => Values::I16(slice(raw.values, n, "values")?),
             FAX_DTYPE_INT32 => Values::I32(slice(raw.values, n, "values")?),

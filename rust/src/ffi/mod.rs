@@ -10,6 +10,7 @@ mod guard;
 mod lists;
 mod pack;
 mod pad;
+mod seen;
 mod seqpack;
 #[cfg(feature = "test-panic")]
 mod debug;
@@ -19,6 +20,7 @@ pub use guard::*;
 pub use lists::*;
 pub use pack::*;
 pub use pad::*;
+pub use seen::*;
 pub use seqpack::*;
 #[cfg(feature = "test-panic")]
 pub use debug::*;
