@@ -10,6 +10,7 @@ pub mod pack;
 pub mod pad;
 pub mod seen;
 pub mod seqpack;
+pub mod threads;
 
 pub mod ffi;
 
