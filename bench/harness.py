@@ -172,12 +172,23 @@ class Bench:
         self.rows: list[dict] = []
         self.goals: list[dict] = []
 
-    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED, note: str = "", repeat: Optional[int] = None):
+    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED, note: str = "", repeat: Optional[int] = None, once: bool = False):
         """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED.
-        Returns the first result. `repeat` caps the timed runs (for very slow baselines)."""
-        result = fn()  # also the warmup
+        Returns the first result. `repeat` caps the timed runs; `once` times a single call
+        (no warmup), for baselines that take many seconds."""
+        gc_was_on = gc.isenabled()
+        if once:
+            gc.disable()  # as in timeit()
+        start = time.perf_counter()
+        result = fn()  # the warmup, or with `once` the one timed call
+        elapsed = time.perf_counter() - start
+        if gc_was_on:
+            gc.enable()
         if expected is not NOT_CHECKED:
             check_same(result, expected, f"{case} / {impl}")
+        if once:
+            self._add(case, impl, Timing(median=elapsed, min=elapsed, runs=1), note=note)
+            return result
         args = dict(self.timeit_args)
         if repeat is not None:
             args["repeat"] = min(args["repeat"], repeat)

@@ -25,6 +25,12 @@ _KERNELS = {
     "concatenate_and_pack": "packing",
     "pack_bins": "packing",
     "gather_packed": "packing",
+    "parallel_hash_rows": "hashing",
+    "deduplicate_indices": "hashing",
+    "sha256_backend": "hashing",
+    "row_digests": "dedupe",
+    "dedupe_table": "dedupe",
+    "deduplicate_dataset": "dedupe",
 }
 
 __all__ = [

@@ -8,6 +8,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The Arrow C data and stream interfaces (https://arrow.apache.org/docs/format/CDataInterface.html). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+  void (*release)(struct ArrowSchema *);
+  void *private_data;
+};
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+};
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+
 // Bumped on every change that breaks callers compiled against an older header.
 #define FAX_ABI_VERSION 1
 
@@ -105,6 +148,18 @@ uint32_t fax_abi_version(void);
 // The library version, e.g. "0.3.0": a static NUL-terminated string, never freed.
 const char *fax_version_string(void);
 
+// Digests of the rows of the record batches in `stream` (consumed and released), for exact
+// dedupe with the semantics of `str(row)` (see docs/dedupe.md): row `j` of the output is the
+// 32-byte SHA-256 of physical row `indices[j]`, or of row `j` when `indices` is NULL.
+// `digests` holds `32 * num_digests` bytes; `num_digests` must equal the number of rows
+// hashed. `num_threads` 0 = all cores.
+int32_t fax_row_digests(struct ArrowArrayStream *stream,
+                        const int64_t *indices,
+                        size_t num_indices,
+                        size_t num_threads,
+                        uint8_t *digests,
+                        size_t num_digests);
+
 // Writes one row per bin (`bin_offsets` has `num_bins + 1` entries into `order`, which lists
 // item indices) into four row-major `[num_bins, width]` int64 matrices of `out_len` elements:
 // the items' tokens side by side, their labels (`labels` may be NULL: the tokens), position
@@ -129,6 +184,31 @@ int32_t fax_gather_packed(const struct FaxLists *input_ids,
 // at most `cap - 1` bytes and a NUL. `buf == NULL` with `cap == 0` asks for the length only.
 // Only meaningful right after a call on the same thread returned a non-zero status.
 size_t fax_last_error_message(char *buf, size_t cap);
+
+// Hashes every row of `rows` with SHA-256 and writes the 32-byte digests, in row order, to
+// `digests`: `digests_len` bytes, which must equal `32 * rows->num_rows` (may be NULL when 0).
+// `rows` holds bytes (`values_dtype` `FAX_DTYPE_UINT8`): the UTF-8 data of string rows or
+// binary rows, in Arrow's `String`/`Binary` layout. `num_threads`: 0 = all cores, more than
+// the cores is capped; the digests do not depend on it. Thread-safe.
+int32_t fax_hash_rows(const struct FaxLists *rows,
+                      size_t num_threads,
+                      uint8_t *digests,
+                      size_t digests_len);
+
+// Writes the `n` 32-byte digests at `digests` as lowercase hex into `hex`: 64 characters per
+// digest, back to back when `separator` is 0 (`hex_len` = `64 * n`), else with that byte
+// between consecutive digests (`hex_len` = `65 * n - 1`, 0 when `n` is 0). No NUL is written.
+// `num_threads` as in `fax_hash_rows`. Thread-safe.
+int32_t fax_hash_hex(const uint8_t *digests,
+                     size_t n,
+                     char separator,
+                     char *hex,
+                     size_t hex_len,
+                     size_t num_threads);
+
+// The SHA-256 implementation in use on this CPU: "sha-ni", "aarch64-sha2" or "soft/asm".
+// A static NUL-terminated string, never freed.
+const char *fax_sha256_backend(void);
 
 // Packs `n` item `lengths` into bins of `capacity` with `strategy` (`FAX_PACK_*`; first fit
 // and next fit are Axolotl's `pack_group` and `allocate_sequentially`, bin for bin).

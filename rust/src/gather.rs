@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::lists::{Lists, Offset, Token};
+use crate::threads::run_with_threads;
 use crate::with_lists;
 
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
@@ -107,10 +108,9 @@ impl Bins<'_> {
         if out.len() < PARALLEL_MIN_ELEMENTS {
             out.chunks_mut(self.width).enumerate().for_each(|(r, row)| fill(r, row));
         } else {
-            out.par_chunks_mut(self.width)
-                .enumerate()
-                .with_min_len((PARALLEL_MIN_ELEMENTS / self.width).max(1))
-                .for_each(|(r, row)| fill(r, row));
+            let rows = out.par_chunks_mut(self.width).enumerate();
+            let rows = rows.with_min_len((PARALLEL_MIN_ELEMENTS / self.width).max(1));
+            run_with_threads(0, || rows.for_each(|(r, row)| fill(r, row)));
         }
     }
 

@@ -5,9 +5,11 @@
 
 pub mod error;
 pub mod gather;
+pub mod hash;
 pub mod lists;
 pub mod pack;
 pub mod pad;
+pub mod rowhash;
 pub mod seen;
 pub mod seqpack;
 pub mod threads;

@@ -109,10 +109,12 @@ pub fn pack_bins_grouped(
         return pack_bins(lengths, capacity, strategy, max_items_per_bin);
     }
     use rayon::prelude::*;
-    let groups: Vec<Packing> = lengths
-        .par_chunks(group_size)
-        .map(|group| pack_bins(group, capacity, strategy, max_items_per_bin))
-        .collect::<Result<_>>()?;
+    let groups: Vec<Packing> = crate::threads::run_with_threads(0, || {
+        lengths
+            .par_chunks(group_size)
+            .map(|group| pack_bins(group, capacity, strategy, max_items_per_bin))
+            .collect::<Result<_>>()
+    })?;
     let bins: usize = groups.iter().map(|g| g.bin_offsets.len() - 1).sum();
     let mut all = Packing {
         order: Vec::with_capacity(lengths.len()),

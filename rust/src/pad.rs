@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::lists::{Lists, Offset, Token};
+use crate::threads::run_with_threads;
 use crate::with_lists;
 
 /// Below this many output elements one thread is faster than waking the pool.
@@ -76,10 +77,9 @@ fn pad_rows<T: Token, O: Offset>(values: &[T], offsets: &[O], pad: i64, side: Si
         out.chunks_mut(width).enumerate().for_each(fill);
     } else {
         let rows_per_task = (PARALLEL_MIN_ELEMENTS / width).max(1);
-        out.par_chunks_mut(width)
-            .enumerate()
-            .with_min_len(rows_per_task)
-            .for_each(fill);
+        run_with_threads(0, || {
+            out.par_chunks_mut(width).enumerate().with_min_len(rows_per_task).for_each(fill)
+        });
     }
 }
 

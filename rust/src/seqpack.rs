@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::lists::{Lists, Offset, Token};
+use crate::threads::run_with_threads;
 use crate::with_lists;
 
 /// Below this many output elements one thread is faster than waking the pool.
@@ -219,10 +220,8 @@ fn fill_rows<T: Token, O: Offset>(
         rows.zip(mask.chunks_mut(width)).enumerate().for_each(fill);
     } else {
         let rows = input_ids.par_chunks_mut(width).zip(labels.par_chunks_mut(width));
-        rows.zip(mask.par_chunks_mut(width))
-            .enumerate()
-            .with_min_len((PARALLEL_MIN_ELEMENTS / width).max(1))
-            .for_each(fill);
+        let rows = rows.zip(mask.par_chunks_mut(width)).enumerate();
+        run_with_threads(0, || rows.with_min_len((PARALLEL_MIN_ELEMENTS / width).max(1)).for_each(fill));
     }
 }
 

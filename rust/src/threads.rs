@@ -1,5 +1,10 @@
-//! Thread counts for the parallel kernels: `num_threads` 0 means all cores, and a larger
+//! Thread pools for the parallel kernels: `num_threads` 0 means all cores, and a larger
 //! request is capped at the core count (never one OS thread per row).
+//!
+//! Kernels never use rayon's global pool: after `fork()` (`datasets.map(num_proc=...)`,
+//! DataLoader workers) a child inherits the pool but not its threads, and a job sent to it
+//! would wait forever. Our pools remember the process that made them; a forked child makes
+//! its own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,19 +22,30 @@ pub fn effective_threads(num_threads: usize) -> usize {
 }
 
 /// Runs `work` (which may use rayon's parallel iterators) on `effective_threads(num_threads)`
-/// threads. Pools are made once per size and kept: building one costs far more than a call.
+/// threads. Pools are made once per size and process, and kept: building one costs far more
+/// than a call.
 pub fn run_with_threads<R: Send>(num_threads: usize, work: impl FnOnce() -> R + Send) -> R {
-    let threads = effective_threads(num_threads);
-    if threads == rayon::current_num_threads() {
-        return work(); // the global pool already has that size
-    }
-    pool(threads).install(work)
+    pool(effective_threads(num_threads)).install(work)
+}
+
+#[derive(Default)]
+struct Pools {
+    pid: u32,
+    by_size: HashMap<usize, Arc<ThreadPool>>,
 }
 
 fn pool(threads: usize) -> Arc<ThreadPool> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    if pools.pid != pid {
+        // In a forked child the parent's pools have no threads; dropping them would wait
+        // for those threads, so they are leaked (once per fork).
+        std::mem::forget(std::mem::take(&mut pools.by_size));
+        pools.pid = pid;
+    }
     pools
+        .by_size
         .entry(threads)
         .or_insert_with(|| {
             let pool = ThreadPoolBuilder::new().num_threads(threads).build();

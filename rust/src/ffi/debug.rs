@@ -17,7 +17,8 @@ pub unsafe extern "C" fn fax_debug_panic(message: *const c_char, in_worker: i32)
             unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned()
         };
         if in_worker != 0 {
-            rayon::join(|| panic!("{text}"), || ());
+            // From outside the pool, the job runs on one of the kernels' worker threads.
+            crate::threads::run_with_threads(0, || rayon::join(|| panic!("{text}"), || ()));
         }
         panic!("{text}");
     })

@@ -5,8 +5,10 @@
 //! give results through out-pointers or caller-allocated buffers; after a failure,
 //! `fax_last_error_message` tells the calling thread why. No export lets a panic escape.
 
+mod arrow;
 mod gather;
 mod guard;
+mod hash;
 mod lists;
 mod pack;
 mod pad;
@@ -15,8 +17,10 @@ mod seqpack;
 #[cfg(feature = "test-panic")]
 mod debug;
 
+pub use arrow::*;
 pub use gather::*;
 pub use guard::*;
+pub use hash::*;
 pub use lists::*;
 pub use pack::*;
 pub use pad::*;

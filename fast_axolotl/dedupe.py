@@ -1,0 +1,115 @@
+"""Exact row dedupe straight from Arrow, with the semantics of Axolotl's
+`_deduplicate_dataset`: a row is dropped iff `str(row)` of an earlier row (or of a row in
+`seen`) prints the same. Rust hashes every row canonically from the Arrow buffers (see
+docs/dedupe.md for the rules); no Python row objects are made."""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import numpy as np
+
+from . import _native
+from ._args import size_arg
+from ._native import ffi, lib
+
+
+class Seen:
+    """The digests of rows already kept: pass it to the next call to drop rows of another
+    dataset that were seen here (cross-dataset dedupe). One call at a time uses it."""
+
+    def __init__(self):
+        out = ffi.new("FaxSeen **")
+        _native.check(lib.fax_seen_new(out))
+        self._handle = ffi.gc(out[0], lib.fax_seen_free)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        size = ffi.new("size_t *")
+        with self._lock:
+            _native.check(lib.fax_seen_len(self._handle, size))
+        return size[0]
+
+    def insert(self, digests: np.ndarray) -> np.ndarray:
+        """Add `(n, 32)` uint8 digests in order; return the positions of the new ones."""
+        digests = np.ascontiguousarray(digests, dtype=np.uint8)
+        if digests.ndim != 2 or digests.shape[1] != 32:
+            raise ValueError(f"digests must have shape (n, 32), got {digests.shape}")
+        n = digests.shape[0]
+        kept = np.empty(n, dtype=np.int64)
+        num_kept = ffi.new("size_t *")
+        with self._lock:
+            _native.check(
+                lib.fax_seen_insert(
+                    self._handle, ffi.from_buffer("uint8_t[]", digests), n,
+                    ffi.from_buffer("int64_t[]", kept, require_writable=True), num_kept,
+                )
+            )
+        return kept[: num_kept[0]]
+
+
+def row_digests(data, num_threads: int = 0) -> np.ndarray:
+    """`(n, 32)` uint8 SHA-256 digests of the rows of a pyarrow Table / RecordBatch or a
+    `datasets.Dataset` (in its logical order after shuffle/select)."""
+    threads = size_arg(num_threads, "num_threads", 0)
+    table, indices = _arrow_rows(data)
+    n = table.num_rows if indices is None else indices.size
+    digests = np.empty((n, 32), dtype=np.uint8)
+    if n == 0:
+        return digests
+    stream = ffi.new("struct ArrowArrayStream *")
+    table.to_reader()._export_to_c(int(ffi.cast("uintptr_t", stream)))
+    index_ptr = ffi.NULL if indices is None else ffi.from_buffer("int64_t[]", indices)
+    _native.check(
+        lib.fax_row_digests(
+            stream, index_ptr, 0 if indices is None else indices.size, threads,
+            ffi.from_buffer("uint8_t[]", digests, require_writable=True), n,
+        )
+    )
+    return digests
+
+
+def dedupe_table(data, seen: Optional[Seen] = None, num_threads: int = 0) -> tuple[np.ndarray, Seen]:
+    """Indices (int64, increasing) of the rows to keep: the first occurrence of each row,
+    minus rows already in `seen`. Returns them and `seen` (a new `Seen` when None), which
+    now holds every kept row, for a second call on another dataset."""
+    if seen is None:
+        seen = Seen()
+    elif not isinstance(seen, Seen):
+        raise TypeError(f"seen must be a fast_axolotl.dedupe.Seen or None, got {type(seen).__name__}")
+    return seen.insert(row_digests(data, num_threads)), seen
+
+
+def deduplicate_dataset(dataset, seen_hashes: Optional[Seen] = None):
+    """Axolotl's `_deduplicate_dataset(dataset, seen_hashes=None) -> (Dataset, seen)`:
+    `dataset.select(kept)` and the seen set (a `Seen`, not a set of hex strings)."""
+    kept, seen = dedupe_table(dataset, seen_hashes)
+    return dataset.select(kept), seen
+
+
+def _arrow_rows(data):
+    """(pyarrow Table, int64 indices or None) for the supported inputs."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data, None
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data]), None
+    if type(data).__module__.startswith("datasets"):
+        return _dataset_rows(data)
+    raise TypeError(f"expected a pyarrow Table or RecordBatch or a datasets.Dataset, got {type(data).__name__}")
+
+
+def _dataset_rows(dataset):
+    fmt = getattr(dataset, "format", {}).get("type")
+    if fmt not in (None, "python", "arrow"):
+        raise ValueError(
+            f"the dataset has format {fmt!r}: str(row) would print its tensors, not its values; "
+            "call dataset.reset_format() first"
+        )
+    table = dataset.data.table if hasattr(dataset.data, "table") else dataset.data
+    mapping = getattr(dataset, "_indices", None)
+    if mapping is None:
+        return table, None
+    return table, mapping.column(0).to_numpy().astype(np.int64, copy=False)
