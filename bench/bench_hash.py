@@ -19,6 +19,7 @@ import pyarrow as pa
 
 import fast_axolotl
 import harness
+from dedupe_case import bench_dedupe
 
 SHORT_MIN, SHORT_MAX = 60, 200  # bytes per JSON-like row
 LONG = 4096
@@ -100,31 +101,29 @@ def bench_throughput(bench: harness.Bench, case: str, rows: list[str]) -> None:
     bench.check("Arrow→digests >= 1.5 GB/s per core on 4 KiB rows", measured, per_core >= 1.5)
 
 
-def bench_dedupe(bench: harness.Bench, seed: int) -> None:
-    """PLACEHOLDER: the dataset-dedupe benchmark (Arrow-native row dedupe) goes here; its
-    author adds it. Called last, after the hashing cases."""
-
-
 def main() -> None:
     p = harness.parser(__doc__)
     p.add_argument("--seed", type=int, default=0, help="random.Random seed (default 0)")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply every row count (smoke tests: 0.01)")
+    p.add_argument("--dedupe-rows", type=int, default=200_000, help="rows of the tokenized dedupe case")
     args = p.parse_args()
+    n = lambda rows: max(int(rows * args.scale), 10)  # noqa: E731
     bench = harness.Bench(args)
     bench.params["sha256_backend"] = fast_axolotl.sha256_backend()
     bench.params["threads"] = cores()
 
-    short_100k, short_1m = "100k JSON-like rows (60–200 B)", "1M JSON-like rows (60–200 B)"
-    long_case = "100k rows of 4 KiB"
+    short_100k, short_1m = f"{n(100_000):,} JSON-like rows (60–200 B)", f"{n(1_000_000):,} JSON-like rows (60–200 B)"
+    long_case = f"{n(100_000):,} rows of 4 KiB"
     with ThreadPoolExecutor(max_workers=cores()) as pool:
-        bench_case(bench, short_100k, make_rows(100_000, SHORT_MIN, SHORT_MAX, args.seed), pool)
-        bench_case(bench, short_1m, make_rows(1_000_000, SHORT_MIN, SHORT_MAX, args.seed), pool)
-        long_rows = make_rows(100_000, LONG, LONG, args.seed)
+        bench_case(bench, short_100k, make_rows(n(100_000), SHORT_MIN, SHORT_MAX, args.seed), pool)
+        bench_case(bench, short_1m, make_rows(n(1_000_000), SHORT_MIN, SHORT_MAX, args.seed), pool)
+        long_rows = make_rows(n(100_000), LONG, LONG, args.seed)
         bench_case(bench, long_case, long_rows, pool)
     bench_throughput(bench, long_case, long_rows)
 
     bench.goal("list[str]→hex >= 2x the hashlib loop at 100k rows", short_100k, LIST_HEX, HASHLIB, need=2.0)
     bench.goal("list[str]→hex >= 2x fast-axolotl 0.2.0 at 100k rows", short_100k, LIST_HEX, OLD, need=2.0)
-    bench_dedupe(bench, args.seed)
+    bench_dedupe(bench, n(args.dedupe_rows), args.seed)
     bench.report(baseline=HASHLIB)
 
 

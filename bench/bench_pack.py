@@ -175,7 +175,8 @@ def bench_pack_bins(bench: harness.Bench, n: int, seed: int) -> None:
     lengths = realistic_lengths(n, seed)
     pack_parallel = axolotl_pack_parallel()
     for capacity in CAPACITIES:
-        case = f"pack_bins {n // 1000}k lengths, capacity {capacity}"
+        case = f"pack_bins {n:,} lengths, capacity {capacity}"
+        bench.baseline(case, AXOLOTL)
         bfd = f"{OURS} bfd"
         packing = fast_axolotl.pack_bins(lengths, capacity, "bfd")
         bench.time(case, bfd, lambda: fast_axolotl.pack_bins(lengths, capacity, "bfd"), note=fill_note(packing, lengths, capacity))
@@ -200,7 +201,8 @@ def bench_pack_bins(bench: harness.Bench, n: int, seed: int) -> None:
 
     # Pure-Python BFD is too slow for 1M items in a benchmark run: compare on 100k.
     small = lengths[: n // 10]
-    case = f"pack_bins {small.size // 1000}k lengths, capacity 8192"
+    case = f"pack_bins {small.size:,} lengths, capacity 8192"
+    bench.baseline(case, "Python BFD (bisect)")
     want = bfd_python(small.tolist(), 8192)
     bench.time(case, "Python BFD (bisect)", lambda: bfd_python(small.tolist(), 8192), repeat=3)
     bench.time(case, f"{OURS} bfd", lambda: as_bins(fast_axolotl.pack_bins(small, 8192, "bfd")), want)

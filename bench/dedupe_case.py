@@ -66,7 +66,8 @@ def bench_dedupe(bench, n_rows: int, seed: int) -> None:
     except ImportError:
         bench._add(CASE, OURS, None, note="not available: datasets is not installed")
         return
-    case = f"{CASE}, {n_rows // 1000}k rows"
+    case = f"{CASE}, {n_rows:,} rows"
+    bench.baseline(case, AXOLOTL_LOOP)
     # The Python loops take tens of seconds: one timed run each.
     reference = bench.time(case, AXOLOTL_LOOP, lambda: kept_rows(axolotl_loop(dataset)), once=True)
     try:

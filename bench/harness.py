@@ -171,6 +171,7 @@ class Bench:
         self.timeit_args = QUICK if args.quick else NORMAL
         self.rows: list[dict] = []
         self.goals: list[dict] = []
+        self.baselines: dict[str, str] = {}  # case -> implementation its ratios are against
 
     def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED, note: str = "", repeat: Optional[int] = None, once: bool = False):
         """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED.
@@ -228,6 +229,10 @@ class Bench:
         status = "not available" if ratio is None else ("reached" if ratio >= need else "NOT reached")
         self.goals.append({"goal": text, "ratio": ratio, "need": need, "status": status})
 
+    def baseline(self, case: str, impl: str) -> None:
+        """Ratios of `case` in the table are against `impl` instead of report()'s default."""
+        self.baselines[case] = impl
+
     def check(self, text: str, measured: str, ok: Optional[bool]) -> None:
         """A goal that is not a ratio (a time limit, a bin count): `ok` None = not available."""
         status = "not available" if ok is None else ("reached" if ok else "NOT reached")
@@ -241,15 +246,16 @@ class Bench:
             print(f"- {key}: {value}")
         print("- params: " + " ".join(f"{k}={v}" for k, v in self.params.items() if k != "json"))
         print("\n## Results\n")
-        print(f"| case | implementation | median ms | vs {baseline} |")
-        print("|---|---|---:|---:|")
+        print("| case | implementation | median ms | ratio | against |")
+        print("|---|---|---:|---:|---|")
         for row in self.rows:
-            ratio = self.ratio(row["case"], row["impl"], baseline)
+            against = self.baselines.get(row["case"], baseline)
+            ratio = self.ratio(row["case"], row["impl"], against)
             if row["timing"]:
                 ms = f"{row['timing']['median'] * 1e3:.2f}"
             else:
                 ms = "not available"
-            print(f"| {row['case']} | {row['impl']} | {ms} | {_times(ratio) if ratio else '-'} |")
+            print(f"| {row['case']} | {row['impl']} | {ms} | {_times(ratio) if ratio else '-'} | {against} |")
         notes = [f"- {r['case']} / {r['impl']}: {r['note']}" for r in self.rows if r["note"]]
         if notes:
             print("\n" + "\n".join(notes))

@@ -5,7 +5,6 @@ docs/dedupe.md for the rules); no Python row objects are made."""
 
 from __future__ import annotations
 
-import threading
 from typing import Optional
 
 import numpy as np
@@ -13,40 +12,9 @@ import numpy as np
 from . import _native
 from ._args import size_arg
 from ._native import ffi, lib
+from ._seen import Seen
 
-
-class Seen:
-    """The digests of rows already kept: pass it to the next call to drop rows of another
-    dataset that were seen here (cross-dataset dedupe). One call at a time uses it."""
-
-    def __init__(self):
-        out = ffi.new("FaxSeen **")
-        _native.check(lib.fax_seen_new(out))
-        self._handle = ffi.gc(out[0], lib.fax_seen_free)
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        size = ffi.new("size_t *")
-        with self._lock:
-            _native.check(lib.fax_seen_len(self._handle, size))
-        return size[0]
-
-    def insert(self, digests: np.ndarray) -> np.ndarray:
-        """Add `(n, 32)` uint8 digests in order; return the positions of the new ones."""
-        digests = np.ascontiguousarray(digests, dtype=np.uint8)
-        if digests.ndim != 2 or digests.shape[1] != 32:
-            raise ValueError(f"digests must have shape (n, 32), got {digests.shape}")
-        n = digests.shape[0]
-        kept = np.empty(n, dtype=np.int64)
-        num_kept = ffi.new("size_t *")
-        with self._lock:
-            _native.check(
-                lib.fax_seen_insert(
-                    self._handle, ffi.from_buffer("uint8_t[]", digests), n,
-                    ffi.from_buffer("int64_t[]", kept, require_writable=True), num_kept,
-                )
-            )
-        return kept[: num_kept[0]]
+__all__ = ["Seen", "row_digests", "dedupe_table", "deduplicate_dataset"]
 
 
 def row_digests(data, num_threads: int = 0) -> np.ndarray:

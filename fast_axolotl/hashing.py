@@ -16,9 +16,10 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from . import _native
-from ._args import int64_buffer, size_arg
+from ._args import size_arg
 from ._lists import TokenLists, _first_null, num_rows
 from ._native import ffi, lib
+from ._seen import Seen
 
 _EMPTY_VALUES = np.zeros(0, np.uint8)
 _EMPTY_OFFSETS = np.zeros(1, np.int64)
@@ -60,10 +61,10 @@ def deduplicate_indices(
     """
     threads = size_arg(num_threads, "num_threads", 0)
     digests = _digests(rows, threads)
-    seen = _new_seen()
+    seen = Seen()
     if existing_hashes is not None:
-        _insert(seen, _digests_from_hex(existing_hashes))
-    kept = _insert(seen, digests)
+        seen.insert(_digests_from_hex(existing_hashes))
+    kept = seen.insert(digests)
     return kept.tolist(), _hex_list(digests[kept], threads)
 
 
@@ -248,20 +249,6 @@ def _hex_list(digests: np.ndarray, threads: int) -> list[str]:
 
 def _writable(buffer):
     return ffi.from_buffer("uint8_t[]", buffer, require_writable=True)
-
-
-def _new_seen():
-    out = ffi.new("FaxSeen **")
-    _native.check(lib.fax_seen_new(out))
-    return ffi.gc(out[0], lib.fax_seen_free)
-
-
-def _insert(seen, digests: np.ndarray) -> np.ndarray:
-    """Add `digests` to `seen`; the positions of those that were new."""
-    kept = np.empty(len(digests), np.int64)
-    count = ffi.new("size_t *")
-    _native.check(lib.fax_seen_insert(seen, ffi.from_buffer(digests), len(digests), int64_buffer(ffi, kept), count))
-    return kept[: count[0]]
 
 
 def _digests_from_hex(hashes) -> np.ndarray:

@@ -5,3 +5,4 @@
 bash bench/setup_old_venv.sh || echo "fast-axolotl 0.2.0 could not be installed: its rows will say so"
 python bench/bench_pad.py "$@"
 python bench/bench_pack.py "$@"
+python bench/bench_hash.py "$@"
