@@ -69,12 +69,23 @@ def _arrow_rows(data):
     raise TypeError(f"expected a pyarrow Table or RecordBatch or a datasets.Dataset, got {type(data).__name__}")
 
 
+def _decodes(feature) -> bool:
+    """A datasets feature that iteration turns into an object (Image, Audio, Video...)."""
+    return bool(getattr(feature, "decode", False)) and hasattr(feature, "decode_example")
+
+
 def _dataset_rows(dataset):
     fmt = getattr(dataset, "format", {}).get("type")
     if fmt not in (None, "python", "arrow"):
         raise ValueError(
             f"the dataset has format {fmt!r}: str(row) would print its tensors, not its values; "
             "call dataset.reset_format() first"
+        )
+    decoded = [name for name, feature in (getattr(dataset, "features", None) or {}).items() if _decodes(feature)]
+    if decoded:
+        raise ValueError(
+            f"columns {decoded} are decoded by datasets (Image, Audio, ...): str(row) prints the decoded "
+            "objects (with memory addresses), so Axolotl's rule cannot be reproduced from the Arrow data"
         )
     table = dataset.data.table if hasattr(dataset.data, "table") else dataset.data
     mapping = getattr(dataset, "_indices", None)

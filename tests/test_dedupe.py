@@ -202,3 +202,22 @@ def test_int_lists_match_across_widths_and_null_layouts():
     assert kept.tolist() == [1, 4] == reference_keep(wide_with_nulls.to_pylist(), reference_keep(narrow.to_pylist())[1])[0]
     strings = pa.table({"ids": pa.array([[]], pa.list_(pa.string()))})  # [] prints alike for any type
     assert fa.dedupe_table(strings, seen)[0].tolist() == []
+
+
+def test_decoded_image_columns_are_refused():
+    # str() of a decoded PIL image shows its address: Axolotl keeps identical image rows.
+    pytest.importorskip("PIL")
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buf, format="PNG")
+    features = datasets.Features({"image": datasets.Image(), "text": datasets.Value("string")})
+    row = {"image": {"bytes": buf.getvalue(), "path": None}, "text": "same"}
+    ds = datasets.Dataset.from_list([row, row], features=features)
+    assert len(reference_keep(list(ds))[0]) == 2  # Axolotl's rule keeps both
+    with pytest.raises(ValueError, match="decoded by datasets"):
+        fa.deduplicate_dataset(ds)
+    undecoded = ds.cast_column("image", datasets.Image(decode=False))
+    assert fa.dedupe_table(undecoded)[0].tolist() == reference_keep(list(undecoded))[0] == [0]

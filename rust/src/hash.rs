@@ -204,13 +204,8 @@ mod tests {
     #[test]
     fn same_result_for_every_thread_count() {
         // Pseudo-random rows of 0..3000 bytes: well past TASK_BYTES, so the pool is used.
-        let mut state = 0x9e3779b97f4a7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::testutil::Rng(0x9e3779b97f4a7c15);
+        let mut next = || rng.next();
         let mut values = Vec::new();
         let mut offsets = vec![0i64];
         for _ in 0..2000 {

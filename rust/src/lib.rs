@@ -14,6 +14,9 @@ pub mod seen;
 pub mod seqpack;
 pub mod threads;
 
+#[cfg(test)]
+mod testutil;
+
 pub mod ffi;
 
 pub use error::{Error, Result};

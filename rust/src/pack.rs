@@ -597,21 +597,7 @@ impl BitLevels {
 mod tests {
     use super::*;
 
-    /// Xorshift64: deterministic pseudo-random numbers without a dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::testutil::Rng;
 
     fn to_packing(bins: Vec<Vec<usize>>, lengths: &[i64], capacity: i64) -> Packing {
         let mut bin_offsets = vec![0i64];

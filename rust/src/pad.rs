@@ -119,15 +119,7 @@ mod tests {
         out
     }
 
-    fn to_layout(rows: &[Vec<i64>]) -> (Vec<i64>, Vec<i64>) {
-        let mut offsets = vec![0i64];
-        let mut values = Vec::new();
-        for r in rows {
-            values.extend(r);
-            offsets.push(values.len() as i64);
-        }
-        (values, offsets)
-    }
+    use crate::testutil::{layout as to_layout, Rng};
 
     #[test]
     fn widths() {
@@ -143,13 +135,8 @@ mod tests {
     fn matches_reference_small_and_parallel() {
         // Pseudo-random lengths and tokens; the big case crosses PARALLEL_MIN_ELEMENTS.
         for &(rows_n, max_len) in &[(0usize, 4usize), (7, 5), (3000, 300)] {
-            let mut state = 0x9e3779b97f4a7c15u64;
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let mut rng = Rng(0x9e3779b97f4a7c15);
+            let mut next = || rng.next();
             let rows: Vec<Vec<i64>> = (0..rows_n)
                 .map(|_| (0..next() as usize % (max_len + 1)).map(|_| next() as i64).collect())
                 .collect();

@@ -283,15 +283,7 @@ mod tests {
 
     const V: PackValues = PackValues { pad_token_id: 0, eos_token_id: 99, label_pad_id: -100 };
 
-    fn layout(rows: &[Vec<i64>]) -> (Vec<i64>, Vec<i64>) {
-        let mut offsets = vec![0i64];
-        let mut values = Vec::new();
-        for r in rows {
-            values.extend(r);
-            offsets.push(values.len() as i64);
-        }
-        (values, offsets)
-    }
+    use crate::testutil::{layout, Rng};
 
     /// The rule written as plainly as possible: a stream of (token, is_real) cells per row.
     fn reference(rows: &[Vec<i64>], max_length: usize, overflow: Overflow) -> (Vec<Vec<i64>>, OverflowCounts) {
@@ -361,13 +353,8 @@ mod tests {
 
     #[test]
     fn matches_reference_on_random_batches() {
-        let mut state = 0x2545f4914f6cdd1du64;
-        let mut next = move |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut rng = Rng(0x2545f4914f6cdd1d);
+        let mut next = move |m: u64| rng.below(m);
         for _ in 0..500 {
             let max_length = 2 + next(12) as usize;
             let rows: Vec<Vec<i64>> = (0..next(12))
