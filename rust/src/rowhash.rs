@@ -9,6 +9,7 @@
 //!   (`1`), float (`1.0`, `nan`, `-0.0`), str (quoted), bytes (`b'..'`), list, dict;
 //! - but not integer width (`int8` 5 and `int64` 5 both print `5`), and every float NaN alike
 //!   (all print `nan`); float32 values widen to the float64 that Python would print.
+//!
 //! `List`, `LargeList` and `FixedSizeList` all print as lists; dictionary-encoded columns as
 //! their values. Other Arrow types (dates, decimals, float16, maps, ...) are refused rather
 //! than guessed.

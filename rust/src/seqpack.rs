@@ -196,7 +196,8 @@ fn fill_rows<T: Token, O: Offset>(
     labels: &mut [i64],
     mask: &mut [i64],
 ) {
-    let fill = |(r, ((ids, lab), msk)): (usize, ((&mut [i64], &mut [i64]), &mut [i64]))| {
+    type Row<'a> = (usize, ((&'a mut [i64], &'a mut [i64]), &'a mut [i64]));
+    let fill = |(r, ((ids, lab), msk)): Row| {
         let mut col = 0;
         for s in &plan.segments[plan.row_starts[r]..plan.row_starts[r + 1]] {
             let base = offsets[s.seq].to_usize();

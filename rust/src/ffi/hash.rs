@@ -23,7 +23,7 @@ pub unsafe extern "C" fn fax_hash_rows(
     digests_len: usize,
 ) -> i32 {
     guard(|| {
-        if digests_len % 32 != 0 {
+        if !digests_len.is_multiple_of(32) {
             return Err(Error::invalid(format!("digests_len {digests_len} is not a multiple of 32")));
         }
         // SAFETY: the caller passes valid rows and `digests_len` writable bytes.

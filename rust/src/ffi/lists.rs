@@ -38,7 +38,7 @@ fn check_buffer<T>(addr: usize, len: usize, what: &str) -> Result<bool> {
     if addr == 0 {
         return Err(Error::invalid(format!("{what} is NULL but its length is {len}")));
     }
-    if addr % std::mem::align_of::<T>() != 0 {
+    if !addr.is_multiple_of(std::mem::align_of::<T>()) {
         return Err(Error::invalid(format!(
             "{what} is not aligned to {} bytes",
             std::mem::align_of::<T>()
