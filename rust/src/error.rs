@@ -29,6 +29,14 @@ impl Error {
     }
 }
 
+/// Fails unless the output `name` holds exactly `expected` elements.
+pub fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        return Ok(());
+    }
+    Err(Error::invalid(format!("{name} holds {len} elements, expected {expected}")))
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())

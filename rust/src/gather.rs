@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{check_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
 use crate::threads::run_with_threads;
 use crate::with_lists;
@@ -78,9 +78,7 @@ pub fn gather_packed(
         ("position_ids", &*out.position_ids),
         ("attention_mask", &*out.attention_mask),
     ] {
-        if o.len() != rows * width {
-            return Err(Error::invalid(format!("{name} holds {} elements, expected {rows} * {width}", o.len())));
-        }
+        check_len(name, o.len(), rows * width)?;
     }
     if width == 0 {
         return Ok(());

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{check_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
 use crate::threads::run_with_threads;
 use crate::with_lists;
@@ -173,13 +173,7 @@ pub fn fill_pack(
     check_max_length(max_length)?;
     let size = plan.num_rows() * max_length;
     for (name, out) in [("input_ids", &*input_ids), ("labels", &*labels), ("attention_mask", &*attention_mask)] {
-        if out.len() != size {
-            return Err(Error::invalid(format!(
-                "{name} holds {} elements, expected rows * max_length = {} * {max_length}",
-                out.len(),
-                plan.num_rows()
-            )));
-        }
+        check_len(name, out.len(), size)?;
     }
     with_lists!(lists, |v, o| fill_rows(v, o, plan, max_length, values, input_ids, labels, attention_mask));
     Ok(())
@@ -259,9 +253,7 @@ pub fn concatenate_and_pack(
         (labels, out_labels, label_pad_id),
         (attention_mask, out_mask, 0),
     ] {
-        if out.len() != size {
-            return Err(Error::invalid(format!("an output holds {} elements, expected {size}", out.len())));
-        }
+        check_len("an output", out.len(), size)?;
         let n = with_lists!(lists, |v, o| concat_into(v, o, out));
         out[n..].fill(pad);
     }
