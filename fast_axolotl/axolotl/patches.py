@@ -59,7 +59,7 @@ class Patch:
         if self.replacement is not None:
             return "already active"
         try:
-            original = getattr(importlib.import_module(self.module), self.attribute)
+            original = getattr(self._owner(), self._name)
         except Exception as error:  # an Axolotl without this function, or one that fails to import
             return f"skipped: {self.module}.{self.attribute} unavailable ({type(error).__name__}: {error})"
         try:
@@ -110,24 +110,46 @@ class Patch:
             self.last_fallback = reason
         LOG.warning("fast-axolotl: %s fell back to Axolotl's own function (%s)", self.name, reason)
 
+    @property
+    def _name(self) -> str:
+        return self.attribute.rpartition(".")[2]
+
+    def _owner(self):
+        """What holds the function: the module, or for "Class.method" the class in it."""
+        owner = importlib.import_module(self.module)
+        for part in self.attribute.split(".")[:-1]:
+            owner = getattr(owner, part)
+        return owner
+
     def _rebind(self, old: Callable, new: Callable) -> None:
         """Point every loaded Axolotl module that holds `old` under our name at `new`: the
         defining module and those that imported it by name (`from .utils import f`). Modules
-        imported later copy whatever these hold, so they get the right one too."""
+        imported later copy whatever these hold, so they get the right one too. A method
+        lives in its class alone (importers hold the class), so only the class changes."""
+        if "." in self.attribute:
+            owner = self._owner()
+            if owner.__dict__.get(self._name) is old:
+                setattr(owner, self._name, new)
+            return
         for name, module in list(sys.modules.items()):
             if _is_axolotl_module(name) and getattr(module, "__dict__", {}).get(self.attribute) is old:
                 setattr(module, self.attribute, new)
 
 
-DATA_UTILS, MULTIPACK, SAMPLER_UTILS = (
-    "axolotl.utils.data.utils", "axolotl.utils.samplers.multipack", "axolotl.utils.samplers.utils"
+DATA_UTILS, MULTIPACK, SAMPLER_UTILS, BATCHING = (
+    "axolotl.utils.data.utils", "axolotl.utils.samplers.multipack", "axolotl.utils.samplers.utils",
+    "axolotl.utils.collators.batching",
 )
-# Each: name, the module that defines the function, its name, our fast path (and fallback).
+# Each: name, the module that defines the function, its name (or "Class.method"), our fast
+# path (and fallback).
 PATCHES = (
     Patch("dedupe", DATA_UTILS, "_deduplicate_dataset", "dedupe:deduplicate", "dedupe:fallback"),
     Patch("pack_parallel", MULTIPACK, "pack_parallel", "multipack:pack_parallel"),
     Patch("allocate_sequentially", MULTIPACK, "allocate_sequentially", "multipack:allocate_sequentially"),
     Patch("get_dataset_lengths", SAMPLER_UTILS, "get_dataset_lengths", "lengths:get_dataset_lengths"),
+    # Collator classes are imported by name (core/builders/causal.py): patch the classes' __call__.
+    Patch("seq2seq_collator", BATCHING, "DataCollatorForSeq2Seq.__call__", "collators:collate"),
+    Patch("v2_collator", BATCHING, "V2BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_bins"),
 )
 
 _LOCK = threading.Lock()

@@ -1,0 +1,171 @@
+"""`axolotl.utils.collators.batching.DataCollatorForSeq2Seq.__call__` (and
+`V2BatchSamplerDataCollatorForSeq2Seq.__call__`) on `pad_sequences`: one Rust call per key
+instead of Python list padding, `tokenizer.pad` and the tensor conversion. Returns what the
+original returns (a `BatchEncoding` of int64 tensors or arrays, same keys in the same order)
+for the common case; everything else runs the original.
+
+Covered: dict features whose keys are `input_ids` and any of `attention_mask`, `labels`,
+`position_ids`; rows all Python int lists or all 1-D integer numpy arrays (what the
+batch-sampler collators, which call this one, pass); padding True/"longest"; max_length
+None; any pad_to_multiple_of; left/right padding; return_tensors "pt" or "np"; a tokenizer
+that uses transformers' own `pad`. For V2: bins of such features with list rows (an extra
+`length` key is dropped, as the original drops it), squash_position_ids either way.
+
+Not modelled: the original pads the caller's `labels` and `position_ids` lists in place (this
+leaves the features as they were); rows of Python bools (the original may return bool
+tensors, this returns int64).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from transformers.tokenization_utils_base import BatchEncoding, PreTrainedTokenizerBase
+
+from fast_axolotl.padding import pad_sequences
+
+from .patches import Fallback
+
+KEYS = ("input_ids", "attention_mask", "labels", "position_ids")
+# The tokenizer methods whose behaviour the fast path reproduces.
+_PAD_METHODS = ("pad", "_pad", "_get_padding_truncation_strategies")
+
+
+def collate(collator, features, return_tensors=None):
+    """DataCollatorForSeq2Seq.__call__."""
+    if return_tensors is None:
+        return_tensors = collator.return_tensors
+    _check_options(collator, return_tensors)
+    rows = {key: [f[key] for f in features] for key in _keys(features, KEYS)}
+    _check_rows(rows)
+    return _encoding(_pad_all(collator, rows), return_tensors)
+
+
+def collate_bins(collator, features, return_tensors=None):
+    """V2BatchSamplerDataCollatorForSeq2Seq.__call__: each bin (a list of features) becomes
+    one row, its items concatenated, attention_mask numbering them 1, 2, ... (`length` is
+    dropped); then padded as above."""
+    if return_tensors is None:
+        return_tensors = collator.return_tensors
+    _check_options(collator, return_tensors)
+    is_bins = isinstance(features, list) and features and isinstance(features[0], list)
+    bins = features if is_bins else [features]  # one bin may come unwrapped, as the original allows
+    if not all(isinstance(b, list) and b for b in bins):
+        raise Fallback("an empty bin")
+    keys = [k for k in _keys([item for b in bins for item in b], KEYS + ("length",)) if k != "length"]
+    rows = {key: [_concatenated(b, key) for b in bins] for key in keys}
+    if collator.squash_position_ids and "position_ids" in rows:
+        rows["position_ids"] = [list(range(len(r))) for r in rows["position_ids"]]
+    _check_rows(rows)
+    padded = _pad_all(collator, rows)
+    if "attention_mask" in padded:
+        _number_samples(padded["attention_mask"], bins, collator.tokenizer.padding_side)
+    return _encoding(padded, return_tensors)
+
+
+def _pad_all(collator, rows: dict) -> dict:
+    """Each key padded by one Rust call, as the original pads it (labels with
+    label_pad_token_id, position_ids with a range, the rest as tokenizer.pad does)."""
+    pad_values = {
+        "input_ids": collator.tokenizer.pad_token_id,
+        "attention_mask": 0,
+        "labels": collator.label_pad_token_id,
+        "position_ids": 0,  # replaced by a range below
+    }
+    side, multiple = collator.tokenizer.padding_side, collator.pad_to_multiple_of
+    padded = {key: pad_sequences(r, None, pad_values[key], side, multiple, "np") for key, r in rows.items()}
+    if "position_ids" in padded:
+        _fill_ranges(padded["position_ids"], rows["position_ids"], side)
+    return padded
+
+
+def _encoding(padded: dict, return_tensors: str) -> BatchEncoding:
+    if return_tensors == "pt":
+        import torch
+
+        padded = {key: torch.from_numpy(a) for key, a in padded.items()}
+    return BatchEncoding(padded)
+
+
+def _check_options(collator, return_tensors) -> None:
+    """Refuse the options and tokenizers whose behaviour is not modelled here."""
+    if return_tensors not in ("pt", "np"):
+        raise Fallback(f"return_tensors={return_tensors!r}")
+    padding = collator.padding
+    if not (padding is True or (isinstance(padding, str) and padding == "longest")):
+        raise Fallback(f"padding={padding!r}")
+    if collator.max_length is not None:
+        raise Fallback(f"max_length={collator.max_length!r}")
+    if collator.model is not None and hasattr(collator.model, "prepare_decoder_input_ids_from_labels"):
+        raise Fallback("a model that prepares decoder_input_ids")
+    _check_tokenizer(collator.tokenizer)
+
+
+def _check_tokenizer(tokenizer) -> None:
+    cls = type(tokenizer)
+    if not isinstance(tokenizer, PreTrainedTokenizerBase) or any(
+        getattr(cls, name) is not getattr(PreTrainedTokenizerBase, name) for name in _PAD_METHODS
+    ):
+        raise Fallback(f"tokenizer {cls.__name__} has its own padding")
+    names = tokenizer.model_input_names
+    if not names or names[0] != "input_ids" or "attention_mask" not in names:
+        raise Fallback(f"model_input_names={names!r}")
+    if tokenizer.padding_side not in ("left", "right"):
+        raise Fallback(f"padding_side={tokenizer.padding_side!r}")
+    pad_id = tokenizer.pad_token_id
+    if tokenizer.pad_token is None or type(pad_id) is not int or pad_id < 0:
+        raise Fallback("no usable pad token")  # the original raises its own error
+
+
+def _keys(features, allowed) -> list:
+    """The first feature's keys (their order is the output's); every feature has the same."""
+    if not isinstance(features, list) or not features or not all(type(f) is dict for f in features):
+        raise Fallback("features are not a non-empty list of dicts")
+    keys = list(features[0])
+    if "input_ids" not in keys or not set(keys) <= set(allowed):
+        raise Fallback(f"keys {keys}")
+    if any(f.keys() != features[0].keys() for f in features):
+        raise Fallback("features have different keys")
+    return keys
+
+
+def _concatenated(items: list, key: str) -> list:
+    if not all(type(item[key]) is list for item in items):
+        raise Fallback(f"{key} rows are not lists")  # np.array() of other rows: not modelled
+    return list(itertools.chain.from_iterable(item[key] for item in items))
+
+
+def _check_rows(rows: dict) -> None:
+    """The original treats list rows and numpy rows differently and mixes them badly; tokens
+    themselves are checked by pad_sequences (it refuses non-integers)."""
+    all_rows = [r for key_rows in rows.values() for r in key_rows]
+    if not (all(type(r) is list for r in all_rows) or all(isinstance(r, np.ndarray) for r in all_rows)):
+        raise Fallback("rows are not all lists or all numpy arrays")
+    lengths = [len(r) for r in rows["input_ids"]]
+    if min(lengths) == 0:
+        raise Fallback("an empty input_ids row")
+    # tokenizer.pad pads attention_mask by input_ids' padding: equal lengths keep it square.
+    if "attention_mask" in rows and [len(r) for r in rows["attention_mask"]] != lengths:
+        raise Fallback("attention_mask and input_ids lengths differ")
+
+
+def _fill_ranges(padded: np.ndarray, rows: list, side: str) -> None:
+    """The original pads position_ids with 0, 1, 2, ... rather than one value."""
+    width = padded.shape[1]
+    ramp = np.arange(width, dtype=np.int64)
+    for i, row in enumerate(rows):
+        pad = width - len(row)
+        if pad:
+            padding = padded[i, len(row):] if side == "right" else padded[i, :pad]
+            padding[:] = ramp[:pad]
+
+
+def _number_samples(mask: np.ndarray, bins: list, side: str) -> None:
+    """Multiply each bin's concatenated mask by its item's number (1, 2, ...): padding is 0."""
+    width = mask.shape[1]
+    for row, items in zip(mask, bins):
+        lengths = [len(item["attention_mask"]) for item in items]
+        numbers = np.repeat(np.arange(1, len(items) + 1, dtype=np.int64), lengths)
+        start = 0 if side == "right" else width - numbers.size
+        row[start : start + numbers.size] *= numbers
