@@ -4,14 +4,10 @@
 //! side, position ids restarting at 0 for every sample, attention mask numbering the samples
 //! 1..K inside the row.
 
-use rayon::prelude::*;
-
 use crate::error::{check_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
-use crate::threads::run_with_threads;
+use crate::threads::for_each_row;
 use crate::with_lists;
-
-const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
 /// Values written on the padding of each output.
 #[derive(Clone, Copy, Debug)]
@@ -103,13 +99,7 @@ impl Bins<'_> {
     }
 
     fn for_rows(&self, out: &mut [i64], fill: impl Fn(usize, &mut [i64]) + Sync + Send) {
-        if out.len() < PARALLEL_MIN_ELEMENTS {
-            out.chunks_mut(self.width).enumerate().for_each(|(r, row)| fill(r, row));
-        } else {
-            let rows = out.par_chunks_mut(self.width).enumerate();
-            let rows = rows.with_min_len((PARALLEL_MIN_ELEMENTS / self.width).max(1));
-            run_with_threads(0, || rows.for_each(|(r, row)| fill(r, row)));
-        }
+        for_each_row(out, self.width, fill);
     }
 
     fn write_tokens<T: Token, O: Offset>(&self, values: &[T], offsets: &[O], pad: i64, out: &mut [i64]) {

@@ -1,14 +1,9 @@
 //! Batch padding: token lists -> a row-major `[rows, width]` int64 matrix.
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Result};
 use crate::lists::{Lists, Offset, Token};
-use crate::threads::run_with_threads;
+use crate::threads::for_each_row;
 use crate::with_lists;
-
-/// Below this many output elements one thread is faster than waking the pool.
-const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -69,18 +64,10 @@ pub fn pad(
 }
 
 fn pad_rows<T: Token, O: Offset>(values: &[T], offsets: &[O], pad: i64, side: Side, out: &mut [i64], width: usize) {
-    let fill = |(i, row): (usize, &mut [i64])| {
+    for_each_row(out, width, |i, row| {
         let seq = &values[offsets[i].to_usize()..offsets[i + 1].to_usize()];
         pad_row(seq, pad, side, row);
-    };
-    if out.len() < PARALLEL_MIN_ELEMENTS {
-        out.chunks_mut(width).enumerate().for_each(fill);
-    } else {
-        let rows_per_task = (PARALLEL_MIN_ELEMENTS / width).max(1);
-        run_with_threads(0, || {
-            out.par_chunks_mut(width).enumerate().with_min_len(rows_per_task).for_each(fill)
-        });
-    }
+    });
 }
 
 #[inline]

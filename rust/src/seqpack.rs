@@ -8,11 +8,8 @@ use rayon::prelude::*;
 
 use crate::error::{check_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
-use crate::threads::run_with_threads;
+use crate::threads::{rows_per_task, run_with_threads, PARALLEL_MIN_ELEMENTS};
 use crate::with_lists;
-
-/// Below this many output elements one thread is faster than waking the pool.
-const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
 /// What to do with a sequence that does not fit a row even alone (`len + 1 > max_length`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,7 +213,7 @@ fn fill_rows<T: Token, O: Offset>(
     } else {
         let rows = input_ids.par_chunks_mut(width).zip(labels.par_chunks_mut(width));
         let rows = rows.zip(mask.par_chunks_mut(width)).enumerate();
-        run_with_threads(0, || rows.with_min_len((PARALLEL_MIN_ELEMENTS / width).max(1)).for_each(fill));
+        run_with_threads(0, || rows.with_min_len(rows_per_task(width)).for_each(fill));
     }
 }
 

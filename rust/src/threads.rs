@@ -11,6 +11,26 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
+/// Below this many output elements one thread is faster than waking a pool.
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// Rows per parallel task for rows of `width` elements: about PARALLEL_MIN_ELEMENTS each.
+pub fn rows_per_task(width: usize) -> usize {
+    (PARALLEL_MIN_ELEMENTS / width.max(1)).max(1)
+}
+
+/// Calls `fill(i, row)` for every `width`-element row of `out` (width > 0): on this thread
+/// for small outputs, on all cores for large ones.
+pub fn for_each_row(out: &mut [i64], width: usize, fill: impl Fn(usize, &mut [i64]) + Sync + Send) {
+    use rayon::prelude::*;
+    if out.len() < PARALLEL_MIN_ELEMENTS {
+        out.chunks_mut(width).enumerate().for_each(|(i, row)| fill(i, row));
+    } else {
+        let rows = out.par_chunks_mut(width).enumerate().with_min_len(rows_per_task(width));
+        run_with_threads(0, || rows.for_each(|(i, row)| fill(i, row)));
+    }
+}
+
 /// The number of threads a request for `num_threads` gets.
 pub fn effective_threads(num_threads: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
