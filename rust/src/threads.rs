@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 /// Below this many output elements one thread is faster than waking a pool.
-pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
 /// Rows per parallel task for rows of `width` elements: about PARALLEL_MIN_ELEMENTS each.
 pub fn rows_per_task(width: usize) -> usize {
