@@ -71,6 +71,7 @@ lib = open_library(library_path())
 _ERROR_CLASSES = {
     lib.FAX_ERR_INVALID_ARGUMENT: errors.InvalidArgumentError,
     lib.FAX_ERR_IO: errors.FastAxolotlIOError,
+    lib.FAX_ERR_NOT_FOUND: errors.NotFoundError,
     lib.FAX_ERR_FORMAT: errors.FormatError,
     lib.FAX_ERR_BUFFER_TOO_SMALL: errors.BufferTooSmallError,
     lib.FAX_ERR_PANIC: errors.RustPanicError,

@@ -17,6 +17,10 @@ class FastAxolotlIOError(FastAxolotlError, OSError):
     """Reading or writing a file failed (FAX_ERR_IO)."""
 
 
+class NotFoundError(FastAxolotlIOError, FileNotFoundError):
+    """A path names no file: missing, or a pattern that matches nothing (FAX_ERR_NOT_FOUND)."""
+
+
 class FormatError(FastAxolotlError, ValueError):
     """Input data is not in the format it claims (FAX_ERR_FORMAT)."""
 

@@ -72,6 +72,10 @@ struct ArrowArrayStream {
 // A bug: Rust panicked inside the call. The process is intact; the message says where.
 #define FAX_ERR_PANIC 5
 
+// A path names no file (missing, or a pattern that matches nothing). Added in ABI 1 with the
+// reader; callers must treat any non-zero status they do not know as an error.
+#define FAX_ERR_NOT_FOUND 6
+
 #define FAX_DTYPE_INT8 1
 
 #define FAX_DTYPE_INT16 2
@@ -130,6 +134,21 @@ typedef struct FaxGatherPads {
   int64_t position_pad_id;
   int64_t attention_pad_id;
 } FaxGatherPads;
+
+// Options of `fax_reader_open`; pass NULL for the defaults (detect the format, 1024 rows
+// per batch, all cores, all columns).
+typedef struct FaxReadOptions {
+  // A format name ("parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
+  // "hf_dataset", optionally with ".zst"/".gz"), case-insensitive; NULL = detect.
+  const char *format;
+  // Rows per batch, at least 1; every batch but the last has exactly this many.
+  size_t batch_size;
+  // Decoding threads; 0 = all cores.
+  size_t num_threads;
+  // Names of the columns to read, in the order wanted; NULL = all, in the file's order.
+  const char *const *columns;
+  size_t num_columns;
+} FaxReadOptions;
 
 // How many sequences `fax_pack_sequences` split, truncated or dropped.
 typedef struct FaxPackCounts {
@@ -247,6 +266,35 @@ int32_t fax_pad_sequences(const struct FaxLists *lists,
                           uint32_t side,
                           int64_t *out,
                           size_t out_len);
+
+// Opens `path` (a file, a directory of shards, a glob pattern, or a directory written by
+// `datasets`' `save_to_disk`) and writes an Arrow C stream of its record batches into `out`;
+// the caller releases it (`out->release(out)`). Errors found while opening (missing path:
+// `FAX_ERR_NOT_FOUND`; unreadable or malformed file: `FAX_ERR_IO`/`FAX_ERR_FORMAT`; bad
+// options: `FAX_ERR_INVALID_ARGUMENT`) are returned here; errors found later end the stream
+// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`.
+// Decoding happens in `get_next`, a few batches ahead at most: memory does not grow with the
+// file.
+//
+// # Safety
+// `path` must be a NUL-terminated string, `options` NULL or valid, `out` a writable
+// `struct ArrowArrayStream` (its old content is overwritten, not released).
+int32_t fax_reader_open(const char *path,
+                        const struct FaxReadOptions *options,
+                        struct ArrowArrayStream *out);
+
+// Writes the format and compression `path` has (`*format` = a `fax_format_name` code,
+// `*compression` = a `fax_compression_name` code), from its name, confirmed by its content.
+//
+// # Safety
+// `path` must be a NUL-terminated string; `format` and `compression` writable.
+int32_t fax_detect_format(const char *path, int32_t *format, int32_t *compression);
+
+// The name of format `code` (0, 1, ... until NULL): a static string, never freed.
+const char *fax_format_name(int32_t code);
+
+// The name of compression `code` (0 = "none", 1, ... until NULL): a static string.
+const char *fax_compression_name(int32_t code);
 
 // Creates an empty set in `*out`.
 int32_t fax_seen_new(struct FaxSeen **out);

@@ -113,12 +113,10 @@ def test_errors_are_per_thread(native):
 
 @pytest.fixture(scope="session")
 def panic_library():
-    """libfastaxo built with the `test-panic` feature (adds fax_debug_panic)."""
-    target = RUST / "target" / "test-panic"
-    built = run(
-        ["cargo", "build", "--quiet", "--locked", "-p", "fastaxo", "--features", "test-panic", "--target-dir", str(target)],
-        cwd=RUST,
-    )
+    """libfastaxo built with the `test-panic` feature (adds fax_debug_panic): a debug build
+    in the usual target dir, so it reuses the dependencies `cargo test` compiled."""
+    target = RUST / "target"
+    built = run(["cargo", "build", "--quiet", "--locked", "-p", "fastaxo", "--features", "test-panic"], cwd=RUST)
     assert built.returncode == 0, built.stderr
     return target / "debug" / "libfastaxo.so"
 

@@ -8,6 +8,8 @@ pub enum Error {
     InvalidArgument(String),
     /// Reading or writing a file failed.
     Io(String),
+    /// A path names nothing (no such file, or a pattern that matches no file).
+    NotFound(String),
     /// Data is not in the format it claims to be.
     Format(String),
     /// An output buffer is smaller than the result; `needed` is the size that fits.
@@ -23,7 +25,7 @@ impl Error {
 
     pub fn message(&self) -> &str {
         match self {
-            Error::InvalidArgument(m) | Error::Io(m) | Error::Format(m) => m,
+            Error::InvalidArgument(m) | Error::Io(m) | Error::NotFound(m) | Error::Format(m) => m,
             Error::BufferTooSmall { message, .. } => message,
         }
     }

@@ -9,6 +9,7 @@ pub mod hash;
 pub mod lists;
 pub mod pack;
 pub mod pad;
+pub mod read;
 pub mod rowhash;
 pub mod seen;
 pub mod seqpack;

@@ -5,7 +5,7 @@ use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
-use super::{FAX_ERR_BUFFER_TOO_SMALL, FAX_ERR_FORMAT, FAX_ERR_INVALID_ARGUMENT, FAX_ERR_IO, FAX_ERR_PANIC, FAX_OK};
+use super::{FAX_ERR_BUFFER_TOO_SMALL, FAX_ERR_FORMAT, FAX_ERR_INVALID_ARGUMENT, FAX_ERR_IO, FAX_ERR_NOT_FOUND, FAX_ERR_PANIC, FAX_OK};
 use crate::error::{Error, Result};
 
 thread_local! {
@@ -18,12 +18,12 @@ fn set_last_error(message: String) {
 
 /// The default hook prints panics to stderr; a library loaded into a training process must
 /// not, since the guard reports them as `FAX_ERR_PANIC` with the message instead.
-fn silence_panics() {
+pub(crate) fn silence_panics() {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .copied()
@@ -36,6 +36,7 @@ pub(crate) fn status_of(err: &Error) -> i32 {
     match err {
         Error::InvalidArgument(_) => FAX_ERR_INVALID_ARGUMENT,
         Error::Io(_) => FAX_ERR_IO,
+        Error::NotFound(_) => FAX_ERR_NOT_FOUND,
         Error::Format(_) => FAX_ERR_FORMAT,
         Error::BufferTooSmall { .. } => FAX_ERR_BUFFER_TOO_SMALL,
     }

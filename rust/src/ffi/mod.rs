@@ -16,6 +16,7 @@ mod hash;
 mod lists;
 mod pack;
 mod pad;
+mod read;
 mod seen;
 mod seqpack;
 #[cfg(feature = "test-panic")]
@@ -28,6 +29,7 @@ pub use hash::*;
 pub use lists::*;
 pub use pack::*;
 pub use pad::*;
+pub use read::*;
 pub use seen::*;
 pub use seqpack::*;
 #[cfg(feature = "test-panic")]
@@ -50,6 +52,9 @@ pub const FAX_ERR_FORMAT: i32 = 3;
 pub const FAX_ERR_BUFFER_TOO_SMALL: i32 = 4;
 /// A bug: Rust panicked inside the call. The process is intact; the message says where.
 pub const FAX_ERR_PANIC: i32 = 5;
+/// A path names no file (missing, or a pattern that matches nothing). Added in ABI 1 with the
+/// reader; callers must treat any non-zero status they do not know as an error.
+pub const FAX_ERR_NOT_FOUND: i32 = 6;
 
 /// The ABI version of the loaded library; compare with `FAX_ABI_VERSION` from the header.
 #[no_mangle]

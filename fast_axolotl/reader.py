@@ -1,0 +1,351 @@
+"""Streaming reads of local datasets: Parquet, Arrow IPC/Feather, JSON, JSONL, CSV and text,
+plain or .zst/.gz, a file, a directory of shards, a glob, or a `save_to_disk` directory.
+
+Rust decodes (on every core, a few batches ahead at most) and hands the batches over as an
+Arrow C stream: nothing is copied on the way into pyarrow, and the GIL is free while Rust
+works. Every batch but the last has exactly `batch_size` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Iterator, Optional, Sequence
+
+import pyarrow as pa
+
+from . import errors
+from ._args import size_arg
+from ._native import check, ffi, lib
+
+OUTPUTS = ("python", "arrow", "numpy")
+
+
+def _names(name_of) -> list[str]:
+    names, code = [], 0
+    while (name := name_of(code)) != ffi.NULL:
+        names.append(ffi.string(name).decode())
+        code += 1
+    return names
+
+
+FORMATS = _names(lib.fax_format_name)
+COMPRESSIONS = _names(lib.fax_compression_name)  # "none", "gzip", "zstd"
+_SUFFIX = {"gzip": "gz", "zstd": "zst"}
+
+
+def list_supported_formats() -> list[str]:
+    """Every `dataset_type` accepted: the base formats, their .zst/.gz forms, hf_dataset."""
+    bases = [f for f in FORMATS if f != "hf_dataset"]
+    compressed = [f"{f}.{_SUFFIX[c]}" for f in bases for c in COMPRESSIONS if c in _SUFFIX]
+    return bases + compressed + ["hf_dataset"]
+
+
+def detect_format(path) -> tuple[str, Optional[str]]:
+    """`(base, compression)` of a file, directory or pattern, e.g. ("jsonl", "zstd"),
+    ("parquet", None), ("hf_dataset", None): from the name, confirmed by the content."""
+    fmt, compression = ffi.new("int32_t *"), ffi.new("int32_t *")
+    check(lib.fax_detect_format(_path_arg(path), fmt, compression))
+    name = COMPRESSIONS[compression[0]]
+    return FORMATS[fmt[0]], (None if name == "none" else name)
+
+
+def _path_arg(path) -> bytes:
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fsencode(path)
+
+
+def _format_arg(dataset_type) -> Optional[bytes]:
+    if dataset_type is None:
+        return None
+    if not isinstance(dataset_type, str):
+        raise TypeError(f"dataset_type must be a str or None, got {type(dataset_type).__name__}")
+    return dataset_type.encode()
+
+
+def _columns_arg(columns) -> Optional[list[bytes]]:
+    if columns is None:
+        return None
+    if isinstance(columns, (str, bytes)) or not all(isinstance(c, str) for c in columns):
+        raise TypeError("columns must be a list of column names (str) or None")
+    return [c.encode() for c in columns]
+
+
+def _open_stream(path, dataset_type, batch_size, num_threads, columns) -> pa.RecordBatchReader:
+    """Opens `path` in Rust and imports the C stream into pyarrow (a move, not a copy)."""
+    path_bytes = _path_arg(path)
+    batch_size = size_arg(batch_size, "batch_size", 1)
+    num_threads = size_arg(num_threads, "num_threads", 0, allow_none=True) or 0
+    format_bytes, names = _format_arg(dataset_type), _columns_arg(columns)
+    keep = [ffi.new("char[]", n) for n in names or ()]  # alive until the call returns
+    options = ffi.new("FaxReadOptions *")
+    options.format = ffi.new("char[]", format_bytes) if format_bytes is not None else ffi.NULL
+    keep.append(options.format)
+    options.batch_size, options.num_threads = batch_size, num_threads
+    if names is not None:
+        options.columns = ffi.new("const char *[]", keep[: len(names)]) if names else ffi.new("const char *[1]")
+        options.num_columns = len(names)
+        keep.append(options.columns)
+    stream = ffi.new("struct ArrowArrayStream *")
+    check(lib.fax_reader_open(path_bytes, options, stream))
+    return pa.RecordBatchReader._import_from_c(int(ffi.cast("uintptr_t", stream)))
+
+
+# What arrow-rs's error Display puts before our message.
+_ARROW_PREFIX = re.compile(r"^(Parser error|Io error|Invalid argument error|Compute error|External error): ")
+
+
+def _translate(error: Exception, path) -> errors.FastAxolotlError:
+    """A failure reported through the C stream, as our own exception class: the stream
+    reports I/O failures as EIO (pyarrow: OSError) and the rest as EINVAL (ArrowInvalid)."""
+    message = _ARROW_PREFIX.sub("", str(error))
+    if isinstance(error, OSError) and not isinstance(error, pa.ArrowInvalid):
+        return errors.FastAxolotlIOError(message)
+    if "Rust panic" in message:
+        return errors.RustPanicError(message)
+    return errors.FormatError(message)
+
+
+class Reader:
+    """An open dataset: iterate for `pyarrow.RecordBatch`es, or hand it to anything that takes
+    an Arrow C stream (`pa.table(reader)`, `pa.RecordBatchReader.from_stream(reader)`,
+    polars, DuckDB) — which consumes it. Close it (or use `with`) to free it early."""
+
+    def __init__(self, path, dataset_type=None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None):
+        self.path = os.fspath(path) if isinstance(path, os.PathLike) else path
+        self._reader: Optional[pa.RecordBatchReader] = _open_stream(path, dataset_type, batch_size, num_threads, columns)
+        self.schema: pa.Schema = self._reader.schema
+
+    def _take(self) -> pa.RecordBatchReader:
+        if self._reader is None:
+            raise ValueError(f"the reader of {self.path} is closed or already consumed")
+        return self._reader
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        reader = self._take()
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as error:
+                self.close()
+                raise _translate(error, self.path) from None
+            yield batch
+
+    def read_all(self) -> pa.Table:
+        """Every remaining batch as one table (the whole dataset in memory)."""
+        return pa.Table.from_batches(list(self), schema=self.schema)
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        # The consumer owns the stream from here (its errors are pyarrow's, not ours).
+        reader, self._reader = self._take(), None
+        return reader.__arrow_c_stream__(requested_schema)
+
+    def close(self) -> None:
+        """Stops reading and frees the decoder's buffers (the stream is released)."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_reader(path, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None) -> Reader:
+    """Opens a file, directory, glob or `save_to_disk` directory for streaming; see `Reader`.
+    `dataset_type`: "parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
+    "hf_dataset" (case-insensitive, optionally ".zst"/".gz") or None to detect.
+    `num_threads`: None = all cores. Missing path: `NotFoundError` (a FileNotFoundError)."""
+    return Reader(path, dataset_type, batch_size, num_threads, columns)
+
+
+def streaming_dataset_reader(file_path, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = 4, columns: Optional[Sequence[str]] = None, output: str = "python"):
+    """Yields batches of exactly `batch_size` rows (the last may be shorter), as
+    `output` = "python" (dict column -> list), "arrow" (`pyarrow.RecordBatch`, no copy) or
+    "numpy" (dict column -> numpy array; list columns -> list of arrays, views of the batch)."""
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}")
+    convert = {"python": pa.RecordBatch.to_pydict, "arrow": None, "numpy": _to_numpy}[output]
+    with open_reader(file_path, dataset_type, batch_size, num_threads, columns) as reader:
+        for batch in reader:
+            yield batch if convert is None else convert(batch)
+
+
+def _to_numpy(batch: pa.RecordBatch) -> dict:
+    out = {}
+    for name, column in zip(batch.schema.names, batch.columns):
+        kind = column.type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            if column.null_count:
+                raise ValueError(f"column {name!r} holds null lists; read it with output='arrow'")
+            # flatten() starts at the slice's first value; offsets are absolute.
+            values = column.flatten().to_numpy(zero_copy_only=False)
+            offsets = column.offsets.to_numpy() - column.offsets[0].as_py()
+            out[name] = [values[offsets[i] : offsets[i + 1]] for i in range(len(column))]
+        else:
+            out[name] = column.to_numpy(zero_copy_only=False)
+    return out
+
+
+# --- datasets --------------------------------------------------------------------------
+
+
+def load_dataset(path_or_paths, dataset_type: Optional[str] = None, columns: Optional[Sequence[str]] = None, split: Optional[str] = None, streaming: bool = False, cache_dir=None, num_threads: Optional[int] = None):
+    """A `datasets.Dataset` of one or more files (each a file, directory, glob or
+    `save_to_disk` directory; all with the same columns), memory-mapped: the batches stream
+    into an Arrow IPC stream file in `cache_dir` (default: the datasets cache), reused while
+    the inputs' sizes and modification times stay the same. `split`: None, "train" or a slice
+    such as "train[:500]" or "train[10%:20%]" (the only split of local files is "train").
+    `streaming=True` gives a `datasets.IterableDataset` instead, read as it is iterated."""
+    import datasets
+
+    paths = [path_or_paths] if isinstance(path_or_paths, (str, bytes, os.PathLike)) else list(path_or_paths)
+    if not paths:
+        raise ValueError("path_or_paths is empty")
+    if streaming:
+        if split not in (None, "train"):
+            raise ValueError(f"streaming=True reads the whole split; got split={split!r}")
+        return _iterable_dataset(paths, dataset_type, columns, num_threads)
+    target = _cache_file(paths, dataset_type, columns, cache_dir)
+    if not os.path.exists(target):
+        _write_stream_file(paths, dataset_type, columns, num_threads, target)
+    dataset = datasets.Dataset.from_file(target)
+    return _apply_split(dataset, split)
+
+
+def _batches(paths, dataset_type, columns, num_threads, batch_size=10_000) -> Iterator[pa.RecordBatch]:
+    schema = None
+    for path in paths:
+        with open_reader(path, dataset_type, batch_size, num_threads, columns) as reader:
+            if schema is None:
+                schema = reader.schema
+            elif not reader.schema.equals(schema):
+                raise errors.FormatError(f"{os.fspath(path)}: columns {reader.schema} differ from the first input's {schema}")
+            yield from reader
+
+
+def _first_schema(paths, dataset_type, columns) -> pa.Schema:
+    with open_reader(paths[0], dataset_type, 1, 1, columns) as reader:
+        return reader.schema
+
+
+def _write_stream_file(paths, dataset_type, columns, num_threads, target: str) -> None:
+    """Streams the batches into `target` (written under a temporary name, then renamed, so a
+    failed or interrupted read leaves no half file behind)."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = f"{target}.{os.getpid()}.partial"
+    try:
+        writer = None
+        for batch in _batches(paths, dataset_type, columns, num_threads):
+            if writer is None:
+                writer = pa.ipc.new_stream(partial, batch.schema)
+            writer.write_batch(batch)
+        if writer is None:  # no rows: still a dataset with the right columns
+            writer = pa.ipc.new_stream(partial, _first_schema(paths, dataset_type, columns))
+        writer.close()
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def _cache_file(paths, dataset_type, columns, cache_dir) -> str:
+    """A cache file name that changes with the inputs (path, size, mtime of every file) and
+    the options."""
+    from . import __version__
+
+    if cache_dir is None:
+        import datasets.config
+
+        cache_dir = os.path.join(str(datasets.config.HF_DATASETS_CACHE), "fast_axolotl")
+    key = hashlib.sha256(repr((__version__, dataset_type, list(columns or []))).encode())
+    for path in paths:
+        for file in _files_of(os.fspath(path)):
+            info = os.stat(file)
+            key.update(repr((os.path.abspath(file), info.st_size, info.st_mtime_ns)).encode())
+    return os.path.join(os.fspath(cache_dir), f"{key.hexdigest()[:32]}.arrow")
+
+
+def _files_of(path: str) -> list[str]:
+    import glob
+
+    if os.path.isdir(path):
+        return sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files)
+    if os.path.exists(path):
+        return [path]
+    matches = sorted(glob.glob(path))
+    if not matches:
+        raise errors.NotFoundError(f"{path}: no such file or directory")
+    return matches
+
+
+_SPLIT = re.compile(r"^\s*train\s*(\[.*\])?\s*$")
+
+
+def _apply_split(dataset, split: Optional[str]):
+    """`split` as `datasets` reads it ("train", "train[:500]", "train[10%:20%]")."""
+    if split is None:
+        return dataset
+    if not isinstance(split, str) or not _SPLIT.match(split):
+        raise ValueError(f"local files have one split, 'train' (optionally sliced like 'train[:500]'); got {split!r}")
+    from datasets import ReadInstruction
+
+    instructions = ReadInstruction.from_spec(split).to_absolute({"train": len(dataset)})
+    indices = [i for instruction in instructions for i in range(instruction.from_, instruction.to)]
+    if indices == list(range(len(dataset))):
+        return dataset
+    return dataset.select(indices)
+
+
+def _iterable_dataset(paths, dataset_type, columns, num_threads):
+    import datasets
+
+    features = datasets.Features.from_arrow_schema(_first_schema(paths, dataset_type, columns))
+
+    def rows(paths):
+        for batch in _batches(paths, dataset_type, columns, num_threads, batch_size=1000):
+            yield from batch.to_pylist()
+
+    return datasets.IterableDataset.from_generator(rows, features=features, gen_kwargs={"paths": [os.fspath(p) for p in paths]})
+
+
+# --- the API of fast-axolotl 0.2.0, kept working ---------------------------------------
+
+
+class RustStreamingDataset:
+    """Iterates over a file in batches (dict column -> list), as fast-axolotl 0.2.0 did."""
+
+    def __init__(self, file_path, dataset_type=None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False):
+        self.file_path, self.dataset_type = file_path, dataset_type
+        self.batch_size, self.num_threads = batch_size, num_threads
+        self.dataset_keep_in_memory = dataset_keep_in_memory
+
+    def __iter__(self) -> Iterator[dict]:
+        return streaming_dataset_reader(self.file_path, self.dataset_type, self.batch_size, self.num_threads)
+
+    def with_format(self, format):  # noqa: A002 - the 0.2.0 signature
+        return self
+
+
+def create_rust_streaming_dataset(file_path, dataset_type=None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False) -> RustStreamingDataset:
+    return RustStreamingDataset(file_path, dataset_type, batch_size, num_threads, dataset_keep_in_memory)
+
+
+def should_use_rust_streaming(file_path, dataset_config=None, cfg=None) -> bool:
+    """True when the config asks for the Rust reader (`dataset_use_rust_streaming: true`, not
+    `dataset_keep_in_memory`) and `file_path` exists in a format it reads."""
+    cfg = cfg or {}
+    get = cfg.get if hasattr(cfg, "get") else lambda key, default=None: getattr(cfg, key, default)
+    if not get("dataset_use_rust_streaming", False) or get("dataset_keep_in_memory", False):
+        return False
+    try:
+        detect_format(file_path)
+    except (errors.FastAxolotlError, TypeError):
+        return False
+    return True

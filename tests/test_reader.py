@@ -1,0 +1,462 @@
+"""The streaming reader against pyarrow's own readers (and `datasets` for its directories), on
+generated files: unicode, nulls, token lists, chat list<struct> columns, many row groups,
+dictionary columns, many tiny record batches; projection; exact batch sizes; every bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.feather as feather
+import pyarrow.json as pjson
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+import fast_axolotl as fa
+from fast_axolotl import reader
+
+ROWS = 3000
+
+
+def make_table(rows: int = ROWS, seed: int = 0) -> pa.Table:
+    """Token lists, unicode text with nulls, a chat column, ints beyond 2**53."""
+    rng = np.random.default_rng(seed)
+    words = ["héllo", "wörld", "日本語", "emoji 🙂", "tab\there", 'quote "x"', "comma, y", "new\nline"]
+    text = [None if i % 17 == 0 else " ".join(rng.choice(words, rng.integers(0, 6))) for i in range(rows)]
+    tokens = [rng.integers(0, 50_000, rng.integers(0, 40)).tolist() for _ in range(rows)]
+    chat = [
+        [{"role": "user", "content": f"q{i} {text[i] or ''}"}, {"role": "assistant", "content": f"a{i}"}][: 1 + i % 2]
+        for i in range(rows)
+    ]
+    return pa.table(
+        {
+            "id": pa.array(np.arange(rows) + 2**60, pa.int64()),
+            "text": pa.array(text, pa.string()),
+            "input_ids": pa.array(tokens, pa.list_(pa.int32())),
+            "messages": pa.array(chat),
+            "score": pa.array([None if i % 11 == 0 else i / 7 for i in range(rows)], pa.float64()),
+        }
+    )
+
+
+def read(path, **options) -> pa.Table:
+    with reader.open_reader(path, **options) as r:
+        return r.read_all()
+
+
+def write_jsonl(table: pa.Table, path, opener=open) -> None:
+    with opener(path, "wt", encoding="utf-8") as f:
+        for row in table.to_pylist():
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    return make_table()
+
+
+# --- content, format by format ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row_group_size", [ROWS, 100, 7])
+@pytest.mark.parametrize("threads", [1, 0])
+def test_parquet_matches_pyarrow(tmp_path, table, row_group_size, threads):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path, row_group_size=row_group_size)
+    assert read(path, batch_size=500, num_threads=threads).equals(pq.read_table(path))
+
+
+def test_parquet_dictionary_columns(tmp_path, table):
+    encoded = table.set_column(1, "text", table["text"].dictionary_encode())
+    path = tmp_path / "dict.parquet"
+    pq.write_table(encoded, path, row_group_size=250)
+    got, expected = read(path), pq.read_table(path)
+    # Each batch carries its own dictionary: compare types and values, not the dictionaries.
+    assert got.schema == expected.schema
+    assert got.to_pylist() == expected.to_pylist()
+    plain_path = tmp_path / "plain.parquet"  # dictionary *pages*, plain string type
+    pq.write_table(table, plain_path, use_dictionary=True, row_group_size=250)
+    assert read(plain_path).equals(table)
+
+
+@pytest.mark.parametrize("compression", [None, "zstd", "lz4"])
+def test_feather_matches_pyarrow(tmp_path, table, compression):
+    path = tmp_path / "d.feather"
+    feather.write_feather(table, path, compression=compression or "uncompressed", chunksize=97)
+    assert read(path).equals(feather.read_table(path))
+
+
+def test_arrow_stream_of_tiny_batches(tmp_path, table):
+    path = tmp_path / "d.arrow"
+    with pa.ipc.new_stream(path, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=3):
+            writer.write_batch(batch)
+    sizes = [b.num_rows for b in reader.open_reader(path, batch_size=1000)]
+    assert sizes == [1000, 1000, 1000]
+    assert read(path).equals(table)
+
+
+def test_save_to_disk_directory(tmp_path, table):
+    datasets = pytest.importorskip("datasets")
+    dataset = datasets.Dataset(table).shuffle(seed=1).select(range(0, ROWS, 2))
+    dataset.save_to_disk(str(tmp_path / "ds"), max_shard_size="100KB")
+    expected = datasets.load_from_disk(str(tmp_path / "ds")).data.table
+    assert len(list((tmp_path / "ds").glob("*.arrow"))) > 1
+    assert read(tmp_path / "ds").equals(expected)
+    assert reader.detect_format(tmp_path / "ds") == ("hf_dataset", None)
+
+
+def test_dataset_dict_directory_names_the_splits(tmp_path, table):
+    datasets = pytest.importorskip("datasets")
+    datasets.DatasetDict({"train": datasets.Dataset(table), "test": datasets.Dataset(table)}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(fa.InvalidArgumentError, match="splits: test, train"):
+        reader.open_reader(tmp_path / "dd")
+
+
+@pytest.mark.parametrize("suffix, opener", [("", open), (".gz", gzip.open), (".zst", zstandard.open)])
+def test_jsonl_matches_pyarrow_json(tmp_path, table, suffix, opener):
+    path = tmp_path / f"d.jsonl{suffix}"
+    write_jsonl(table, path, opener)
+    plain = tmp_path / "plain.jsonl"
+    write_jsonl(table, plain)
+    expected = pjson.read_json(plain)
+    got = read(path, batch_size=256)
+    assert got.schema.names == expected.schema.names == table.schema.names
+    assert got.to_pylist() == expected.to_pylist() == table.to_pylist()
+    assert got["id"].type == pa.int64()  # exact beyond 2**53
+
+
+def test_jsonl_missing_keys_are_nulls_in_their_rows(tmp_path):
+    rows = [{"a": 1, "b": "x"}, {"b": "y"}, {"a": 3}, {"c": [1, 2], "a": 4, "b": None}]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    got = read(path)
+    assert got.schema.names == ["a", "b", "c"]
+    assert got.to_pylist() == pjson.read_json(path).to_pylist()
+    assert got.column("a").to_pylist() == [1, None, 3, 4]
+
+
+def test_json_array_file(tmp_path, table):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(table.to_pylist(), ensure_ascii=False, indent=2), encoding="utf-8")
+    assert read(path).to_pylist() == table.to_pylist()
+    lines = tmp_path / "lines.json"  # `datasets` reads .json files of lines too
+    write_jsonl(table, lines)
+    assert read(lines).to_pylist() == table.to_pylist()
+
+
+@pytest.mark.parametrize("suffix, opener", [("", open), (".gz", gzip.open)])
+def test_csv_matches_pyarrow_csv(tmp_path, suffix, opener):
+    rows = ["id,text,score", '1,"a, b",0.5', '2,"multi\nline ""quoted""",', "3,,2.25", "4,plain é,1e3"]
+    path = tmp_path / f"d.csv{suffix}"
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # Empty fields are nulls in every column (pyarrow makes them "" in string columns unless
+    # asked); values and types otherwise agree.
+    expected = pcsv.read_csv(plain, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+    assert read(path, batch_size=2).equals(expected)
+
+
+def test_text_lines(tmp_path):
+    content = "first line\r\nsecond — ünïcode\n\n  indented\nlast without newline"
+    path = tmp_path / "d.txt"
+    path.write_bytes(content.encode())
+    got = read(path, batch_size=2)
+    assert got.schema.names == ["text"]
+    assert got.column("text").to_pylist() == content.replace("\r\n", "\n").split("\n")
+
+
+def test_shards_directory_and_glob(tmp_path, table):
+    for i, start in enumerate(range(0, ROWS, 1000)):
+        pq.write_table(table.slice(start, 1000), tmp_path / f"part-{i:02d}.parquet", row_group_size=333)
+    (tmp_path / "_SUCCESS").write_text("")
+    assert read(tmp_path).equals(table)
+    assert read(tmp_path / "part-0[02].parquet").equals(pa.concat_tables([table.slice(0, 1000), table.slice(2000, 1000)]))
+
+
+def test_jsonl_shards_share_the_first_schema(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"x": 1, "y": "a"}\n')
+    (tmp_path / "b.jsonl").write_text('{"y": "b"}\n{"x": 3}\n')
+    assert read(tmp_path).to_pylist() == [{"x": 1, "y": "a"}, {"x": None, "y": "b"}, {"x": 3, "y": None}]
+
+
+# --- batches and projection ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 999, 1000, 5000])
+def test_batches_have_exactly_batch_size_rows(tmp_path, table, batch_size):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path, row_group_size=123)
+    sizes = [b.num_rows for b in reader.open_reader(path, batch_size=batch_size)]
+    full, rest = divmod(ROWS, batch_size)
+    assert sizes == [batch_size] * full + ([rest] if rest else [])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "feather", "jsonl"])
+def test_projection_keeps_the_order_asked(tmp_path, table, fmt):
+    path = tmp_path / f"d.{fmt}"
+    {"parquet": pq.write_table, "feather": feather.write_feather, "jsonl": write_jsonl}[fmt](table, path)
+    got = read(path, columns=["score", "id"])
+    assert got.schema.names == ["score", "id"]
+    assert got.to_pylist() == table.select(["score", "id"]).to_pylist()
+
+
+def test_outputs_of_streaming_dataset_reader(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    batches = list(reader.streaming_dataset_reader(path, batch_size=1000, output="python"))
+    assert batches == [b.to_pydict() for b in table.to_batches(max_chunksize=1000)]
+    arrow = list(reader.streaming_dataset_reader(path, "PARQUET", batch_size=1000, output="arrow"))
+    assert pa.Table.from_batches(arrow).equals(table)
+    numpy_batches = list(reader.streaming_dataset_reader(path, batch_size=1000, columns=["id", "input_ids"], output="numpy"))
+    assert np.array_equal(np.concatenate([b["id"] for b in numpy_batches]), table["id"].to_numpy())
+    tokens = [t.tolist() for b in numpy_batches for t in b["input_ids"]]
+    assert tokens == table["input_ids"].to_pylist()
+    with pytest.raises(ValueError, match="output"):
+        next(reader.streaming_dataset_reader(path, output="pandas"))
+
+
+def test_arrow_c_stream_consumers(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    assert pa.table(reader.open_reader(path)).equals(table)
+    assert pa.RecordBatchReader.from_stream(reader.open_reader(path)).read_all().equals(table)
+    r = reader.open_reader(path)
+    pa.table(r)
+    with pytest.raises(ValueError, match="consumed"):
+        list(r)
+    polars = pytest.importorskip("polars")
+    assert polars.from_arrow(pa.table(reader.open_reader(path, columns=["id"]))).height == ROWS
+
+
+def test_detect_format_and_names(tmp_path, table):
+    write_jsonl(table.slice(0, 5), tmp_path / "a.jsonl")
+    with zstandard.open(tmp_path / "b.jsonl.zst", "wt") as f:
+        f.write('{"a": 1}\n')
+    pq.write_table(table, tmp_path / "noext")
+    assert reader.detect_format(tmp_path / "a.jsonl") == ("jsonl", None)
+    assert reader.detect_format(tmp_path / "b.jsonl.zst") == ("jsonl", "zstd")
+    assert reader.detect_format(tmp_path / "noext") == ("parquet", None)
+    formats = reader.list_supported_formats()
+    assert {"parquet", "arrow", "feather", "csv", "json", "jsonl", "text", "jsonl.zst", "csv.gz", "hf_dataset"} <= set(formats)
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def error_of(path, **options) -> Exception:
+    with pytest.raises(fa.FastAxolotlError) as info:
+        list(reader.open_reader(path, **options))
+    assert str(path) in str(info.value) or os.fspath(path) in str(info.value)
+    return info.value
+
+
+def test_missing_paths(tmp_path):
+    assert isinstance(error_of(tmp_path / "none.jsonl"), FileNotFoundError)
+    assert isinstance(error_of(tmp_path / "*.parquet"), FileNotFoundError)
+    (tmp_path / "notes.md").write_text("x")
+    assert "no readable data file" in str(error_of(tmp_path))
+
+
+def test_empty_and_corrupt_files(tmp_path, table):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert "empty" in str(error_of(tmp_path / "empty.jsonl"))
+    pq.write_table(table, tmp_path / "good.parquet")
+    data = (tmp_path / "good.parquet").read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[: len(data) // 2])
+    assert isinstance(error_of(tmp_path / "cut.parquet"), fa.FormatError)
+    # Garbage in a data page: the footer is intact, decoding fails; the error says where.
+    broken = bytearray(data)
+    broken[100:400] = os.urandom(300)
+    (tmp_path / "broken.parquet").write_bytes(bytes(broken))
+    with pytest.raises(fa.FastAxolotlError):
+        read(tmp_path / "broken.parquet")
+
+
+def test_corrupt_compression(tmp_path, table):
+    write_jsonl(table, tmp_path / "d.jsonl.zst", zstandard.open)
+    data = (tmp_path / "d.jsonl.zst").read_bytes()
+    (tmp_path / "cut.jsonl.zst").write_bytes(data[: len(data) // 2])
+    error_of(tmp_path / "cut.jsonl.zst")
+    write_jsonl(table, tmp_path / "d.jsonl.gz", gzip.open)
+    data = (tmp_path / "d.jsonl.gz").read_bytes()
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    error_of(tmp_path / "cut.jsonl.gz")
+    (tmp_path / "plain.jsonl.gz").write_text('{"a": 1}\n')
+    assert "not compressed" in str(error_of(tmp_path / "plain.jsonl.gz"))
+
+
+@pytest.mark.parametrize(
+    "bad_line, expected",
+    [('{"a": 2', "malformed JSON"), ("[1, 2]", "expected a JSON object"), ('{"a": 2.5}', "expected an integer"), ('{"a": 1, "new": 1}', "new")],
+)
+def test_bad_jsonl_line_is_named(tmp_path, bad_line, expected):
+    lines = ['{"a": 1}'] * 1500
+    lines[1200] = bad_line
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    error = error_of(path, batch_size=100)
+    assert isinstance(error, fa.FormatError)
+    assert "line 1201" in str(error) and expected in str(error)
+
+
+def test_bad_arguments(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(fa.InvalidArgumentError, match="unknown dataset type"):
+        reader.open_reader(path, dataset_type="yaml")
+    with pytest.raises(ValueError, match="batch_size"):
+        reader.open_reader(path, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        reader.open_reader(path, batch_size=1.5)
+    with pytest.raises(fa.InvalidArgumentError, match="nope"):
+        reader.open_reader(path, columns=["nope"])
+    with pytest.raises(TypeError, match="columns"):
+        reader.open_reader(path, columns="id")
+    with pytest.raises(fa.FormatError):
+        list(reader.open_reader(path, dataset_type="jsonl"))
+
+
+def test_non_utf8_text(tmp_path):
+    (tmp_path / "d.txt").write_bytes(b"fine\nnot \xff utf-8\n")
+    assert "line 2" in str(error_of(tmp_path / "d.txt"))
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+def run_python(code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_abandoned_readers_release_memory(tmp_path):
+    path = tmp_path / "big.parquet"
+    rows = 200_000
+    pq.write_table(pa.table({"tokens": pa.array([list(range(i % 50, i % 50 + 100)) for i in range(rows)], pa.list_(pa.int32()))}), path, row_group_size=50_000)
+    out = run_python(
+        f"""
+        import gc
+        from fast_axolotl import reader
+
+        def rss():
+            for line in open("/proc/self/status"):
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) // 1024
+
+        def abandon(n):
+            for _ in range(n):
+                r = reader.open_reader({str(path)!r}, batch_size=1000)
+                next(iter(r))
+                del r
+            gc.collect()
+
+        abandon(20)
+        before = rss()
+        abandon(200)
+        print(rss() - before)
+        """
+    )
+    assert int(out) < 30, f"RSS grew by {out} MB over 200 abandoned readers"
+
+
+def test_gil_is_released_while_reading(tmp_path):
+    path = tmp_path / "d.jsonl"
+    write_jsonl(make_table(20_000), path)
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(1)
+
+    thread = threading.Thread(target=count)
+    r = reader.open_reader(path, batch_size=20_000)
+    thread.start()
+    try:
+        batch = next(iter(r))  # one long call into Rust
+    finally:
+        done.set()
+        thread.join()
+    assert batch.num_rows == 20_000
+    assert len(ticks) > 100
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+def test_load_dataset_is_memory_mapped_and_splits_like_datasets(tmp_path, table):
+    datasets = pytest.importorskip("datasets")
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    dataset = reader.load_dataset(path, cache_dir=tmp_path / "cache")
+    assert dataset.data.table.equals(table)
+    assert dataset.cache_files and dataset.cache_files[0]["filename"].startswith(str(tmp_path / "cache"))
+    for split in ["train[:500]", "train[10%:20%]", "train[-7:]"]:
+        expected = datasets.load_dataset("parquet", data_files=str(path), split=split, cache_dir=str(tmp_path / "hf"))
+        got = reader.load_dataset(path, split=split, cache_dir=tmp_path / "cache")
+        assert got.to_list() == expected.to_list(), split
+    with pytest.raises(ValueError, match="split"):
+        reader.load_dataset(path, split="validation", cache_dir=tmp_path / "cache")
+    streamed = reader.load_dataset(path, streaming=True)
+    assert list(streamed) == table.to_pylist()
+
+
+def test_load_dataset_cache_follows_the_file(tmp_path, table):
+    path = tmp_path / "d.jsonl"
+    write_jsonl(table.slice(0, 10), path)
+    assert len(reader.load_dataset(path, cache_dir=tmp_path / "c")) == 10
+    write_jsonl(table.slice(0, 20), path)
+    assert len(reader.load_dataset(path, cache_dir=tmp_path / "c")) == 20
+
+
+def test_seed_api_kept(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    dataset = reader.create_rust_streaming_dataset(str(path), "parquet", batch_size=1000)
+    assert [row for batch in dataset for row in zip(*batch.values())] == [tuple(r.values()) for r in table.to_pylist()]
+    cfg = {"dataset_use_rust_streaming": True}
+    assert reader.should_use_rust_streaming(str(path), {}, cfg)
+    assert not reader.should_use_rust_streaming(str(tmp_path / "missing.parquet"), {}, cfg)
+    assert not reader.should_use_rust_streaming(str(path), {}, {})
+
+
+def test_ctrl_c_stops_a_long_read(tmp_path):
+    path = tmp_path / "d.jsonl"
+    write_jsonl(make_table(20_000), path)
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from fast_axolotl import reader
+        print("ready", flush=True)
+        start = time.monotonic()
+        try:
+            while True:  # re-reads the file until interrupted
+                for batch in reader.open_reader({str(path)!r}, batch_size=500):
+                    pass
+        except KeyboardInterrupt:
+            print(f"interrupted {{time.monotonic() - start:.2f}}", flush=True)
+            sys.exit(0)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    import signal
+    import time
+
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0 and out.startswith("interrupted"), out
