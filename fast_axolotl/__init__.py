@@ -1,6 +1,9 @@
 """fast-axolotl: Rust kernels for Axolotl's data pipeline, behind a stable C ABI.
 
 `import fast_axolotl` is cheap: the native library is loaded when a kernel is first used.
+With Axolotl installed it also patches Axolotl's data pipeline, with identical results: the
+modules already imported at once, the others when Axolotl imports them (an import hook;
+`fast_axolotl.axolotl.uninstall()` undoes both, FAST_AXOLOTL_DISABLE=1 prevents them).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from .errors import (
     FastAxolotlIOError,
     FormatError,
     InvalidArgumentError,
+    NotFoundError,
     RustPanicError,
 )
 
@@ -31,14 +35,24 @@ _KERNELS = {
     "row_digests": "dedupe",
     "dedupe_table": "dedupe",
     "deduplicate_dataset": "dedupe",
+    "open_reader": "reader",
+    "streaming_dataset_reader": "reader",
+    "load_dataset": "reader",
+    "detect_format": "reader",
+    "list_supported_formats": "reader",
+    "RustStreamingDataset": "reader",
+    "create_rust_streaming_dataset": "reader",
+    "should_use_rust_streaming": "reader",
 }
 
 __all__ = [
     "__version__",
     "is_available",
     "get_version",
+    "stats",
     "FastAxolotlError",
     "InvalidArgumentError",
+    "NotFoundError",
     "FastAxolotlIOError",
     "FormatError",
     "BufferTooSmallError",
@@ -77,3 +91,29 @@ def get_version() -> str:
         f"fast-axolotl {__version__} "
         f"(libfastaxo {_native.library_version()}, ABI {_native.lib.fax_abi_version()})"
     )
+
+
+def stats() -> dict:
+    """What each Axolotl patch did in this process: `fast_axolotl.axolotl.stats()`."""
+    from .axolotl.patches import stats as patch_stats
+
+    return patch_stats()
+
+
+def _activate_axolotl_patches() -> None:
+    """Patch Axolotl if it is installed (fast_axolotl.axolotl.hook). Without it, nothing more
+    is imported: `import fast_axolotl` stays cheap."""
+    from importlib.util import find_spec
+
+    try:
+        installed = find_spec("axolotl") is not None
+    except (ImportError, ValueError):  # sys.modules["axolotl"] is None, or has no spec
+        installed = False
+    if installed:
+        from .axolotl.hook import activate
+
+        activate()
+
+
+# Last: the hook's patches load kernels from this package, which must be complete by then.
+_activate_axolotl_patches()

@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+import fast_axolotl.axolotl
+
+# `import fast_axolotl` patches Axolotl (now, or through an import hook when Axolotl is
+# imported): tests start from Axolotl's own objects, and install the patches they test.
+fast_axolotl.axolotl.uninstall()
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -4,11 +4,14 @@ install/uninstall put the exact original objects back."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 multipack = pytest.importorskip("axolotl.utils.samplers.multipack")
 datasets = pytest.importorskip("datasets")
@@ -24,12 +27,15 @@ from conftest import run_python  # noqa: E402
 
 import fast_axolotl.axolotl as fx  # noqa: E402
 
-# Axolotl's own objects, captured before any test installs a patch.
+# `import fast_axolotl` patched the Axolotl modules imported above (the import hook): the
+# tests start from Axolotl's own objects, captured with every patch removed.
+fx.uninstall()
 ORIGINAL = {
     "dedupe": data_utils._deduplicate_dataset,
     "pack_parallel": multipack.pack_parallel,
     "allocate_sequentially": multipack.allocate_sequentially,
     "get_dataset_lengths": sampler_utils.get_dataset_lengths,
+    "encode_streaming": streaming.encode_streaming,
 }
 # Every module whose code looks each one up (get_dataset_lengths is imported by name).
 LOOKUPS = {
@@ -37,6 +43,7 @@ LOOKUPS = {
     "pack_parallel": [multipack],
     "allocate_sequentially": [multipack],
     "get_dataset_lengths": [sampler_utils, samplers, data_utils, trainer_utils, streaming, trainers_base],
+    "encode_streaming": [streaming],
 }
 
 
@@ -55,7 +62,7 @@ class Counts:
 
     def __call__(self):
         now = fx.stats()[self.name]
-        return now["fast_calls"] - self.start["fast_calls"], now["fallbacks"] - self.start["fallbacks"]
+        return now["calls"] - self.start["calls"], now["fallbacks"] - self.start["fallbacks"]
 
 
 def outcome(function, *args, **kwargs):
@@ -341,13 +348,16 @@ def sampler_batches(lengths, sequential, **kwargs):
 def test_sampler_is_unchanged(sequential, kwargs):
     lengths = lengths_like_axolotl(20_000, seed=3)
     expected = sampler_batches(lengths, sequential, **dict(kwargs))
-    fx.install()
+    # The packer patches alone (the sampler_batches patch would replace the code calling them).
+    name = "allocate_sequentially" if sequential else "pack_parallel"
+    patch = next(p for p in fx.PATCHES if p.name == name)
+    assert patch.install() == "installed"
     try:
-        counts = Counts("allocate_sequentially" if sequential else "pack_parallel")
+        counts = Counts(name)
         got = sampler_batches(lengths, sequential, **dict(kwargs))
         assert counts() == (5, 0)  # __len__ packs 1 + num_count_samples (4) times
     finally:
-        fx.uninstall()
+        patch.uninstall()
     assert got == expected and len(got[0]) == got[1]
 
 
@@ -437,3 +447,152 @@ def test_stats_report_fallback_reasons(patched):
     data_utils._deduplicate_dataset(tokenized(20), {"not-a-seen"})
     state = fx.stats()["dedupe"]
     assert state["active"] and state["fallbacks"] >= 1 and "set" in state["last_fallback"]
+
+
+def test_stats_count_calls_rows_and_time(patched):
+    dataset = tokenized(300, seed=4)
+    lengths = lengths_like_axolotl(1_000, seed=4)
+    start = fx.stats()
+    data_utils._deduplicate_dataset(dataset)
+    multipack.pack_parallel(lengths, 4096, 400, 16, num_processes=1)
+    samplers.get_dataset_lengths(dataset)
+    now = fx.stats()
+    expected_rows = {"dedupe": len(dataset), "pack_parallel": lengths.size, "get_dataset_lengths": len(dataset)}
+    for name, rows in expected_rows.items():
+        assert now[name]["calls"] - start[name]["calls"] == 1
+        assert now[name]["rows"] - start[name]["rows"] == rows  # rows the fast path handled
+        assert now[name]["seconds"] > start[name]["seconds"]
+    assert set(now["dedupe"]) >= {"active", "calls", "rows", "seconds", "fallbacks", "last_fallback"}
+    assert f"dedupe {now['dedupe']['calls']} calls / {now['dedupe']['rows']} rows" in fx.summary()
+
+
+# --- fast_axolotl_packing: bfd --------------------------------------------------------------
+
+
+@pytest.fixture
+def bfd():
+    fx.settings.fast_axolotl_packing = "bfd"
+    yield
+    fx.settings.reset()
+
+
+def test_bfd_setting_switches_pack_parallel_to_fewer_fuller_bins(patched, bfd):
+    counts = Counts("pack_parallel")
+    # Axolotl's default sample_packing_bin_size (200 items); bins of 2048 tokens.
+    got = multipack.pack_parallel(LENGTHS, 2048, 7_000, 200, num_processes=1)
+    first_fit = ORIGINAL["pack_parallel"](LENGTHS, 2048, 7_000, 200, num_processes=1)
+    order, offsets = fa_pack_bins(LENGTHS, 2048, "bfd", max_items_per_bin=200, group_size=7_000)
+    assert got == [order[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
+    assert sorted(i for b in got for i in b) == list(range(LENGTHS.size))  # every item once
+    assert len(got) < len(first_fit) and counts() == (1, 0)
+
+
+def test_default_setting_keeps_axolotls_bins(patched):
+    assert fx.settings.fast_axolotl_packing == "first_fit"
+    got = multipack.pack_parallel(LENGTHS, 8192, 7_000, 64, num_processes=1)
+    assert got == ORIGINAL["pack_parallel"](LENGTHS, 8192, 7_000, 64, num_processes=1)
+
+
+def fa_pack_bins(*args, **kwargs):
+    import fast_axolotl
+
+    return fast_axolotl.pack_bins(*args, **kwargs)
+
+
+# --- encode_streaming ---------------------------------------------------------------------
+
+
+WORDS = "the cat sat on a mat fast axolotl pads packs tokens river stone".split()
+
+
+@functools.cache
+def streaming_tokenizer(bos=True):
+    """A tiny byte-level BPE; with `bos`, every text starts with <s> (an empty text too)."""
+    tokenizers = pytest.importorskip("tokenizers")
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = tokenizers.Tokenizer(tokenizers.models.BPE(unk_token=None))
+    bpe.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=300, special_tokens=["<pad>", "<s>", "</s>"])
+    bpe.train_from_iterator([" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))] * 5, trainer)
+    if bos:
+        bpe.post_processor = tokenizers.processors.TemplateProcessing(
+            single="<s> $A", special_tokens=[("<s>", bpe.token_to_id("<s>"))]
+        )
+    return PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+
+
+def texts(n, seed, most_words=60):
+    """Texts of 0..most_words words: empty ones, and ones longer than any row."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, rng.integers(0, most_words + 1))) for _ in range(n)]
+
+
+def same_exactly(got, expected) -> bool:
+    """Equal, with the same types throughout (1 and 1.0 and True compare equal; their
+    reprs do not)."""
+    return repr(got) == repr(expected)
+
+
+@pytest.mark.parametrize("max_tokens", [3, 4, 9, 32, 100, 2048])
+@pytest.mark.parametrize("concatenate", [True, False])
+def test_encode_streaming_equals_axolotl(patched, max_tokens, concatenate):
+    tokenizer = streaming_tokenizer()
+    counts = Counts("encode_streaming")
+    for seed, column in enumerate(["text", "content"]):
+        examples = {column: texts(150, seed), "other": list(range(150))}
+        got = streaming.encode_streaming(examples, tokenizer, max_tokens, column, concatenate)
+        expected = ORIGINAL["encode_streaming"](examples, tokenizer, max_tokens, column, concatenate)
+        assert same_exactly(got, expected)
+        assert len(got["input_ids"]) > 1
+    assert counts() == (2, 0)
+    assert fx.stats()["encode_streaming"]["rows"] >= 300
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.integers(0, 80), max_size=40),
+    max_tokens=st.integers(3, 120),
+    seed=st.integers(0, 2**16),
+)
+def test_encode_streaming_equals_axolotl_on_generated_texts(words, max_tokens, seed):
+    rng = np.random.default_rng(seed)
+    examples = {"text": [" ".join(rng.choice(WORDS, n)) for n in words]}
+    tokenizer = streaming_tokenizer()
+    expected = outcome(ORIGINAL["encode_streaming"], examples, tokenizer, max_tokens)
+    patch = next(p for p in fx.PATCHES if p.name == "encode_streaming")
+    assert patch.install() == "installed"
+    try:
+        got = outcome(streaming.encode_streaming, examples, tokenizer, max_tokens)
+    finally:
+        patch.uninstall()
+    assert same_exactly(got, expected)
+
+
+def test_encode_streaming_falls_back_where_the_original_differs(patched):
+    # Without a BOS, an empty text tokenizes to []: torch.tensor([]) is float32 and the
+    # original's row that holds it comes out as floats. No pad token: the original raises.
+    no_bos = streaming_tokenizer(bos=False)
+    no_pad = copy.copy(streaming_tokenizer())
+    no_pad.pad_token = None
+    cases = [
+        ({"text": texts(40, 1) + [""] + texts(5, 2)}, no_bos, 50),
+        ({"text": texts(40, 3)}, no_pad, 50),
+        ({"text": texts(10, 4)}, streaming_tokenizer(), 2),  # max_length 0: the BOS alone is too long
+    ]
+    counts = Counts("encode_streaming")
+    for examples, tokenizer, max_tokens in cases:
+        got = outcome(streaming.encode_streaming, examples, tokenizer, max_tokens)
+        expected = outcome(ORIGINAL["encode_streaming"], examples, tokenizer, max_tokens)
+        assert same_exactly(got, expected)
+    assert counts() == (0, len(cases))
+    floats = ORIGINAL["encode_streaming"](cases[0][0], no_bos, 50)["input_ids"]
+    assert any(type(x) is float for row in floats for x in row)  # the case is real
+
+
+def test_encode_streaming_empty_batch(patched):
+    # The fast tokenizer itself fails on no texts (IndexError); the patch must fail alike.
+    for concatenate in (True, False):
+        args = ({"text": []}, streaming_tokenizer(), 64, "text", concatenate)
+        got, expected = outcome(streaming.encode_streaming, *args), outcome(ORIGINAL["encode_streaming"], *args)
+        assert same_exactly(got, expected)

@@ -1,17 +1,19 @@
 """fast-axolotl inside Axolotl: patches that swap Axolotl's data-pipeline functions for the
 Rust kernels, with identical results, and the plugin that installs them.
 
-In an Axolotl config: `plugins: [fast_axolotl.axolotl.FastAxolotlPlugin]` (the plugin runs in
-every process Axolotl starts, `axolotl train`'s relaunched one included). By hand:
-`fast_axolotl.axolotl.install()`. Importing this package does not import Axolotl; `install()`
-and `FastAxolotlPlugin` do.
+`import fast_axolotl` installs them (hook.py): at once for the Axolotl modules already
+imported, the others as Axolotl imports them. In an Axolotl config, `plugins:
+[fast_axolotl.axolotl.FastAxolotlPlugin]` does it in every process Axolotl starts, `axolotl
+train`'s relaunched one included, and adds the config keys (plugin.py). By hand: `install()`
+and `uninstall()`. FAST_AXOLOTL_DISABLE=1 turns all of it off. Importing this package does
+not import Axolotl.
 """
 
 from __future__ import annotations
 
-from .patches import PATCHES, Fallback, install, stats, uninstall
+from .patches import PATCHES, Fallback, install, settings, stats, summary, uninstall
 
-__all__ = ["FastAxolotlPlugin", "PATCHES", "Fallback", "install", "uninstall", "stats"]
+__all__ = ["FastAxolotlPlugin", "PATCHES", "Fallback", "install", "uninstall", "stats", "summary", "settings"]
 
 
 def __getattr__(name: str):

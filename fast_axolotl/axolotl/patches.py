@@ -1,30 +1,67 @@
 """The patch machinery: each patch swaps one Axolotl function for a fast one that returns the
 same result, and runs the original instead (counted) for inputs the fast one does not model.
 
-Nothing here imports Axolotl or a kernel at import time: `install()` does, so that
-`import fast_axolotl.axolotl` cannot change how Axolotl itself imports.
+Nothing here imports Axolotl or a kernel at import time: `install()` does (or the import hook
+in hook.py, when Axolotl imports the module a patch targets), so that `import fast_axolotl`
+cannot change how Axolotl itself imports.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 import threading
+import time
+from collections.abc import Mapping
 from typing import Callable, Optional
 
 LOG = logging.getLogger(__name__)
+# The run summary goes to a logger under "axolotl": Axolotl's logging setup shows INFO lines
+# of its own namespace only (other loggers' INFO lines are filtered out).
+SUMMARY_LOG = logging.getLogger("axolotl.integrations.fast_axolotl")
 
 
 class Fallback(Exception):
     """Raised by a fast path for an input it does not model: the original runs instead."""
 
 
+class Off(Exception):
+    """Raised by a fast path that a setting turns off (the loader without
+    `dataset_use_rust_streaming`): the original runs, and that is not a fallback."""
+
+
 # What a fast path raises for an input it does not handle: its own refusal, or a kernel's
 # ValueError/TypeError for an unsupported input (the original then decides what is valid).
 DECLINED = (Fallback, ValueError, TypeError)
+
+
+def disabled() -> bool:
+    """FAST_AXOLOTL_DISABLE set (to anything but "" or "0") turns every patch off."""
+    return os.environ.get("FAST_AXOLOTL_DISABLE", "") not in ("", "0")
+
+
+class Settings:
+    """The plugin's config keys (plugin.FastAxolotlArgs), as its register(cfg) read them;
+    the defaults hold without the plugin."""
+
+    def __init__(self):
+        self.fast_axolotl = True  # False: nothing is patched
+        self.fast_axolotl_packing = "first_fit"  # "bfd": the pack_parallel patch packs best-fit decreasing
+        self.dataset_use_rust_streaming = False  # read by the loader patch
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+    def reset(self) -> None:
+        self.__init__()
+
+
+settings = Settings()
 
 
 def _call_original(original: Callable, *args, **kwargs):
@@ -42,16 +79,31 @@ def _is_axolotl_module(name: str) -> bool:
     return name == "axolotl" or name.startswith("axolotl.")
 
 
+def first_length(*args, **kwargs) -> int:
+    """The default row count of a call: the length of its first positional argument that has
+    one and is not a mapping (a config) or a string: the dataset, the list of lengths."""
+    for arg in args:
+        if hasattr(arg, "__len__") and not isinstance(arg, (Mapping, str, bytes)):
+            return len(arg)
+    return 0
+
+
 class Patch:
     """Replaces `module.attribute` with the function `fast` ('module:function' in this
     package, loaded by `install`), guarded: when `fast` declines a call, `fallback(original,
-    *args, **kwargs)` runs (default: the original with the same arguments)."""
+    *args, **kwargs)` runs (default: the original with the same arguments). `rows(*args,
+    **kwargs)` ('module:function', default `first_length`) says how many rows a call
+    handled, for `stats()`."""
 
-    def __init__(self, name: str, module: str, attribute: str, fast: str, fallback: Optional[str] = None):
+    def __init__(self, name: str, module: str, attribute: str, fast: str, fallback: Optional[str] = None,
+                 rows: Optional[str] = None, local: bool = False):
         self.name, self.module, self.attribute = name, module, attribute
-        self._fast, self._fallback = fast, fallback
+        # local: rebind in `module` only (a library function that other modules import too).
+        self.local = local
+        self._fast, self._fallback, self._rows = fast, fallback, rows
         self.original = self.replacement = None
-        self.fast_calls = self.fallbacks = 0
+        self.calls = self.rows = self.fallbacks = 0
+        self.seconds = 0.0
         self.last_fallback: Optional[str] = None
         self._lock = threading.Lock()
 
@@ -59,15 +111,22 @@ class Patch:
         if self.replacement is not None:
             return "already active"
         try:
-            original = getattr(self._owner(), self._name)
-        except Exception as error:  # an Axolotl without this function, or one that fails to import
-            return f"skipped: {self.module}.{self.attribute} unavailable ({type(error).__name__}: {error})"
+            owner = self._owner()
+        except Exception as error:  # an Axolotl without this module, or one that fails to import
+            return f"skipped: {self.module} unavailable ({type(error).__name__}: {error})"
+        if self.replacement is not None:  # importing the module ran the import hook, which installed it
+            return "installed"
+        original = getattr(owner, self._name, None)
+        if original is None:  # an Axolotl without this function
+            return f"skipped: {self.module}.{self.attribute} unavailable"
         try:
             replacement = self._guarded(original)
-        except ImportError as error:  # the native library is missing or does not match
-            return f"skipped: fast path unavailable ({error})"
+        except Exception as error:  # the native library is missing or does not match, say
+            LOG.warning("fast-axolotl: %s not patched (%s: %s)", self.name, type(error).__name__, error)
+            return f"skipped: fast path unavailable ({type(error).__name__}: {error})"
         self.original, self.replacement = original, replacement
         self._rebind(original, replacement)
+        _summary_at_exit()
         return "installed"
 
     def uninstall(self) -> str:
@@ -78,37 +137,54 @@ class Patch:
         return "uninstalled"
 
     def stats(self) -> dict:
+        """`calls`: calls the fast path handled, `rows`: the rows (or sequences, or features)
+        in them, `seconds`: the time they took; `fallbacks`: calls that ran the original."""
         with self._lock:
             return {
                 "active": self.replacement is not None,
-                "fast_calls": self.fast_calls,
+                "calls": self.calls,
+                "rows": self.rows,
+                "seconds": self.seconds,
                 "fallbacks": self.fallbacks,
                 "last_fallback": self.last_fallback,
+                "fast_calls": self.calls,  # the older name of `calls`
             }
 
     def _guarded(self, original: Callable) -> Callable:
         fast = _load(self._fast)
         fallback = _load(self._fallback) if self._fallback else _call_original
+        count_rows = _load(self._rows) if self._rows else first_length
 
         @functools.wraps(original, updated=())  # not the __dict__ of a numba dispatcher
         def replacement(*args, **kwargs):
+            start = time.perf_counter()
             try:
                 result = fast(*args, **kwargs)
+            except Off:
+                return original(*args, **kwargs)
             except DECLINED as why:
                 self._count_fallback(why)
                 return fallback(original, *args, **kwargs)
-            with self._lock:
-                self.fast_calls += 1
+            self._count_call(time.perf_counter() - start, _rows_of(count_rows, args, kwargs))
             return result
 
         return replacement
+
+    def _count_call(self, seconds: float, rows: int) -> None:
+        with self._lock:
+            self.calls += 1
+            self.rows += rows
+            self.seconds += seconds
 
     def _count_fallback(self, why: Exception) -> None:
         reason = f"{type(why).__name__}: {why}"
         with self._lock:
             self.fallbacks += 1
             self.last_fallback = reason
-        LOG.warning("fast-axolotl: %s fell back to Axolotl's own function (%s)", self.name, reason)
+            first = self.fallbacks == 1
+        # Once a patch, loud; a collator may fall back on every batch (the summary counts them).
+        LOG.log(logging.WARNING if first else logging.DEBUG,
+                "fast-axolotl: %s fell back to Axolotl's own function (%s)", self.name, reason)
 
     @property
     def _name(self) -> str:
@@ -126,7 +202,7 @@ class Patch:
         defining module and those that imported it by name (`from .utils import f`). Modules
         imported later copy whatever these hold, so they get the right one too. A method
         lives in its class alone (importers hold the class), so only the class changes."""
-        if "." in self.attribute:
+        if "." in self.attribute or self.local:
             owner = self._owner()
             if owner.__dict__.get(self._name) is old:
                 setattr(owner, self._name, new)
@@ -136,23 +212,54 @@ class Patch:
                 setattr(module, self.attribute, new)
 
 
-DATA_UTILS, MULTIPACK, SAMPLER_UTILS, BATCHING = (
+def _rows_of(count_rows: Callable, args: tuple, kwargs: dict) -> int:
+    """Rows are statistics: a call the fast path handled never fails over counting them."""
+    try:
+        return int(count_rows(*args, **kwargs))
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return 0
+
+
+DATA_UTILS, MULTIPACK, SAMPLER_UTILS, BATCHING, STREAMING = (
     "axolotl.utils.data.utils", "axolotl.utils.samplers.multipack", "axolotl.utils.samplers.utils",
-    "axolotl.utils.collators.batching",
+    "axolotl.utils.collators.batching", "axolotl.utils.data.streaming",
 )
 # Each: name, the module that defines the function, its name (or "Class.method"), our fast
-# path (and fallback).
+# path (and fallback, and row count).
+FEATURES = "collators:feature_count"  # a collator's rows: the features of the batch
 PATCHES = (
     Patch("dedupe", DATA_UTILS, "_deduplicate_dataset", "dedupe:deduplicate", "dedupe:fallback"),
-    Patch("pack_parallel", MULTIPACK, "pack_parallel", "multipack:pack_parallel"),
+    Patch("pack_parallel", MULTIPACK, "pack_parallel", "strategy:pack_parallel"),  # first fit, or BFD if configured
     Patch("allocate_sequentially", MULTIPACK, "allocate_sequentially", "multipack:allocate_sequentially"),
     Patch("get_dataset_lengths", SAMPLER_UTILS, "get_dataset_lengths", "lengths:get_dataset_lengths"),
     # Collator classes are imported by name (core/builders/causal.py): patch the classes' __call__.
-    Patch("seq2seq_collator", BATCHING, "DataCollatorForSeq2Seq.__call__", "collators:collate"),
-    Patch("v2_collator", BATCHING, "V2BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_bins"),
+    Patch("seq2seq_collator", BATCHING, "DataCollatorForSeq2Seq.__call__", "collators:collate", rows=FEATURES),
+    Patch("v1_collator", BATCHING, "BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_v1_bins",
+          rows=FEATURES),
+    Patch("v2_collator", BATCHING, "V2BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_bins",
+          rows=FEATURES),
+    Patch("pretraining_collator", BATCHING, "PretrainingBatchSamplerDataCollatorForSeq2Seq.__call__",
+          "collators:collate_pretraining", rows=FEATURES),
+    Patch("encode_streaming", STREAMING, "encode_streaming", "streaming:encode_streaming", rows="streaming:texts"),
+    # The per-row filter/map passes of preprocessing (stages.py); process_datasets_for_packing
+    # is imported by name (utils/data/sft.py): the rebinding covers it.
+    Patch("drop_outside_range", DATA_UTILS, "_drop_outside_range", "stages:drop_outside_range"),
+    Patch("filter_short_sequences", DATA_UTILS, "_filter_short_sequences", "stages:filter_short_sequences"),
+    Patch("truncate_long_sequences", DATA_UTILS, "_truncate_long_sequences", "stages:truncate_long_sequences"),
+    Patch("process_datasets_for_packing", "axolotl.utils.trainer", "process_datasets_for_packing",
+          "stages:process_datasets_for_packing"),
+    # The whole of generate_batches (__len__ and __iter__ call it): the Python around the packer.
+    # Local files through the Rust reader, only with `dataset_use_rust_streaming: true`.
+    Patch("local_loader", "axolotl.utils.data.shared", "_load_from_local_path", "loader:load_from_local_path"),
+    # sft.py's own binding of datasets.load_dataset (pretraining streams through it).
+    Patch("streaming_loader", "axolotl.utils.data.sft", "load_dataset", "loader:load_streaming", local=True),
+    Patch("sampler_batches", MULTIPACK, "MultipackBatchSampler.generate_batches", "stages:generate_batches",
+          "stages:generate_batches_fallback", rows="stages:sampler_rows"),
 )
 
-_LOCK = threading.Lock()
+# Reentrant: installing a patch imports its module, and the import hook installs that
+# module's patches from inside that import.
+_LOCK = threading.RLock()
 
 
 def _axolotl_installed() -> bool:
@@ -165,19 +272,63 @@ def _axolotl_installed() -> bool:
 def install() -> dict[str, str]:
     """Apply every patch that can apply; idempotent. Returns each patch's outcome:
     "installed", "already active" or "skipped: <why>"."""
+    if disabled():
+        return {patch.name: "skipped: FAST_AXOLOTL_DISABLE is set" for patch in PATCHES}
+    if not settings.fast_axolotl:
+        return {patch.name: "skipped: fast_axolotl: false in the config" for patch in PATCHES}
     if not _axolotl_installed():
         return {patch.name: "skipped: Axolotl is not installed" for patch in PATCHES}
     with _LOCK:
         return {patch.name: patch.install() for patch in PATCHES}
 
 
-def uninstall() -> dict[str, str]:
-    """Put the original objects back; returns each patch's outcome ("uninstalled" or
-    "not active")."""
+def install_module(module: str) -> dict[str, str]:
+    """Apply the patches of one Axolotl module (the import hook calls this once the module
+    has been executed)."""
     with _LOCK:
+        return {patch.name: patch.install() for patch in PATCHES if patch.module == module}
+
+
+def uninstall() -> dict[str, str]:
+    """Put the original objects back and remove the import hook; returns each patch's
+    outcome ("uninstalled" or "not active")."""
+    from . import hook
+
+    with _LOCK:
+        hook.deactivate()
         return {patch.name: patch.uninstall() for patch in PATCHES}
 
 
 def stats() -> dict[str, dict]:
-    """Per patch: `active`, `fast_calls`, `fallbacks` (since import) and `last_fallback`."""
+    """Per patch: `active`, `calls`, `rows`, `seconds`, `fallbacks` (since import) and
+    `last_fallback` (see `Patch.stats`)."""
     return {patch.name: patch.stats() for patch in PATCHES}
+
+
+def summary() -> str:
+    """One line: what each patch that was called did."""
+    parts = []
+    for name, s in stats().items():
+        if s["calls"] or s["fallbacks"]:
+            part = f"{name} {s['calls']} calls / {s['rows']} rows / {s['seconds']:.3f} s"
+            parts.append(part + (f" ({s['fallbacks']} fallbacks)" if s["fallbacks"] else ""))
+    return "fast-axolotl: " + ("; ".join(parts) if parts else "no patched function was called")
+
+
+_summary = {"registered": False, "logged": None}
+
+
+def log_summary() -> None:
+    """Log the summary at INFO, unless no patched function was called (a process that only
+    launches others, say) or nothing changed since it was last logged."""
+    counts = [(s["calls"], s["fallbacks"]) for s in stats().values()]
+    if any(calls or fallbacks for calls, fallbacks in counts) and counts != _summary["logged"]:
+        _summary["logged"] = counts
+        SUMMARY_LOG.info(summary())
+
+
+def _summary_at_exit() -> None:
+    """Once a patch went in, the process ends with the summary line (see log_summary)."""
+    if not _summary["registered"]:
+        _summary["registered"] = True
+        atexit.register(log_summary)

@@ -1,23 +1,75 @@
 """`FastAxolotlPlugin`: Axolotl calls `register(cfg)` first, before the config is validated
-and before any data is loaded, which is where the patches go in."""
+and before any data is loaded, which is where the patches go in (importing this module
+has already patched the Axolotl modules loaded so far: see hook.py).
+
+Config keys (`FastAxolotlArgs`, merged into Axolotl's config model):
+- `fast_axolotl: false` turns every patch off;
+- `fast_axolotl_packing: bfd` makes the multipack sampler's bins best-fit decreasing (fewer,
+  fuller bins); the default "first_fit" gives Axolotl's own bins;
+- `dataset_use_rust_streaming: true` lets the loader patch read local files itself.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from axolotl.integrations.base import BasePlugin
+from pydantic import BaseModel, ValidationError
 
-from .patches import install, uninstall
+from .patches import SUMMARY_LOG, install, log_summary, settings, uninstall
 
 LOG = logging.getLogger(__name__)
 
 
+class FastAxolotlArgs(BaseModel):
+    """fast-axolotl's config keys."""
+
+    fast_axolotl: bool = True
+    fast_axolotl_packing: Literal["first_fit", "bfd"] = "first_fit"
+    dataset_use_rust_streaming: bool = False
+
+
 class FastAxolotlPlugin(BasePlugin):
-    """Installs fast-axolotl's patches (see `fast_axolotl.axolotl.stats()` for their use)."""
+    """Installs fast-axolotl's patches (see `fast_axolotl.stats()` for their use)."""
+
+    def get_input_args(self) -> str:
+        return f"{FastAxolotlArgs.__module__}.{FastAxolotlArgs.__name__}"
 
     def register(self, cfg):
-        LOG.info("fast-axolotl patches: %s", install())
+        if not _read_settings(cfg):
+            uninstall()  # Axolotl rejects the config next
+        elif not settings.fast_axolotl:
+            uninstall()
+            SUMMARY_LOG.info("fast-axolotl: off (fast_axolotl: false): Axolotl's own functions run")
+        else:
+            _report(install())
 
     def on_config_validation_error(self, cfg):
         # Axolotl asks plugins to undo what register() did when it rejects the config.
+        settings.reset()
         LOG.info("fast-axolotl patches: %s", uninstall())
+
+    def post_train_unload(self, cfg):
+        log_summary()
+
+
+def _read_settings(cfg) -> bool:
+    """Our keys of the (not yet validated) config into `settings`, read as Axolotl's
+    validation will read them; False if they are invalid."""
+    ours = {key: cfg[key] for key in FastAxolotlArgs.model_fields if cfg.get(key) is not None}
+    try:
+        args = FastAxolotlArgs(**ours)
+    except ValidationError:
+        return False
+    for key, value in args.model_dump().items():
+        setattr(settings, key, value)
+    return True
+
+
+def _report(outcomes: dict) -> None:
+    skipped = {name: why for name, why in outcomes.items() if why.startswith("skipped")}
+    SUMMARY_LOG.info(
+        "fast-axolotl: %d patches active, %s%s", len(outcomes) - len(skipped), settings.as_dict(),
+        f"; skipped: {skipped}" if skipped else "",
+    )

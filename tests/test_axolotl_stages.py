@@ -1,0 +1,300 @@
+"""The preprocessing-pass patches (fast_axolotl/axolotl/stages.py): each returns what
+Axolotl's own function returns (captured before any patch: the oracle) — the same rows, the
+same features and Arrow types, the same indices mapping a `filter` leaves — and runs the
+original for what it does not model."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+datasets = pytest.importorskip("datasets")
+data_utils = pytest.importorskip("axolotl.utils.data.utils")
+
+import axolotl.utils.data.sft as sft  # noqa: E402
+import axolotl.utils.trainer as trainer_utils  # noqa: E402
+from axolotl.utils.dict import DictDefault  # noqa: E402
+
+import fast_axolotl.axolotl as fx  # noqa: E402
+
+fx.uninstall()  # `import fast_axolotl` patches Axolotl: put its own functions back to capture them
+ORIGINAL = {
+    "drop_outside_range": data_utils._drop_outside_range,
+    "filter_short_sequences": data_utils._filter_short_sequences,
+    "truncate_long_sequences": data_utils._truncate_long_sequences,
+    "process_datasets_for_packing": trainer_utils.process_datasets_for_packing,
+}
+PATCHED = {
+    "drop_outside_range": lambda *a: data_utils._drop_outside_range(*a),
+    "filter_short_sequences": lambda *a: data_utils._filter_short_sequences(*a),
+    "truncate_long_sequences": lambda *a: data_utils._truncate_long_sequences(*a),
+    "process_datasets_for_packing": lambda *a: trainer_utils.process_datasets_for_packing(*a),
+}
+KWARGS = {"num_proc": 1, "load_from_cache_file": False}
+
+
+@pytest.fixture
+def patched():
+    fx.uninstall()
+    assert set(fx.install().values()) == {"installed"}
+    yield
+    fx.uninstall()
+
+
+class Counts:
+    def __init__(self, name):
+        self.name, self.start = name, fx.stats()[name]
+
+    def __call__(self):
+        now = fx.stats()[self.name]
+        return now["fast_calls"] - self.start["fast_calls"], now["fallbacks"] - self.start["fallbacks"]
+
+
+def tokenized(n=700, seed=0, extra=None):
+    """Rows as the tokenizing strategies leave them: lengths 0..300, labels partly -100, some
+    rows with every label -100, some empty; `extra` columns added as given."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        length = int(rng.choice([0, 1, 2, 3, int(rng.integers(4, 300))], p=[0.02, 0.03, 0.03, 0.02, 0.9]))
+        ids = rng.integers(0, 500, length).tolist()
+        labels = [-100 if rng.random() < 0.4 else t for t in ids]
+        if rng.random() < 0.1:
+            labels = [-100] * length
+        rows.append({"input_ids": ids, "attention_mask": [1] * length, "labels": labels, **(extra or {})})
+    features = datasets.Features(
+        input_ids=datasets.List(datasets.Value("int32")),
+        attention_mask=datasets.List(datasets.Value("int8")),
+        labels=datasets.List(datasets.Value("int64")),
+        **{key: datasets.Value("int64") for key in (extra or {})},
+    )
+    return datasets.Dataset.from_list(rows, features=features)
+
+
+VIEWS = ["plain", "shuffled", "selected", "sliced", "chunked"]
+
+
+def view(dataset, name):
+    n = len(dataset)
+    return {
+        "plain": lambda: dataset,
+        "shuffled": lambda: dataset.shuffle(seed=42),
+        "selected": lambda: dataset.select(list(range(n - 1, 0, -3))),
+        "sliced": lambda: dataset.select(range(n // 10, n * 2 // 3)),
+        "chunked": lambda: datasets.concatenate_datasets([dataset.select(range(0, n, 2)), dataset.shuffle(seed=1)]),
+    }[name]()
+
+
+def assert_same_dataset(got, expected):
+    """Same rows, features, Arrow schema, and the same layout: a filter's indices mapping."""
+    assert got.features == expected.features
+    assert got.to_list() == expected.to_list()
+    assert got.flatten_indices().data.schema == expected.flatten_indices().data.schema
+    assert (got._indices is None) == (expected._indices is None)
+    if expected._indices is not None:
+        assert got._indices.column(0).to_pylist() == expected._indices.column(0).to_pylist()
+        assert got.data.table is got.data.table and got.data.table.equals(expected.data.table)
+    assert got._fingerprint != expected._fingerprint or got is expected  # never reused for other data
+
+
+@pytest.mark.parametrize(
+    "name, max_len, min_len",
+    [(name, 256, None) for name in VIEWS] + [("shuffled", 100, 3), ("plain", 40, 1)],
+)
+def test_drop_outside_range_equals_axolotl(patched, name, max_len, min_len):
+    dataset = view(tokenized(), name)
+    counts = Counts("drop_outside_range")
+    got = data_utils._drop_outside_range(dataset, max_len, min_len, False, KWARGS)
+    expected = ORIGINAL["drop_outside_range"](dataset, max_len, min_len, False, KWARGS)
+    assert counts() == (1, 0)
+    assert got[1] == expected[1] > 0
+    assert_same_dataset(got[0], expected[0])
+
+
+def test_drop_outside_range_checking_lengths(patched):
+    dataset = tokenized(seed=1)
+    counts = Counts("drop_outside_range")
+    got = data_utils._drop_outside_range(dataset, 300, None, True, KWARGS)  # none too long: keeps short-row drop
+    expected = ORIGINAL["drop_outside_range"](dataset, 300, None, True, KWARGS)
+    assert got[1] == expected[1] == 0
+    assert_same_dataset(got[0], expected[0])
+    with pytest.raises(ValueError, match="exceeds the maximum 100"):
+        data_utils._drop_outside_range(dataset, 100, None, True, KWARGS)  # the original's own error
+    assert counts() == (1, 1)
+
+
+@pytest.mark.parametrize("name, min_len", [(name, None) for name in VIEWS] + [("shuffled", 1), ("plain", 4)])
+def test_filter_short_sequences_equals_axolotl(patched, name, min_len):
+    dataset = view(tokenized(seed=2), name)
+    counts = Counts("filter_short_sequences")
+    got = data_utils._filter_short_sequences(dataset, min_len, KWARGS)
+    expected = ORIGINAL["filter_short_sequences"](dataset, min_len, KWARGS)
+    assert counts() == (1, 0)
+    assert got[1] == expected[1] > 0
+    assert_same_dataset(got[0], expected[0])
+
+
+@pytest.mark.parametrize("name, max_len", [(name, 100) for name in VIEWS] + [("shuffled", 0), ("plain", 400)])
+def test_truncate_long_sequences_equals_axolotl(patched, name, max_len):
+    dataset = view(tokenized(seed=6), name)
+    if name == "shuffled":  # a position_ids column is cut too
+        dataset = dataset.add_column("position_ids", [list(range(len(x))) for x in dataset["input_ids"]])
+    counts = Counts("truncate_long_sequences")
+    got = data_utils._truncate_long_sequences(dataset, max_len, KWARGS)
+    expected = ORIGINAL["truncate_long_sequences"](dataset, max_len, KWARGS)
+    assert counts() == (1, 0)
+    assert_same_dataset(got, expected)
+    assert max(len(x) for x in got["input_ids"]) <= max_len
+
+
+def packing_cfg(**extra):
+    return DictDefault({"sample_packing": True, "dataset_num_proc": 1, "is_preprocess": True, **extra})
+
+
+@pytest.mark.parametrize(
+    "name, extra",
+    [(name, {}) for name in VIEWS] + [("shuffled", {"sample_packing": False}), ("plain", {"model_config_type": "gemma3"})],
+)
+def test_process_datasets_for_packing_equals_axolotl(patched, name, extra):
+    # After drop_outside_range, as Axolotl runs it: a filtered (indices-mapped) dataset.
+    dataset = ORIGINAL["drop_outside_range"](view(tokenized(seed=3), name), 256, None, False, KWARGS)[0]
+    cfg = packing_cfg(**extra)
+    counts = Counts("process_datasets_for_packing")
+    got = trainer_utils.process_datasets_for_packing(cfg, dataset, None)
+    expected = ORIGINAL["process_datasets_for_packing"](cfg, dataset, None)
+    assert counts() == (1, 0)
+    assert got[1] is expected[1] is None and len(got[0]) < len(dataset)
+    assert_same_dataset(got[0], expected[0])
+
+
+def test_process_datasets_for_packing_drops_token_type_ids_for_mistral(patched):
+    dataset = tokenized(seed=4, extra={"token_type_ids": 0})
+    cfg = packing_cfg(model_config_type="mistral")
+    got = trainer_utils.process_datasets_for_packing(cfg, dataset, None)[0]
+    expected = ORIGINAL["process_datasets_for_packing"](cfg, dataset, None)[0]
+    assert "token_type_ids" not in got.column_names
+    assert_same_dataset(got, expected)
+
+
+def test_sft_module_sees_the_patch(patched):
+    # sft.py imported process_datasets_for_packing by name: the patch reaches that name too.
+    assert sft.process_datasets_for_packing is trainer_utils.process_datasets_for_packing
+    assert sft.process_datasets_for_packing is not ORIGINAL["process_datasets_for_packing"]
+
+
+def outcome(function, *args):
+    random.seed(0)  # PoSE draws its position skips from `random` (in this process without num_proc)
+    try:
+        return function(*args)
+    except Exception as error:
+        return type(error), str(error)
+
+
+def fallback_cases():
+    base = tokenized(120, seed=5)
+    with_nulls = datasets.Dataset.from_dict(
+        {"input_ids": [[1, 2, 3], None, [4, 5]], "labels": [[1, 2, 3], [1], [-100, 5]]}
+    )
+    untrainable = base.map(lambda row: {"labels": [-100] * len(row["labels"])})
+    return [
+        ("drop_outside_range", (base.select([]), 256, None, False, KWARGS)),
+        ("drop_outside_range", (base.with_format("numpy"), 256, None, False, KWARGS)),
+        ("drop_outside_range", (with_nulls, 256, None, False, KWARGS)),
+        ("drop_outside_range", (base.remove_columns("input_ids"), 256, None, False, KWARGS)),
+        ("filter_short_sequences", (base.to_iterable_dataset(), 2, {})),
+        ("truncate_long_sequences", (base, -5, KWARGS)),
+        ("truncate_long_sequences", (base.map(lambda row: {"labels": row["labels"] + [1]}), 50, KWARGS)),
+        ("process_datasets_for_packing", (packing_cfg(), base, base.select(range(10)))),
+        ("process_datasets_for_packing", (packing_cfg(use_pose=True, pose_max_context_len=512, dataset_num_proc=None), base, None)),
+        ("process_datasets_for_packing", (packing_cfg(group_by_length=True), base, None)),
+        ("process_datasets_for_packing", (packing_cfg(), base.add_column("length", [1] * len(base)), None)),
+        ("process_datasets_for_packing", (packing_cfg(), untrainable, None)),  # the original raises
+        ("process_datasets_for_packing", (packing_cfg(), with_nulls, None)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(fallback_cases())))
+def test_uncovered_inputs_run_the_original(patched, case):
+    name, args = fallback_cases()[case]
+    counts = Counts(name)
+    got, expected = outcome(PATCHED[name], *args), outcome(ORIGINAL[name], *args)
+    assert counts() == (0, 1), fx.stats()[name]
+    if isinstance(expected, tuple) and isinstance(expected[0], type):
+        assert got == expected  # the same error
+        return
+    # Most return (dataset, count); _truncate_long_sequences the dataset alone.
+    got_data, expected_data = (got, expected) if name == "truncate_long_sequences" else (got[0], expected[0])
+    if isinstance(expected_data, datasets.IterableDataset):
+        assert list(got_data) == list(expected_data)
+    else:
+        assert got_data.to_list() == expected_data.to_list()
+
+
+# --- MultipackBatchSampler.generate_batches -----------------------------------------------
+
+multipack = pytest.importorskip("axolotl.utils.samplers.multipack")
+torch = pytest.importorskip("torch")
+
+
+def lengths_like_axolotl(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(np.round(rng.lognormal(np.log(300), 1.0, n)), 16, 8192).astype(np.int64)
+
+
+def make_sampler(lengths, sequential=False, **kwargs):
+    n = len(lengths)
+    if sequential:
+        order = torch.utils.data.SequentialSampler(range(n))
+    else:
+        order = torch.utils.data.RandomSampler(range(n), generator=torch.Generator().manual_seed(7))
+    args = {"batch_size": 3, "batch_max_len": 4096, "bin_size": 200, "group_size": 5_000, **kwargs}
+    return multipack.MultipackBatchSampler(order, lengths=lengths, sequential=sequential, **args)
+
+
+def observed(sampler):
+    """Everything a caller sees: batches, len, efficiency, the statistics and their types,
+    and the sampler's next draw (the packing must take exactly one draw)."""
+    batches = sampler.generate_batches(set_stats=True)
+    stats = (sampler.total_tokens_used, sampler.total_token_slots)
+    size = len(sampler)
+    after = list(sampler.sampler)
+    return batches, size, sampler.efficiency(), stats, [type(x) for x in stats], after
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"drop_last": False}, {"bin_size": 4, "batch_size": 2}, {"batch_max_len": 1024, "bin_size": None}]
+)
+def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
+    lengths = lengths_like_axolotl(12_000, seed=1)
+    lengths[::501] = 9000  # longer than any bin: alone in one
+    counts = Counts("sampler_batches")
+    got = observed(make_sampler(lengths, sequential, **kwargs))
+    assert counts()[1] == 0 and counts()[0] >= 2  # generate_batches, then __len__'s repeats
+    fx.uninstall()
+    expected = observed(make_sampler(lengths, sequential, **kwargs))
+    assert got == expected
+    assert type(got[0][0][0][0]) is int
+
+
+def test_generate_batches_falls_back_on_the_same_draw(patched):
+    lengths = lengths_like_axolotl(2_000, seed=2)
+    cases = [
+        {"mp_start_method": "no-such-method"},  # refused before the draw
+        {"num_processes": -3},
+    ]
+    for kwargs in cases:
+        counts = Counts("sampler_batches")
+        got = outcome(observed, make_sampler(lengths, **kwargs))
+        assert counts()[0] == 0 and counts()[1] >= 1
+        fx.uninstall()
+        assert got == outcome(observed, make_sampler(lengths, **kwargs))
+        fx.install()
+    # A sampler that yields floats: refused after the draw; the original gets that draw.
+    floats = make_sampler(lengths)
+    floats.sampler = [float(i) for i in range(len(lengths))]
+    counts = Counts("sampler_batches")
+    assert outcome(floats.generate_batches)[0] is IndexError  # the original's own error
+    assert counts() == (0, 1)
