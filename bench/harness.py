@@ -3,7 +3,8 @@
 A script builds a `Bench` from the common flags (`parser()`), times each implementation with
 `Bench.time` (this interpreter) or `Bench.time_other` (another interpreter, by default the
 fast-axolotl 0.2.0 venv, on the same data), declares its goals with `Bench.goal`, then calls
-`Bench.report`.
+`Bench.report`, which prints Markdown and, with --json, writes the same numbers as JSON
+(`results_markdown` turns that JSON back into the Markdown; `fast-axolotl bench` uses it).
 
 Run as a script, this file is the child side of `time_other`: `python harness.py IN OUT`.
 So it imports only the standard library at top level: the other venv may lack the rest.
@@ -125,15 +126,39 @@ def check_same(got, expected, what: str) -> None:
 
 
 def machine_info() -> dict:
+    """The machine and the versions a report's numbers belong to; the load average shows
+    how busy the machine was (other processes add noise to every timing)."""
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
+        "ram": _ram(),
+        "load average (1, 5, 15 min)": _load_average(),
         "python": platform.python_version(),
         "numpy": _version("numpy"),
         "pyarrow": _version("pyarrow"),
         "fast-axolotl": _version("fast-axolotl"),
+        "axolotl": _version("axolotl"),
+        "datasets": _version("datasets"),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }
+
+
+def _ram() -> str:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _load_average() -> str:
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model() -> str:
@@ -240,37 +265,61 @@ class Bench:
 
     def report(self, baseline: str) -> None:
         """Print machine info, the results table (ratios vs `baseline`) and the goals; write JSON."""
-        info = machine_info()
-        print("## Machine\n")
-        for key, value in info.items():
-            print(f"- {key}: {value}")
-        print("- params: " + " ".join(f"{k}={v}" for k, v in self.params.items() if k != "json"))
-        print("\n## Results\n")
-        print("| case | implementation | median ms | ratio | against |")
-        print("|---|---|---:|---:|---|")
-        for row in self.rows:
-            against = self.baselines.get(row["case"], baseline)
-            ratio = self.ratio(row["case"], row["impl"], against)
-            if row["timing"]:
-                ms = f"{row['timing']['median'] * 1e3:.2f}"
-            else:
-                ms = "not available"
-            print(f"| {row['case']} | {row['impl']} | {ms} | {_times(ratio) if ratio else '-'} | {against} |")
-        notes = [f"- {r['case']} / {r['impl']}: {r['note']}" for r in self.rows if r["note"]]
-        if notes:
-            print("\n" + "\n".join(notes))
-        if self.goals:
-            print("\n## Goals\n")
-            for g in self.goals:
-                if "measured" in g:
-                    print(f"- {g['goal']}: {g['measured']}: {g['status']}")
-                    continue
-                measured = _times(g["ratio"]) if g["ratio"] is not None else "n/a"
-                print(f"- {g['goal']}: {measured} (need >= {_times(g['need'])}): {g['status']}")
+        report = self.as_dict(baseline)
+        print(machine_markdown(report["machine"], report["params"]))
+        print(results_markdown(report))
         if self.json_path:
             with open(self.json_path, "w") as f:
-                json.dump({"machine": info, "params": self.params, "results": self.rows, "goals": self.goals}, f, indent=2)
+                json.dump(report, f, indent=2)
             print(f"\nJSON written to {self.json_path}")
+
+    def as_dict(self, baseline: str) -> dict:
+        """Everything a report shows; each result row carries its baseline (`against`) and
+        ratio, so the Markdown can be made from the JSON alone."""
+        rows = []
+        for row in self.rows:
+            against = self.baselines.get(row["case"], baseline)
+            rows.append({**row, "against": against, "ratio": self.ratio(row["case"], row["impl"], against)})
+        params = {k: v for k, v in self.params.items() if k != "json"}
+        return {"machine": machine_info(), "params": params, "results": rows, "goals": self.goals}
+
+
+def machine_markdown(machine: dict, params: Optional[dict] = None, heading: str = "##") -> str:
+    lines = [f"{heading} Machine", ""] + [f"- {key}: {value}" for key, value in machine.items()]
+    if params is not None:
+        lines.append("- params: " + " ".join(f"{k}={v}" for k, v in params.items()))
+    return "\n".join(lines)
+
+
+def results_markdown(report: dict, heading: str = "##") -> str:
+    """The results table, the notes and the goals of one report (as_dict / the JSON)."""
+    lines = ["", f"{heading} Results", "", "| case | implementation | median ms | ratio | against |", "|---|---|---:|---:|---|"]
+    for row in report["results"]:
+        ms = f"{row['timing']['median'] * 1e3:.2f}" if row["timing"] else "not available"
+        lines.append(f"| {row['case']} | {row['impl']} | {ms} | {ratio_text(row)} | {row['against']} |")
+    notes = [f"- {r['case']} / {r['impl']}: {r['note']}" for r in report["results"] if r["note"]]
+    if notes:
+        lines += [""] + notes
+    if report["goals"]:
+        lines += ["", f"{heading} Goals", ""] + [_goal_line(g) for g in report["goals"]]
+    return "\n".join(lines)
+
+
+def ratio_text(row: dict) -> str:
+    """baseline time / this time; a ratio below 1 is a loss and says so."""
+    if row["impl"] == row["against"] and row["timing"]:
+        return "baseline"
+    ratio = row["ratio"]
+    if not ratio:
+        return "-"
+    return _times(ratio) if ratio >= 1 else f"{_times(ratio)} (slower)"
+
+
+def _goal_line(goal: dict) -> str:
+    if "measured" in goal:
+        return f"- {goal['goal']}: {goal['measured']}: {goal['status']}"
+    measured = _times(goal["ratio"]) if goal["ratio"] is not None else "n/a"
+    return f"- {goal['goal']}: {measured} (need >= {_times(goal['need'])}): {goal['status']}"
 
 
 def _times(ratio: float) -> str:

@@ -31,3 +31,21 @@ def test_bench_runs_quick(script, tmp_path):
     old = [r for r in report["results"] if r["impl"] == "fast-axolotl 0.2.0"]
     assert all(r["timing"] is None and "not available" in r["note"] for r in old)
     assert all(g["status"] in ("reached", "NOT reached", "not available") for g in report["goals"])
+    check_ratios_and_table(report, result.stdout)
+
+
+def check_ratios_and_table(report: dict, printed: str) -> None:
+    """Each row's ratio is its baseline's median over its own (recomputed from the timings),
+    and the printed table shows it, marking a ratio below 1 as a loss."""
+    medians = {(r["case"], r["impl"]): r["timing"]["median"] for r in report["results"] if r["timing"]}
+    table = [line for line in printed.splitlines() if line.startswith("| ")]
+    for row in report["results"]:
+        own, base = medians.get((row["case"], row["impl"])), medians.get((row["case"], row["against"]))
+        expected = base / own if own and base else None
+        assert row["ratio"] == pytest.approx(expected) if expected else row["ratio"] is None
+        (line,) = [t for t in table if t.startswith(f"| {row['case']} | {row['impl']} |")]
+        ratio_cell = line.split("|")[4].strip()
+        if row["impl"] == row["against"] and own:
+            assert ratio_cell == "baseline"
+        elif expected:
+            assert ratio_cell.startswith(f"{expected:.2f}x") and ratio_cell.endswith("(slower)") == (expected < 1)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import sysconfig
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -22,22 +24,43 @@ def wheel(tmp_path_factory):
 
 
 def test_wheel_name_and_contents(wheel):
+    check_wheel(wheel)
+
+
+def check_wheel(wheel: Path) -> None:
+    """Named fast_axolotl-<version>-py3-none-<platform>.whl, with the library, header and py.typed."""
     platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     assert wheel.name == f"fast_axolotl-{fast_axolotl.__version__}-py3-none-{platform}.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"fast_axolotl/libfastaxo.so", "fast_axolotl/fastaxo.h", "fast_axolotl/py.typed"} <= names
 
 
-def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
+def install_in_fresh_venv(wheel: Path, tmp_path: Path) -> Path:
+    """A new venv with only `wheel` (and its dependencies) installed; its python."""
     venv = tmp_path / "venv"
     assert run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
     python = venv / "bin" / "python"
     installed = run([str(python), "-m", "pip", "install", "--quiet", str(wheel)])
     assert installed.returncode == 0, installed.stderr[-3000:]
+    return python
+
+
+def venv_env() -> dict:
+    """This environment minus what could point the fresh venv back at this checkout."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FASTAXO_LIB", "FASTAXO_BENCH_DIR")}
+
+
+def check_imports_and_runs(python: Path, cwd: Path) -> None:
+    """The installed package loads its library, reports the same versions as this checkout
+    and runs a kernel."""
     code = "import fast_axolotl as fa; print(fa.is_available(), fa.get_version()); print(fa.pad_sequences([[1], [2, 3]]))"
-    result = run([str(python), "-c", code], cwd=tmp_path)
+    result = run([str(python), "-c", code], cwd=cwd, env=venv_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"True {fast_axolotl.get_version()}",
         "[[1, 0], [2, 3]]",
     ]
+
+
+def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
+    check_imports_and_runs(install_in_fresh_venv(wheel, tmp_path), cwd=tmp_path)
