@@ -79,17 +79,19 @@ def _open_stream(path, dataset_type, batch_size, num_threads, columns) -> pa.Rec
     batch_size = size_arg(batch_size, "batch_size", 1)
     num_threads = size_arg(num_threads, "num_threads", 0, allow_none=True) or 0
     format_bytes, names = _format_arg(dataset_type), _columns_arg(columns)
-    keep = [ffi.new("char[]", n) for n in names or ()]  # alive until the call returns
+    # cffi frees an ffi.new() object when its Python owner dies, and a struct field does not
+    # own what is assigned to it: every buffer stays in a local until the call returns.
+    name_buffers = [ffi.new("char[]", n) for n in names or ()]
+    column_array = ffi.new("const char *[]", name_buffers or 1)
+    format_buffer = ffi.new("char[]", format_bytes) if format_bytes is not None else ffi.NULL
     options = ffi.new("FaxReadOptions *")
-    options.format = ffi.new("char[]", format_bytes) if format_bytes is not None else ffi.NULL
-    keep.append(options.format)
+    options.format = format_buffer
     options.batch_size, options.num_threads = batch_size, num_threads
     if names is not None:
-        options.columns = ffi.new("const char *[]", keep[: len(names)]) if names else ffi.new("const char *[1]")
-        options.num_columns = len(names)
-        keep.append(options.columns)
+        options.columns, options.num_columns = column_array, len(names)
     stream = ffi.new("struct ArrowArrayStream *")
     check(lib.fax_reader_open(path_bytes, options, stream))
+    del name_buffers, column_array, format_buffer  # only now may they be freed
     return pa.RecordBatchReader._import_from_c(int(ffi.cast("uintptr_t", stream)))
 
 
