@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Optional
 
 import numpy as np
@@ -43,7 +45,8 @@ def choice_arg(value, name: str, choices: dict):
 def check_return_tensors(return_tensors):
     """Validate `return_tensors`; returns the torch module for "pt" (a clear ImportError if
     torch is missing), else None."""
-    if return_tensors not in RETURN_TENSORS:
+    # Type first: `in` compares an array elementwise and asks numpy for its truth value.
+    if not (return_tensors is None or (isinstance(return_tensors, str) and return_tensors in RETURN_TENSORS)):
         raise ValueError(f"return_tensors must be None, 'np' or 'pt', got {return_tensors!r}")
     if return_tensors != "pt":
         return None
@@ -61,9 +64,31 @@ def convert(array: np.ndarray, return_tensors, torch):
     return torch.from_numpy(array) if torch is not None else array
 
 
-def matrix(out: Optional[np.ndarray], rows: int, width: int, name: str = "out") -> np.ndarray:
-    """A `[rows, width]` int64 array to write into: `out` after checks, or a new one."""
+def check_result_size(rows: int, width: int, width_name: str) -> None:
+    """Refuse a `[rows, width]` int64 result larger than this machine's memory, naming the
+    argument that set the width: numpy (or a list) would fail with a bare MemoryError or
+    "array is too big", which names nothing."""
+    needed, memory = rows * width * 8, _memory_bytes()
+    if needed > memory:
+        raise ValueError(
+            f"{width_name}: a [{rows}, {width}] int64 result needs {needed:,} bytes, "
+            f"more than this machine's memory ({memory:,} bytes)"
+        )
+
+
+@functools.lru_cache(maxsize=None)
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: leave the limit to numpy
+        return INT64_MAX
+
+
+def matrix(out: Optional[np.ndarray], rows: int, width: int, name: str = "out", width_name: str = "width") -> np.ndarray:
+    """A `[rows, width]` int64 array to write into: `out` after checks, or a new one (refused,
+    naming `width_name`, when it cannot fit in memory)."""
     if out is None:
+        check_result_size(rows, width, width_name)
         return np.empty((rows, width), dtype=np.int64)
     if not isinstance(out, np.ndarray) or out.dtype != np.int64:
         raise TypeError(f"{name} must be an int64 numpy array")

@@ -9,8 +9,10 @@ Python lists are copied once into a flat int64 buffer, which also checks every t
 from __future__ import annotations
 
 import array
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import countOf
 from typing import Any
 
 import numpy as np
@@ -69,64 +71,93 @@ def _dtype_code(buf, codes) -> int:
     return codes[buf.dtype]
 
 
-def token_lists(sequences) -> list[TokenLists]:
-    """Normalise `sequences` into chunks (one, or one per ChunkedArray chunk)."""
+def token_lists(sequences, name: str = "sequences") -> list[TokenLists]:
+    """Normalise `sequences` into chunks (one, or one per ChunkedArray chunk); errors name
+    the argument `name`."""
     if type(sequences).__module__.startswith("pyarrow"):
-        return _from_arrow(sequences)
+        return _from_arrow(sequences, name)
     if type(sequences).__module__.startswith("datasets"):
-        return _from_arrow(_datasets_column(sequences))
+        return _from_arrow(_datasets_column(sequences, name), name)
     if isinstance(sequences, tuple) and len(sequences) == 2 and all(
         isinstance(x, np.ndarray) for x in sequences
     ):
-        return [_from_values_offsets(*sequences)]
+        return [_from_values_offsets(*sequences, name)]
     if isinstance(sequences, np.ndarray):
         raise TypeError(
-            "sequences: a numpy array is ambiguous; pass a list of 1-D arrays or a "
+            f"{name}: a numpy array is ambiguous; pass a list of 1-D arrays or a "
             "(values, offsets) tuple"
         )
-    if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__iter__"):
-        raise TypeError(f"sequences must be a list of token lists, got {type(sequences).__name__}")
+    if _not_a_sequence(sequences):
+        raise TypeError(f"{name} must be a list of token lists, got {type(sequences).__name__}")
     rows = sequences if isinstance(sequences, list) else list(sequences)
     if rows and all(isinstance(r, np.ndarray) for r in rows):
-        return [_from_numpy_rows(rows)]
-    return [_from_python_rows(rows)]
+        return [_from_numpy_rows(rows, name)]
+    return [_from_python_rows(rows, name)]
 
 
-def _from_python_rows(rows: list) -> TokenLists:
+def _not_a_sequence(obj) -> bool:
+    """True for what iterates but is no ordered list of items: a str or bytes (characters),
+    a dict (keys) or a set (no order); and for what does not iterate at all."""
+    return isinstance(obj, (str, bytes, Mapping, Set)) or not hasattr(obj, "__iter__")
+
+
+def _from_python_rows(rows: list, name: str) -> TokenLists:
     """Copy Python rows into an int64 buffer. array('q') checks every token on the way: it
     refuses floats, strings and None (TypeError) and ints outside int64 (OverflowError)."""
     flat = array.array("q")
     for i, row in enumerate(rows):
+        if type(row) is not list:
+            row = _row_list(row, f"{name}[{i}]")
         try:
-            if type(row) is list:
-                flat.fromlist(row)
-            else:
-                flat.extend(_row_items(row, i))
+            flat.fromlist(row)
         except TypeError as exc:
-            raise TypeError(f"sequences[{i}]: tokens must be integers ({exc})") from None
+            raise TypeError(f"{name}[{i}]: tokens must be integers ({exc})") from None
         except OverflowError:
-            raise ValueError(f"sequences[{i}]: a token is outside the int64 range") from None
+            raise ValueError(f"{name}[{i}]: a token is outside the int64 range") from None
     offsets = array.array("q", accumulate(map(len, rows), initial=0))
+    # A Python bool in a row is read as 0/1, as numpy, torch and Axolotl's collators read it:
+    # refusing it would cost a type check per token on the hot path (attention masks).
     return TokenLists(flat, offsets, len(rows), rows)
 
 
-def _row_items(row, i: int):
-    if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
-        raise TypeError(f"expected a list of ints, got {type(row).__name__}")
+def _row_list(row, what: str) -> list:
+    """A row that is not a list (a tuple, a 1-D array...) as one; a row must have a length,
+    which the offsets are made of."""
+    if _not_a_sequence(row) or not hasattr(row, "__len__"):
+        raise TypeError(f"{what} must be a list of ints, got {type(row).__name__}")
     if isinstance(row, np.ndarray):
-        return _int64_values(row, f"sequences[{i}]").tolist()
-    return row
+        return _int64_values(row, what).tolist()
+    return list(row)
 
 
-def _from_numpy_rows(rows: list) -> TokenLists:
+def holds_bool(values: np.ndarray, objects, objects_at) -> bool:
+    """Whether the Python objects converted to the int64 array `values` included a bool
+    (numpy takes True as 1; used for lengths and indices, where a bool is a mistake). Only objects converted to 0 or 1 can have been
+    bools, and in token ids, lengths or indices they are few (a BOS per row): looking at just
+    those, `objects_at(positions)`, keeps the check off the per-item cost. When they are many
+    (attention masks), one C-level pass over all of them, `objects()`, is cheaper."""
+    as_unsigned = values.view(np.uint64)  # negatives become huge: one comparison finds 0 and 1
+    if values.size == 0 or as_unsigned.min() > 1:
+        return False
+    where = np.flatnonzero(as_unsigned <= 1)
+    dense = 4 * where.size > values.size
+    items = objects if dense else lambda: objects_at(where)
+    # Counting exact ints compares types by identity; searching for bool pays a full type
+    # comparison per item. So count first, and search only when something is not an int.
+    if countOf(map(type, items()), int) == (values.size if dense else where.size):
+        return False
+    return bool in map(type, items())
+
+
+def _from_numpy_rows(rows: list, name: str) -> TokenLists:
     for i, r in enumerate(rows):
         if r.ndim != 1:
-            raise ValueError(f"sequences[{i}] must be 1-D, got shape {r.shape}")
-        _check_int_dtype(r.dtype, f"sequences[{i}]")
+            raise ValueError(f"{name}[{i}] must be 1-D, got shape {r.shape}")
+        _check_int_dtype(r.dtype, f"{name}[{i}]")
     lengths = [r.shape[0] for r in rows]
     if not _same_dtype(rows):  # concatenate would promote int64 + uint64 to float64
-        rows = [_int64_values(r, f"sequences[{i}]") for i, r in enumerate(rows)]
-    values = _token_values(np.concatenate(rows), "sequences")
+        rows = [_int64_values(r, f"{name}[{i}]") for i, r in enumerate(rows)]
+    values = _token_values(np.concatenate(rows), name)
     offsets = np.fromiter(accumulate(lengths, initial=0), dtype=np.int64, count=len(rows) + 1)
     return TokenLists(values, offsets, len(rows))
 
@@ -136,15 +167,15 @@ def _same_dtype(rows: list) -> bool:
     return all(r.dtype == first for r in rows)
 
 
-def _from_values_offsets(values: np.ndarray, offsets: np.ndarray) -> TokenLists:
+def _from_values_offsets(values: np.ndarray, offsets: np.ndarray, name: str) -> TokenLists:
     if values.ndim != 1 or offsets.ndim != 1:
-        raise ValueError("(values, offsets) must both be 1-D arrays")
+        raise ValueError(f"{name}: (values, offsets) must both be 1-D arrays")
     if offsets.shape[0] < 1:
-        raise ValueError("offsets must have num_rows + 1 entries (at least one)")
-    values = _token_values(values, "values")
-    _check_int_dtype(offsets.dtype, "offsets")
+        raise ValueError(f"{name}: offsets must have num_rows + 1 entries (at least one)")
+    values = _token_values(values, f"{name}: values")
+    _check_int_dtype(offsets.dtype, f"{name}: offsets")
     if offsets.dtype not in _OFFSET_DTYPES:
-        offsets = _int64_values(offsets, "offsets")
+        offsets = _int64_values(offsets, f"{name}: offsets")
     return TokenLists(values, np.ascontiguousarray(offsets), offsets.shape[0] - 1)
 
 
@@ -170,26 +201,28 @@ def _token_values(values: np.ndarray, what: str) -> np.ndarray:
     return _int64_values(values, what)
 
 
-def one_token_lists(sequences) -> TokenLists:
+def one_token_lists(sequences, name: str = "sequences") -> TokenLists:
     """Like `token_lists`, for kernels that need all rows in one buffer: the chunks of a
     ChunkedArray are combined (a copy) when there is more than one."""
-    chunks = token_lists(sequences)
+    chunks = token_lists(sequences, name)
     if len(chunks) == 1:
         return chunks[0]
     import pyarrow as pa
 
-    return _from_arrow_array(_as_chunked(sequences).combine_chunks(), pa)
+    return _from_arrow_array(_as_chunked(sequences, name).combine_chunks(), pa, name)
 
 
-def _as_chunked(sequences):
-    return _datasets_column(sequences) if type(sequences).__module__.startswith("datasets") else sequences
+def _as_chunked(sequences, name: str):
+    if type(sequences).__module__.startswith("datasets"):
+        return _datasets_column(sequences, name)
+    return sequences
 
 
-def _datasets_column(column):
+def _datasets_column(column, what: str):
     """The Arrow data behind a `datasets` column (`ds["input_ids"]` in datasets >= 4)."""
     source, name = getattr(column, "source", None), getattr(column, "column_name", None)
     if name is None or not hasattr(getattr(source, "data", None), "column"):
-        raise TypeError(f"sequences: expected a column of a datasets.Dataset, got {type(column).__name__}")
+        raise TypeError(f"{what}: expected a column of a datasets.Dataset, got {type(column).__name__}")
     column = source.data.column(name)
     indices = getattr(source, "_indices", None)
     if indices is not None:  # after shuffle/select the rows are column[indices] (a gather copy)
@@ -197,31 +230,31 @@ def _datasets_column(column):
     return column
 
 
-def _from_arrow(data) -> list[TokenLists]:
+def _from_arrow(data, name: str) -> list[TokenLists]:
     import pyarrow as pa
 
     if isinstance(data, pa.ChunkedArray):
-        chunks = [_from_arrow_array(c, pa) for c in data.chunks]
+        chunks = [_from_arrow_array(c, pa, name) for c in data.chunks]
         return chunks or [TokenLists(np.zeros(0, np.int64), _EMPTY_OFFSETS, 0)]
     if isinstance(data, pa.Array):
-        return [_from_arrow_array(data, pa)]
-    raise TypeError(f"sequences: expected a pyarrow ListArray or ChunkedArray, got {type(data).__name__}")
+        return [_from_arrow_array(data, pa, name)]
+    raise TypeError(f"{name}: expected a pyarrow ListArray or ChunkedArray, got {type(data).__name__}")
 
 
-def _from_arrow_array(arr, pa) -> TokenLists:
+def _from_arrow_array(arr, pa, name: str) -> TokenLists:
     t = arr.type
     if not (pa.types.is_list(t) or pa.types.is_large_list(t)):
-        raise TypeError(f"sequences: expected an Arrow list of integers, got {t}")
+        raise TypeError(f"{name}: expected an Arrow list of integers, got {t}")
     if not pa.types.is_integer(t.value_type):
-        raise TypeError(f"sequences: tokens must be integers, got Arrow type {t.value_type}")
+        raise TypeError(f"{name}: tokens must be integers, got Arrow type {t.value_type}")
     if arr.null_count:
-        raise ValueError(f"sequences: row {_first_null(arr)} is null")
+        raise ValueError(f"{name}: row {_first_null(arr)} is null")
     # .offsets honours a slice (offsets[0] may be > 0); .values is the whole child array.
     offsets = arr.offsets.to_numpy(zero_copy_only=True)
     child = arr.values
     if child.null_count:
-        raise ValueError("sequences: a token is null")
-    values = _token_values(child.to_numpy(zero_copy_only=True), "sequences")
+        raise ValueError(f"{name}: a token is null")
+    values = _token_values(child.to_numpy(zero_copy_only=True), name)
     return TokenLists(values, offsets, len(arr))
 
 

@@ -51,8 +51,13 @@ def dedupe_table(data, seen: Optional[Seen] = None, num_threads: int = 0) -> tup
 
 def deduplicate_dataset(dataset, seen_hashes: Optional[Seen] = None):
     """Axolotl's `_deduplicate_dataset(dataset, seen_hashes=None) -> (Dataset, seen)`:
-    `dataset.select(kept)` and the seen set (a `Seen`, not a set of hex strings)."""
+    `dataset.select(kept)` and the seen set (a `Seen`, not a set of hex strings). A pyarrow
+    Table or RecordBatch gives `take(kept)` (their `select` picks columns, not rows)."""
+    import pyarrow as pa
+
     kept, seen = dedupe_table(dataset, seen_hashes)
+    if isinstance(dataset, (pa.Table, pa.RecordBatch)):
+        return dataset.take(kept), seen
     return dataset.select(kept), seen
 
 

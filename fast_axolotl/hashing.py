@@ -255,7 +255,11 @@ def _digests_from_hex(hashes) -> np.ndarray:
     """Hex digests (64 hex characters each) as a `(n, 32)` uint8 array."""
     if isinstance(hashes, (str, bytes)):
         raise TypeError("existing_hashes must be an iterable of hex strings, not one string")
-    hashes = list(hashes)
+    try:
+        items = iter(hashes)
+    except TypeError:  # not iterable: Python's own message names no argument
+        raise TypeError(f"existing_hashes must be an iterable of hex strings, got {type(hashes).__name__}") from None
+    hashes = list(items)
     try:
         # One join and one fromhex for all; the length checks keep strings from running into
         # each other (fromhex also skips whitespace).

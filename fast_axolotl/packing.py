@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _native
 from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
-from ._lists import one_token_lists
+from ._lists import holds_bool, one_token_lists
 from ._native import ffi, lib
 
 _OVERFLOW = {
@@ -123,7 +123,7 @@ def pack_sequences(
     struct = lists.c_struct()
     rows = ffi.new("size_t *")
     _native.check(lib.fax_pack_sequences_rows(struct, width, rule, rows))
-    ids, labels, mask = (matrix(None, rows[0], width) for _ in range(3))
+    ids, labels, mask = (matrix(None, rows[0], width, width_name="max_length") for _ in range(3))
     counts = ffi.new("FaxPackCounts *")
     _native.check(
         lib.fax_pack_sequences(
@@ -173,11 +173,12 @@ def concatenate_and_pack(
     pad, label_pad = int64_arg(pad_token_id, "pad_token_id"), int64_arg(label_pad_id, "label_pad_id")
     torch = check_return_tensors(return_tensors)
 
-    streams = [one_token_lists(s) for s in (input_ids, labels, attention_masks)]
+    named = {"input_ids": input_ids, "labels": labels, "attention_masks": attention_masks}
+    streams = [one_token_lists(stream, name) for name, stream in named.items()]
     structs = [s.c_struct() for s in streams]
     rows = ffi.new("size_t *")
     _native.check(lib.fax_concatenate_rows(*structs, width, rows))
-    outs = [matrix(None, rows[0], width) for _ in range(3)]
+    outs = [matrix(None, rows[0], width, width_name="max_length") for _ in range(3)]
     _native.check(
         lib.fax_concatenate_and_pack(*structs, width, pad, label_pad, *(int64_buffer(ffi, o) for o in outs), outs[0].size)
     )
@@ -212,8 +213,8 @@ def gather_packed(
     if bin_offsets.size < 1:
         raise ValueError("bin_offsets must hold num_bins + 1 entries (at least one)")
 
-    ids = one_token_lists(input_ids)
-    label_lists = one_token_lists(labels) if labels is not None else None  # kept alive for the call
+    ids = one_token_lists(input_ids, "input_ids")
+    label_lists = one_token_lists(labels, "labels") if labels is not None else None  # kept alive for the call
     labels_struct = label_lists.c_struct() if label_lists is not None else ffi.NULL
     num_bins = bin_offsets.size - 1
     outs = [matrix(None, num_bins, width) for _ in range(4)]
@@ -231,7 +232,10 @@ def gather_packed(
 
 def _int64_vector(values, name: str) -> np.ndarray:
     """A contiguous 1-D int64 array (no copy when it already is one)."""
-    array = np.asarray(values)
+    try:
+        array = np.asarray(values)
+    except ValueError as exc:  # ragged nesting: numpy's message names no argument
+        raise ValueError(f"{name} must be a 1-D sequence of integers ({exc})") from None
     if array.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {array.shape}")
     if array.size == 0:
@@ -240,4 +244,14 @@ def _int64_vector(values, name: str) -> np.ndarray:
         raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
     if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
         raise ValueError(f"{name} has a value outside the int64 range")
-    return np.ascontiguousarray(array, dtype=np.int64)
+    array = np.ascontiguousarray(array, dtype=np.int64)
+    if isinstance(values, (list, tuple)):
+        _refuse_bool_items(values, array, name)
+    return array
+
+
+def _refuse_bool_items(values, array: np.ndarray, name: str) -> None:
+    """TypeError naming the first bool of the list `values` (np.asarray reads True as 1)."""
+    if holds_bool(array, lambda: values, lambda where: map(values.__getitem__, where.tolist())):
+        i = next(i for i, v in enumerate(values) if type(v) is bool)
+        raise TypeError(f"{name}[{i}] is a bool, expected an int")

@@ -7,7 +7,9 @@ from typing import Literal, Optional
 import numpy as np
 
 from . import _native
-from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
+from ._args import (
+    check_result_size, check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg,
+)
 from ._lists import num_rows, token_lists
 from ._native import ffi, lib
 
@@ -44,6 +46,9 @@ def pad_sequences(
 
     chunks = token_lists(sequences)
     width = max(_chunk_width(c.c_struct(), target, multiple) for c in chunks)
+    if out is None:
+        widths = f"target_length={target_length}, pad_to_multiple_of={pad_to_multiple_of}"
+        check_result_size(num_rows(chunks), width, widths)
     if return_tensors is None and chunks[0].rows is not None:
         rows = chunks[0].rows
         del chunks  # drop the flat copy first: the new lists then reuse its memory
@@ -65,6 +70,7 @@ def create_padding_mask(current_length: int, target_length: int) -> list[int]:
     """
     current = size_arg(current_length, "current_length", 0)
     target = size_arg(target_length, "target_length", 0)
+    check_result_size(1, max(target - current, 0), "target_length")
     return list(range(max(target - current, 0)))
 
 

@@ -521,7 +521,6 @@ def test_c_abi_random_cases_match_references():
             assert statuses.get(f"{what} {INVALID}", 0) >= 10, (what, statuses)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: rust/src/gather.rs multiplies rows * width unchecked (issue #8 report)")
 def test_gather_refuses_a_row_count_times_width_that_overflows(native):
     """2 bins of width 2**63 need 2**64 elements: no buffer can hold that, so the call must be
     refused. An unchecked `rows * width` wraps to 0 and accepts an empty output (FAX_OK, nothing

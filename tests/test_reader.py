@@ -311,6 +311,24 @@ def test_bad_jsonl_line_is_named(tmp_path, bad_line, expected):
     assert "line 1201" in str(error) and expected in str(error)
 
 
+def test_jsonl_inference_stops_at_16_mib(tmp_path):
+    """Inference reads the first 1000 lines or 16 MiB, whichever ends first, but always one
+    line: 1000 long lines would be held in memory at once."""
+    long = "x" * (9 << 20)  # two of them reach 16 MiB: inference ends after line 2
+    rows = [{"a": 1, "s": long}, {"a": 2, "s": long}, {"a": 3, "s": "short"}, {"s": None, "a": 4}]
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    big_blocks = pjson.ReadOptions(block_size=64 << 20)  # pyarrow needs a block to hold a line
+    assert read(path, batch_size=3).to_pylist() == pjson.read_json(path, read_options=big_blocks).to_pylist() == rows
+    for late, why in [({"a": 3, "s": "short", "new": 1}, "new"), ({"a": 3.5, "s": "short"}, "integer")]:
+        path.write_text("".join(json.dumps(r) + "\n" for r in [*rows[:2], late]))
+        message = str(error_of(path, batch_size=100))
+        assert "line 3" in message and why in message and "the first 2 lines" in message, message
+    one = [{"a": 1, "s": "y" * (17 << 20)}, {"a": 2, "s": "z"}]  # one line past the cap is still read whole
+    path.write_text("".join(json.dumps(r) + "\n" for r in one))
+    assert read(path).to_pylist() == pjson.read_json(path, read_options=big_blocks).to_pylist() == one
+
+
 def test_bad_arguments(tmp_path, table):
     path = tmp_path / "d.parquet"
     pq.write_table(table, path)
@@ -438,7 +456,9 @@ def test_ctrl_c_stops_a_long_read(tmp_path):
     write_jsonl(make_table(20_000), path)
     script = textwrap.dedent(
         f"""
-        import sys, time
+        import signal, sys, time
+        # A shell's background job starts with SIGINT ignored, and Python keeps that: undo it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from fast_axolotl import reader
         print("ready", flush=True)
         start = time.monotonic()
@@ -458,5 +478,7 @@ def test_ctrl_c_stops_a_long_read(tmp_path):
 
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
+    start = time.monotonic()
     out, _ = process.communicate(timeout=60)
     assert process.returncode == 0 and out.startswith("interrupted"), out
+    assert time.monotonic() - start < 5.0  # "within a second", with room for a busy machine

@@ -39,6 +39,14 @@ pub fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
     Err(Error::invalid(format!("{name} holds {len} elements, expected {expected}")))
 }
 
+/// Elements of a row-major `[rows, width]` output. An unchecked product can wrap to a small
+/// size and accept a too-small (even empty) buffer, so an overflow is refused, naming
+/// `width_name`, the argument that set the width.
+pub fn matrix_len(rows: usize, width: usize, width_name: &str) -> Result<usize> {
+    rows.checked_mul(width)
+        .ok_or_else(|| Error::invalid(format!("{rows} rows of {width_name} {width} overflow the address space")))
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())

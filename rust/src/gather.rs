@@ -4,7 +4,7 @@
 //! side, position ids restarting at 0 for every sample, attention mask numbering the samples
 //! 1..K inside the row.
 
-use crate::error::{check_len, Error, Result};
+use crate::error::{check_len, matrix_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
 use crate::threads::for_each_row;
 use crate::with_lists;
@@ -68,13 +68,14 @@ pub fn gather_packed(
     if let Some(labels) = labels {
         input_ids.check_same_shape(labels, "input_ids", "labels")?;
     }
+    let size = matrix_len(rows, width, "width")?;
     for (name, o) in [
         ("input_ids", &*out.input_ids),
         ("labels", &*out.labels),
         ("position_ids", &*out.position_ids),
         ("attention_mask", &*out.attention_mask),
     ] {
-        check_len(name, o.len(), rows * width)?;
+        check_len(name, o.len(), size)?;
     }
     if width == 0 {
         return Ok(());
@@ -174,5 +175,16 @@ mod tests {
         assert!(check_packing(&lists, &[0, 1], &[1, 0, 2], 8).is_err()); // decreasing
         assert!(matches!(check_packing(&lists, &[0, 1], &[0, 2], 2), Err(Error::BufferTooSmall { needed: 3, .. })));
         assert_eq!(check_packing(&lists, &[1, 0], &[0, 1, 2], 2).unwrap(), 2);
+    }
+
+    #[test]
+    fn refuses_rows_times_width_that_overflows() {
+        // 2 empty bins of width 2**63: 2**64 elements would wrap to 0 and accept empty outputs.
+        let (values, offsets) = ([1i64], [0i64, 1]);
+        let lists = Lists::new(Values::I64(&values), Offsets::I64(&offsets)).unwrap();
+        let pads = GatherPads { pad_token_id: 0, label_pad_id: 0, position_pad_id: 0, attention_pad_id: 0 };
+        let out = GatherOut { input_ids: &mut [], labels: &mut [], position_ids: &mut [], attention_mask: &mut [] };
+        let err = gather_packed(&lists, None, &[], &[0, 0, 0], 1 << 63, pads, out).unwrap_err();
+        assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("width")), "{err:?}");
     }
 }

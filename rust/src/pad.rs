@@ -1,6 +1,6 @@
 //! Batch padding: token lists -> a row-major `[rows, width]` int64 matrix.
 
-use crate::error::{Error, Result};
+use crate::error::{matrix_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
 use crate::threads::for_each_row;
 use crate::with_lists;
@@ -21,7 +21,7 @@ pub fn padded_width(longest: usize, target: Option<usize>, multiple: Option<usiz
         Some(m) => width
             .div_ceil(m)
             .checked_mul(m)
-            .ok_or_else(|| Error::invalid("padded width overflows")),
+            .ok_or_else(|| Error::invalid(format!("width {width} rounded up to pad_to_multiple_of {m} overflows"))),
     }
 }
 
@@ -29,7 +29,7 @@ pub fn padded_width(longest: usize, target: Option<usize>, multiple: Option<usiz
 /// (`rows * width` elements, row-major). Every element of `out` is written.
 pub fn pad_into(lists: &Lists, pad_value: i64, side: Side, out: &mut [i64], width: usize) -> Result<()> {
     let rows = lists.num_rows();
-    if rows.checked_mul(width) != Some(out.len()) {
+    if matrix_len(rows, width, "width")? != out.len() {
         return Err(Error::invalid(format!(
             "output holds {} elements, expected rows * width = {rows} * {width}",
             out.len()
@@ -58,7 +58,7 @@ pub fn pad(
     side: Side,
 ) -> Result<(Vec<i64>, usize)> {
     let width = padded_width(lists.max_len(), target, multiple)?;
-    let mut out = vec![0i64; lists.num_rows() * width];
+    let mut out = vec![0i64; matrix_len(lists.num_rows(), width, "width")?];
     pad_into(lists, pad_value, side, &mut out, width)?;
     Ok((out, width))
 }

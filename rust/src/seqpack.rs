@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{check_len, Error, Result};
+use crate::error::{check_len, matrix_len, Error, Result};
 use crate::lists::{Lists, Offset, Token};
 use crate::threads::{rows_per_task, run_with_threads, PARALLEL_MIN_ELEMENTS};
 use crate::with_lists;
@@ -168,7 +168,7 @@ pub fn fill_pack(
     attention_mask: &mut [i64],
 ) -> Result<()> {
     check_max_length(max_length)?;
-    let size = plan.num_rows() * max_length;
+    let size = matrix_len(plan.num_rows(), max_length, "max_length")?;
     for (name, out) in [("input_ids", &*input_ids), ("labels", &*labels), ("attention_mask", &*attention_mask)] {
         check_len(name, out.len(), size)?;
     }
@@ -244,7 +244,7 @@ pub fn concatenate_and_pack(
     out_labels: &mut [i64],
     out_mask: &mut [i64],
 ) -> Result<()> {
-    let size = concat_rows(input_ids, labels, attention_mask, max_length)? * max_length;
+    let size = matrix_len(concat_rows(input_ids, labels, attention_mask, max_length)?, max_length, "max_length")?;
     for (lists, out, pad) in [
         (input_ids, out_ids, pad_token_id),
         (labels, out_labels, label_pad_id),

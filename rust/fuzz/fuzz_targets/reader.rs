@@ -83,12 +83,12 @@ fuzz_target!(|data: &[u8]| {
 /// Reads the schema and up to `limit` batches (all when 0), then releases the stream early.
 fn drain(stream: &mut FFI_ArrowArrayStream, limit: usize) {
     let mut schema = FFI_ArrowSchema::empty();
-    let rc = unsafe { (stream.get_schema.unwrap())(stream, &mut schema) };
+    let rc = unsafe { (stream.get_schema().unwrap())(stream, &mut schema) };
     check_rc(stream, rc);
     let mut read = 0;
     while rc == 0 && (limit == 0 || read < limit) {
         let mut array = FFI_ArrowArray::empty();
-        let rc = unsafe { (stream.get_next.unwrap())(stream, &mut array) };
+        let rc = unsafe { (stream.get_next().unwrap())(stream, &mut array) };
         check_rc(stream, rc);
         if rc != 0 || array.is_released() {
             break;
@@ -97,14 +97,14 @@ fn drain(stream: &mut FFI_ArrowArrayStream, limit: usize) {
         drop(array); // releases the batch
     }
     drop(schema);
-    unsafe { (stream.release.unwrap())(stream) };
+    unsafe { (stream.release().unwrap())(stream) };
 }
 
 fn check_rc(stream: &mut FFI_ArrowArrayStream, rc: i32) {
     if rc == 0 {
         return;
     }
-    let message = unsafe { (stream.get_last_error.unwrap())(stream) };
+    let message = unsafe { (stream.get_last_error().unwrap())(stream) };
     let text = if message.is_null() {
         String::new()
     } else {

@@ -25,21 +25,27 @@ use super::{project_indices, project_part, Part, ReadOptions};
 use crate::error::{Error, Result};
 use crate::threads::{effective_threads, run_with_threads};
 
-/// Lines read to infer the columns and their types.
+/// Lines read to infer the columns and their types...
 pub(crate) const INFER_LINES: usize = 1000;
+/// ...and the bytes: inference stops after the line that reaches this size (so it always has
+/// one), since 1000 long lines (documents, token lists) can be hundreds of MB held at once.
+pub(crate) const INFER_BYTES: usize = 16 << 20;
 
 pub(crate) fn open(path: &Path, compression: Compression, format: Format, schema: Option<&SchemaRef>, options: &ReadOptions) -> Result<Part> {
     let mut input = open_bytes(path, compression)?;
     let array = format == Format::Json && first_byte(&mut input, path)? == Some(b'[');
     let input: Box<dyn BufRead + Send> = if array { Box::new(io::BufReader::with_capacity(1 << 20, ArrayToLines::new(input))) } else { input };
-    let place = Place { path: path.to_path_buf(), unit: if array { "element" } else { "line" } };
+    let unit = if array { "element" } else { "line" };
+    let place = Place { path: path.to_path_buf(), unit, schema_from: "the first file".into() };
     let mut lines = Lines { input, place, line: 0 };
     let mut pending = VecDeque::new();
     let schema = match schema {
         Some(schema) => schema.clone(),
         None => {
-            let head = lines.chunk(INFER_LINES)?.ok_or_else(|| Error::Format(format!("{}: holds no JSON object", path.display())))?;
+            let head = lines.chunk(INFER_LINES, INFER_BYTES)?;
+            let head = head.ok_or_else(|| Error::Format(format!("{}: holds no JSON object", path.display())))?;
             let schema = infer(&head, &lines.place)?;
+            lines.place.schema_from = format!("the first {} {unit}s", head.len());
             pending.push_back(head);
             schema
         }
@@ -81,10 +87,12 @@ struct Lines {
     line: u64,
 }
 
-/// What errors name: the file, and whether its values are lines or array elements.
+/// What errors name: the file, whether its values are lines or array elements, and what the
+/// schema was inferred from (a value that does not fit it is an error).
 struct Place {
     path: PathBuf,
     unit: &'static str,
+    schema_from: String,
 }
 
 impl Place {
@@ -112,9 +120,10 @@ impl Chunk {
 }
 
 impl Lines {
-    fn chunk(&mut self, max_lines: usize) -> Result<Option<Chunk>> {
+    /// The next non-blank lines: `max_lines` of them, or fewer once they hold `max_bytes`.
+    fn chunk(&mut self, max_lines: usize, max_bytes: usize) -> Result<Option<Chunk>> {
         let mut chunk = Chunk { bytes: Vec::new(), starts: Vec::new(), numbers: Vec::new() };
-        while chunk.len() < max_lines {
+        while chunk.len() < max_lines && chunk.bytes.len() < max_bytes {
             let start = chunk.bytes.len();
             let n = self.input.read_until(b'\n', &mut chunk.bytes).map_err(|e| io_error(&self.place.path, e))?;
             if n == 0 {
@@ -226,7 +235,7 @@ impl JsonReader {
     fn fill(&mut self) {
         let wanted = effective_threads(self.threads);
         while self.pending.len() < wanted {
-            match self.lines.chunk(self.batch_size) {
+            match self.lines.chunk(self.batch_size, usize::MAX) {
                 Ok(Some(chunk)) => self.pending.push_back(chunk),
                 Ok(None) => {
                     self.done = true;
@@ -301,7 +310,7 @@ fn locate(chunk: &Chunk, schema: &SchemaRef, lines: &Place) -> Option<Error> {
             Err(why) => why,
             Ok(_) => decode_bytes(line, schema, 1).err()?,
         };
-        Some(lines.error(chunk.numbers[i], format!("{why} (columns and types come from the first {INFER_LINES} lines)")))
+        Some(lines.error(chunk.numbers[i], format!("{why} (columns and types come from {})", lines.schema_from)))
     })
 }
 

@@ -38,6 +38,12 @@ impl ChunkReader for Positional {
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        // The range comes from the file's metadata: a corrupt one must not make us allocate
+        // more than the file holds (a failed allocation aborts the process).
+        if start.checked_add(length as u64).is_none_or(|end| end > self.len()) {
+            let size = self.len();
+            return Err(parquet::errors::ParquetError::EOF(format!("{length} bytes at {start} are past the end ({size} bytes)")));
+        }
         let mut buffer = vec![0; length];
         self.0.read_exact_at(&mut buffer, start)?;
         Ok(buffer.into())

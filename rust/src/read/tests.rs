@@ -64,6 +64,15 @@ fn jsonl_errors_name_the_line() {
         let err = read_all(&path, &opts(64)).unwrap_err();
         assert!(err.message().contains(&format!("line {}", json::INFER_LINES + 6)), "{late}: {err}");
     }
+    // The prefix also ends at INFER_BYTES, after the line that reaches it: two lines here.
+    let long = format!("{{\"a\": 1, \"s\": \"{}\"}}\n", "x".repeat(json::INFER_BYTES / 2));
+    for (late, why) in [("\"b\": 2", "b"), ("\"a\": 0.5", "integer")] {
+        let body = format!("{long}{long}{{\"s\": \"y\", {late}}}\n");
+        let path = write(dir.path(), "long.jsonl", body.as_bytes());
+        let err = read_all(&path, &opts(64)).unwrap_err();
+        let message = err.message();
+        assert!(message.contains("line 3") && message.contains(why) && message.contains("the first 2 lines"), "{message}");
+    }
     // Within it, ints and floats widen to float64 (as pyarrow does).
     let path = write(dir.path(), "mixed.jsonl", b"{\"a\": 1}\n{\"a\": 1.5}\n");
     let batch = &read_all(&path, &opts(8)).unwrap()[0];
