@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 datasets = pytest.importorskip("datasets")
@@ -167,6 +168,19 @@ def test_process_datasets_for_packing_equals_axolotl(patched, name, extra):
     assert counts() == (1, 0)
     assert got[1] is expected[1] is None and len(got[0]) < len(dataset)
     assert_same_dataset(got[0], expected[0])
+
+
+def test_new_tables_hold_only_their_own_rows(patched):
+    """A chunk sliced out of a bigger table keeps that table's whole list values, and
+    `datasets` casts `.values` of every batch it saves: save_to_disk of a 100k-row preprocess
+    grew to 24 GB that way. Each chunk of a table made here holds its own tokens only."""
+    dataset = ORIGINAL["drop_outside_range"](tokenized(n=2500, seed=5), 256, None, False, KWARGS)[0]
+    got = trainer_utils.process_datasets_for_packing(packing_cfg(), dataset, None)[0]
+    for column in got.data.table.columns:
+        for chunk in column.chunks:
+            if pa.types.is_list(chunk.type):
+                assert chunk.offsets[0].as_py() == 0 and len(chunk.values) == chunk.offsets[-1].as_py()
+    assert got.data.table.column("input_ids").num_chunks > 1
 
 
 def test_process_datasets_for_packing_drops_token_type_ids_for_mistral(patched):

@@ -24,6 +24,10 @@ LOG = logging.getLogger(__name__)
 # The run summary goes to a logger under "axolotl": Axolotl's logging setup shows INFO lines
 # of its own namespace only (other loggers' INFO lines are filtered out).
 SUMMARY_LOG = logging.getLogger("axolotl.integrations.fast_axolotl")
+# Its own level, as Axolotl's loggers have (axolotl.utils.logging.get_logger): accelerate's
+# get_logger sets the *root* level to $ACCELERATE_LOG_LEVEL (Axolotl sets it to WARNING), which
+# would otherwise drop the line; the handlers still decide what is shown.
+SUMMARY_LOG.setLevel(logging.INFO)
 
 
 class Fallback(Exception):
@@ -248,11 +252,11 @@ PATCHES = (
     Patch("truncate_long_sequences", DATA_UTILS, "_truncate_long_sequences", "stages:truncate_long_sequences"),
     Patch("process_datasets_for_packing", "axolotl.utils.trainer", "process_datasets_for_packing",
           "stages:process_datasets_for_packing"),
-    # The whole of generate_batches (__len__ and __iter__ call it): the Python around the packer.
     # Local files through the Rust reader, only with `dataset_use_rust_streaming: true`.
     Patch("local_loader", "axolotl.utils.data.shared", "_load_from_local_path", "loader:load_from_local_path"),
     # sft.py's own binding of datasets.load_dataset (pretraining streams through it).
     Patch("streaming_loader", "axolotl.utils.data.sft", "load_dataset", "loader:load_streaming", local=True),
+    # The whole of generate_batches (__len__ and __iter__ call it): the Python around the packer.
     Patch("sampler_batches", MULTIPACK, "MultipackBatchSampler.generate_batches", "stages:generate_batches",
           "stages:generate_batches_fallback", rows="stages:sampler_rows"),
 )
@@ -331,4 +335,14 @@ def _summary_at_exit() -> None:
     """Once a patch went in, the process ends with the summary line (see log_summary)."""
     if not _summary["registered"]:
         _summary["registered"] = True
-        atexit.register(log_summary)
+        atexit.register(_log_summary_at_exit)
+
+
+def _log_summary_at_exit() -> None:
+    """At exit a handler's stream may already be closed (pytest closes its captured streams
+    first): then the line has nowhere to go, and logging would print a traceback instead."""
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        log_summary()
+    finally:
+        logging.raiseExceptions = raise_exceptions
