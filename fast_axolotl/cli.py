@@ -8,9 +8,10 @@ terminal and `--quiet` is not given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import math
 import os
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -18,9 +19,6 @@ from typing import Callable, Optional, Sequence
 
 from .__about__ import __version__
 
-# Rows of the padded matrices gather_packed writes per call: bounds pack's memory
-# (4 int64 matrices of CHUNK_ELEMENTS) whatever the dataset's size.
-CHUNK_ELEMENTS = 1 << 21
 READ_BATCH_ROWS = 8192
 # The formats the pyarrow fallback reads, by file extension (pyarrow.dataset format names).
 PYARROW_FORMATS = {
@@ -76,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     dedupe.add_argument("input", type=Path, metavar="IN", help="a dataset file or directory (parquet, arrow, jsonl, csv)")
     dedupe.add_argument("output", type=Path, metavar="OUT", help="the Parquet file to write")
     dedupe.add_argument("--columns", nargs="+", metavar="COL", help="compare only these columns (default: all); every column is written")
+    add_ray_option(dedupe)
     dedupe.set_defaults(run=run_dedupe)
 
     pack = commands.add_parser("pack", parents=[common], help="pack a tokenized dataset into rows of at most N tokens")
@@ -84,8 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--max-length", type=positive_int, required=True, metavar="N", help="tokens per packed row")
     pack.add_argument("--strategy", choices=("bfd", "first_fit"), default="bfd", help="bin packing (default bfd)")
     pack.add_argument("--column", default="input_ids", help="the token column (default input_ids)")
+    add_ray_option(pack)
     pack.set_defaults(run=run_pack)
     return parser
+
+
+def add_ray_option(command) -> None:
+    command.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="run on Ray Data (pip install 'fast-axolotl[ray]'): the cluster at ADDRESS, else a local one; "
+        "OUT is then a directory of Parquet shards. Put it after IN OUT, or write --ray=ADDRESS",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -312,6 +320,8 @@ def _write_parquet(out: Path, schema, write: Callable) -> None:
 def run_dedupe(args) -> int:
     from .dedupe import Seen, row_digests
 
+    if args.ray is not None:
+        return run_dedupe_ray(args)
     _check_output(args)
     counts = {"in": 0, "out": 0}
     with _open_input(args.input) as stream:
@@ -330,40 +340,118 @@ def run_dedupe(args) -> int:
                     bar.update(batch.num_rows)
 
         _write_parquet(args.output, stream.schema, write)
-    print(f"rows in: {counts['in']}")
-    print(f"rows out: {counts['out']} ({counts['in'] - counts['out']} duplicates dropped)")
+    print_dedupe(counts["in"], counts["out"])
     return 0
+
+
+def run_dedupe_ray(args) -> int:
+    """The same rows as run_dedupe, found by fast_axolotl.ray on a Ray cluster."""
+    fr = start_ray(args)
+    with task_errors(args):
+        return dedupe_on_ray(args, fr)
+
+
+def dedupe_on_ray(args, fr) -> int:
+    if args.columns:
+        _check_columns(args.columns, _schema_names(args.input), args.input)
+    ds = fr.read(args.input)
+    duplicates = fr.find_duplicates(ds, args.columns)
+    fr.write_parquet(fr.drop_rows(ds, duplicates.row_ids), args.output)
+    print_dedupe(duplicates.rows, duplicates.rows - len(duplicates.row_ids))
+    return 0
+
+
+def print_dedupe(rows_in: int, rows_out: int) -> None:
+    print(f"rows in: {rows_in}")
+    print(f"rows out: {rows_out} ({rows_in - rows_out} duplicates dropped)")
+
+
+class TaskError(Exception):
+    """A Ray task failed; the message is the task's own exception line."""
+
+
+@contextlib.contextmanager
+def task_errors(args):
+    """A failed task's exception reaches the driver as text inside Ray's wrapper (the
+    original object is not kept): show the task's own `Type: message` line, not Ray's traceback."""
+    from ray.exceptions import RayError
+
+    try:
+        yield
+    except RayError as exc:
+        if args.debug:
+            raise
+        lines = [line for line in str(exc).splitlines() if re.match(r"^[A-Za-z_][\w.]*(Error|Exception): ", line)]
+        user = [line for line in lines if not line.startswith("ray.")]
+        raise TaskError((user or lines or [str(exc)])[0]) from None
+
+
+def start_ray(args):
+    """fast_axolotl.ray, connected to the cluster `--ray` names (or a new local one), once
+    OUT is known to be usable (starting Ray takes seconds)."""
+    try:
+        from . import ray as fr
+    except ImportError as exc:
+        raise ImportError(f"--ray needs Ray Data ({exc}): pip install 'fast-axolotl[ray]'") from None
+    import logging
+
+    import ray.data
+
+    _check_output(args)
+    fr.check_output_dir(args.output)
+    fr.init(args.ray, logging_level=logging.WARNING, log_to_driver=args.debug)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = not args.quiet and sys.stderr.isatty()
+    if not args.debug:  # Ray Data logs every plan at INFO and failures at ERROR; they raise anyway
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+    return fr
 
 
 # --- pack -----------------------------------------------------------------------------
 
-PACKED_COLUMNS = ("input_ids", "labels", "position_ids", "attention_mask")
-
-
 def run_pack(args) -> int:
-    import numpy as np
+    from ._packed import plan_bins
 
-    from .packing import pack_bins
-
+    if args.ray is not None:
+        return run_pack_ray(args)
     _check_output(args)
-    names = _schema_names(args.input)
-    _check_columns([args.column], names, args.input)
-    has_labels = "labels" in names and args.column != "labels"
-    tokens, labels = read_token_columns(args, has_labels)
-    lengths = np.diff(tokens.offsets.to_numpy()).astype(np.int64)
-    check_lengths(lengths, args.max_length, args.column)
-    order, bin_offsets = pack_bins(lengths, args.max_length, args.strategy)
+    tokens, labels = read_token_columns(args, pack_columns(args))
+    order, bin_offsets, lengths = plan_bins(tokens, args.max_length, args.strategy, args.column)
     write_packed(args, tokens, labels, order, bin_offsets)
     print_fill(len(lengths), int(lengths.sum()), len(bin_offsets) - 1, args.max_length)
     return 0
 
 
-def read_token_columns(args, has_labels: bool):
-    """The token column (and `labels` when the input has one) of the whole dataset as single
-    ListArrays: packing needs every length and gathers rows in any order."""
+def pack_columns(args) -> list[str]:
+    """The token column, then `labels` when the input has one (it becomes the labels)."""
+    names = _schema_names(args.input)
+    _check_columns([args.column], names, args.input)
+    return [args.column] + (["labels"] if "labels" in names and args.column != "labels" else [])
+
+
+def run_pack_ray(args) -> int:
+    """Packs with fast_axolotl.ray (bins planned per batch of a million rows), then reads
+    the output back for the fill report."""
+    fr = start_ray(args)
+    with task_errors(args):
+        return pack_on_ray(args, fr)
+
+
+def pack_on_ray(args, fr) -> int:
+    ds = fr.read(args.input, columns=pack_columns(args))
+    fr.write_parquet(fr.pack(ds, args.max_length, args.strategy, args.column), args.output)
+    report = fr.pack_report(fr.read(args.output, columns=["attention_mask"]), args.max_length)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def read_token_columns(args, wanted: list[str]):
+    """The `wanted` columns (the token column, then maybe `labels`) of the whole dataset as
+    single ListArrays: packing needs every length and gathers rows in any order."""
     import pyarrow as pa
 
-    wanted = [args.column] + (["labels"] if has_labels else [])
+    from ._packed import token_list
+
     chunks = {name: [] for name in wanted}
     with _open_input(args.input, wanted) as stream, progress(args, unit="row", desc="read") as bar:
         types = {name: stream.schema.field(name).type for name in wanted}
@@ -372,66 +460,23 @@ def read_token_columns(args, has_labels: bool):
                 chunks[name].append(batch.column(name))
             bar.update(batch.num_rows)
     columns = [token_list(pa.chunked_array(chunks[n], types[n]), n) for n in wanted]
-    return columns[0], (columns[1] if has_labels else None)
-
-
-def token_list(column, name: str):
-    """One ListArray / LargeListArray without nulls (the kernels read it zero-copy)."""
-    import pyarrow as pa
-
-    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
-        raise ValueError(f"column {name!r} must hold lists of token ids, got {column.type}")
-    if column.null_count:
-        raise ValueError(f"column {name!r} has {column.null_count} null rows")
-    return column.combine_chunks()
-
-
-def check_lengths(lengths, max_length: int, column: str) -> None:
-    too_long = lengths > max_length
-    if too_long.any():
-        raise ValueError(
-            f"{int(too_long.sum())} rows of {column!r} are longer than --max-length {max_length} "
-            f"(the longest has {int(lengths.max())} tokens): filter or truncate them first"
-        )
+    return columns[0], (columns[1] if len(columns) > 1 else None)
 
 
 def write_packed(args, tokens, labels, order, bin_offsets) -> None:
     """Gather the bins a chunk at a time (bounded memory) and write each chunk's rows."""
-    import pyarrow as pa
-
-    schema = pa.schema([(name, pa.list_(pa.int64())) for name in PACKED_COLUMNS])
-    bins = len(bin_offsets) - 1
-    step = max(1, CHUNK_ELEMENTS // args.max_length)
+    from ._packed import PACKED_SCHEMA, packed_chunks
 
     def write(writer) -> None:
-        with progress(args, total=bins, unit="row", desc="pack") as bar:
-            for start in range(0, bins, step):
-                stop = min(start + step, bins)
-                writer.write_batch(packed_batch(tokens, labels, order, bin_offsets[start : stop + 1], args.max_length, schema))
-                bar.update(stop - start)
+        with progress(args, total=len(bin_offsets) - 1, unit="row", desc="pack") as bar:
+            for batch in packed_chunks(tokens, labels, order, bin_offsets, args.max_length):
+                writer.write_batch(batch)
+                bar.update(batch.num_rows)
 
-    _write_parquet(args.output, schema, write)
-
-
-def packed_batch(tokens, labels, order, offsets, width: int, schema):
-    """The packed rows of the bins `offsets` delimits, each trimmed to its tokens."""
-    import numpy as np
-    import pyarrow as pa
-
-    from .packing import gather_packed
-
-    local = offsets - offsets[0]
-    out = gather_packed(tokens, order[offsets[0] : offsets[-1]], local, width, labels=labels)
-    real = out["attention_mask"] > 0  # gather numbers samples 1..K and pads with 0
-    row_offsets = pa.array(np.concatenate([[0], np.cumsum(real.sum(axis=1))]).astype(np.int32))
-    columns = [pa.ListArray.from_arrays(row_offsets, pa.array(out[name][real])) for name in PACKED_COLUMNS]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+    _write_parquet(args.output, PACKED_SCHEMA, write)
 
 
 def print_fill(rows_in: int, total: int, bins: int, max_length: int) -> None:
-    bound = math.ceil(total / max_length)
-    fill = total / (bins * max_length) if bins else 0.0
-    print(f"rows in: {rows_in} ({total} tokens)")
-    print(f"rows out: {bins} of at most {max_length} tokens")
-    print(f"lower bound: ceil({total} / {max_length}) = {bound} rows" + (f"; {bins / bound:.4f}x the bound" if bound else ""))
-    print(f"fill: {fill:.4f} of the token slots")
+    from ._packed import fill_lines
+
+    print("\n".join(fill_lines(rows_in, total, bins, max_length)))

@@ -1,0 +1,77 @@
+"""Packed rows from a token column: the bin plan and the row builder shared by
+`fast-axolotl pack` (one process) and `fast_axolotl.ray.pack` (one call per Ray batch)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+PACKED_COLUMNS = ("input_ids", "labels", "position_ids", "attention_mask")
+PACKED_SCHEMA = pa.schema([(name, pa.list_(pa.int64())) for name in PACKED_COLUMNS])
+# Elements of the padded matrices gather_packed writes per call: bounds packing's memory
+# (4 int64 matrices of CHUNK_ELEMENTS) whatever the number of bins.
+CHUNK_ELEMENTS = 1 << 21
+
+
+def token_list(column, name: str):
+    """One ListArray / LargeListArray without nulls (the kernels read it zero-copy)."""
+    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
+        raise ValueError(f"column {name!r} must hold lists of token ids, got {column.type}")
+    if column.null_count:
+        raise ValueError(f"column {name!r} has {column.null_count} null rows")
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def check_lengths(lengths, max_length: int, column: str) -> None:
+    too_long = lengths > max_length
+    if too_long.any():
+        raise ValueError(
+            f"{int(too_long.sum())} rows of {column!r} are longer than --max-length {max_length} "
+            f"(the longest has {int(lengths.max())} tokens): filter or truncate them first"
+        )
+
+
+def plan_bins(tokens, max_length: int, strategy: str, column: str):
+    """`(order, bin_offsets, lengths)` of the rows of `tokens`; a row longer than
+    `max_length` is an error (every row must go whole into one packed row)."""
+    from .packing import pack_bins
+
+    lengths = np.diff(tokens.offsets.to_numpy()).astype(np.int64)
+    check_lengths(lengths, max_length, column)
+    order, bin_offsets = pack_bins(lengths, max_length, strategy)
+    return order, bin_offsets, lengths
+
+
+def packed_chunks(tokens, labels, order, bin_offsets, width: int) -> Iterator[pa.RecordBatch]:
+    """The packed rows, a bounded chunk of bins at a time."""
+    bins = len(bin_offsets) - 1
+    step = max(1, CHUNK_ELEMENTS // width)
+    for start in range(0, bins, step):
+        stop = min(start + step, bins)
+        yield packed_batch(tokens, labels, order, bin_offsets[start : stop + 1], width)
+
+
+def packed_batch(tokens, labels, order, offsets, width: int) -> pa.RecordBatch:
+    """The packed rows of the bins `offsets` delimits, each trimmed to its tokens."""
+    from .packing import gather_packed
+
+    local = offsets - offsets[0]
+    out = gather_packed(tokens, order[offsets[0] : offsets[-1]], local, width, labels=labels)
+    real = out["attention_mask"] > 0  # gather numbers samples 1..K and pads with 0
+    row_offsets = pa.array(np.concatenate([[0], np.cumsum(real.sum(axis=1))]).astype(np.int32))
+    columns = [pa.ListArray.from_arrays(row_offsets, pa.array(out[name][real])) for name in PACKED_COLUMNS]
+    return pa.RecordBatch.from_arrays(columns, schema=PACKED_SCHEMA)
+
+
+def fill_lines(rows_in: int, total: int, bins: int, max_length: int) -> list[str]:
+    """The fill report of a packing against the lower bound ceil(total / max_length)."""
+    bound = -(-total // max_length)
+    fill = total / (bins * max_length) if bins else 0.0
+    return [
+        f"rows in: {rows_in} ({total} tokens)",
+        f"rows out: {bins} of at most {max_length} tokens",
+        f"lower bound: ceil({total} / {max_length}) = {bound} rows" + (f"; {bins / bound:.4f}x the bound" if bound else ""),
+        f"fill: {fill:.4f} of the token slots",
+    ]

@@ -1,0 +1,211 @@
+"""fast_axolotl.ray on a local Ray cluster (2 CPUs, started once for the module): the rows
+the Ray dedupe keeps are the rows single-process dedupe keeps, in the same order; packing
+fills within 0.1% of the lower bound and puts every input row in exactly once; the CLI's
+--ray runs against the same cluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+ray = pytest.importorskip("ray")
+fr = pytest.importorskip("fast_axolotl.ray")
+
+import fast_axolotl as fa  # noqa: E402
+from fast_axolotl.reader import open_reader  # noqa: E402
+
+MAX_LENGTH = 512
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One local cluster for the module (starting Ray takes seconds); its address lets the
+    CLI's subprocesses join it instead of starting their own."""
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def text_rows(seed: int, n: int) -> pa.Table:
+    """Rows drawn from a small pool, so duplicates fall within and across files; `n` repeats
+    the text with another number (different rows, equal on `text`)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, n // 3, n)
+    return pa.table({"text": [f"row {p}" for p in picks], "n": (picks % 7).astype(np.int64)})
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    """The same rows as 4 Parquet shards and as 4 JSONL shards, plus the whole table."""
+    root = tmp_path_factory.mktemp("shards")
+    parts = [text_rows(seed, 3000) for seed in range(4)]
+    (root / "parquet").mkdir()
+    (root / "jsonl").mkdir()
+    for i, part in enumerate(parts):
+        pq.write_table(part, root / "parquet" / f"part-{i}.parquet", row_group_size=700)
+        with open(root / "jsonl" / f"part-{i}.jsonl", "w") as f:
+            f.writelines(f'{{"text": "{t}", "n": {n}}}\n' for t, n in zip(part["text"].to_pylist(), part["n"].to_pylist()))
+    return root, pa.concat_tables(parts)
+
+
+def read_dir(path) -> pa.Table:
+    with open_reader(str(path)) as reader:
+        return reader.read_all()
+
+
+def single_process_dedupe(table: pa.Table, columns=None) -> pa.Table:
+    kept, _ = fa.dedupe_table(table.select(columns) if columns else table)
+    return table.take(kept)
+
+
+@pytest.fixture
+def shuffle_strategy(request):
+    """Ray's default shuffle (hash, with aggregator actors) or the sort-based one, which
+    starts faster on small data; the rows kept must not depend on it."""
+    context = ray.data.DataContext.get_current()
+    before = context.shuffle_strategy
+    context.shuffle_strategy = ray.data.context.ShuffleStrategy(request.param)
+    yield request.param
+    context.shuffle_strategy = before
+
+
+@pytest.mark.parametrize(
+    "fmt, columns, shuffle_strategy",
+    [("parquet", None, "hash_shuffle"), ("jsonl", ["text"], "sort_shuffle_pull_based")],
+    indirect=["shuffle_strategy"],
+)
+def test_dedupe_keeps_the_single_process_rows(cluster, shards, tmp_path, fmt, columns, shuffle_strategy):
+    root, whole = shards
+    ds = fr.read(root / fmt, batch_size=500)  # several batches a file
+    duplicates = fr.find_duplicates(ds, columns)
+    expected = single_process_dedupe(whole, columns)
+    assert duplicates.rows == whole.num_rows
+    assert whole.num_rows - len(duplicates.row_ids) == expected.num_rows < whole.num_rows
+    fr.write_parquet(fr.drop_rows(ds, duplicates.row_ids), tmp_path / "out")
+    got = read_dir(tmp_path / "out")
+    assert got.equals(expected.cast(got.schema)), "same rows, same order"
+
+
+@pytest.mark.parametrize("shuffle_strategy", ["sort_shuffle_pull_based"], indirect=True)
+def test_dedupe_in_one_call(cluster, shards, shuffle_strategy):
+    root, whole = shards
+    refs = fr.dedupe(fr.read(root / "parquet"), buckets=3).to_arrow_refs()
+    assert pa.concat_tables(ray.get(refs)).drop_columns([fr.ROW_ID]).equals(single_process_dedupe(whole))
+
+
+def test_row_ids_follow_file_then_row_order(cluster, shards):
+    root, whole = shards
+    ids = pa.concat_tables(ray.get(fr.read(root / "parquet", batch_size=1000).to_arrow_refs()))[fr.ROW_ID].to_numpy()
+    files = ids >> fr.FILE_ROW_BITS
+    rows = ids & ((1 << fr.FILE_ROW_BITS) - 1)
+    assert list(files) == [i for i in range(4) for _ in range(3000)]
+    assert list(rows) == list(range(3000)) * 4
+
+
+def test_dedupe_needs_row_ids(cluster):
+    ds = ray.data.from_arrow(pa.table({"text": ["a", "a"]}))
+    with pytest.raises(Exception, match=fr.ROW_ID):
+        fr.find_duplicates(ds)
+
+
+def token_rows(seed: int, n: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 200, n)
+    values = rng.integers(0, 50_000, int(lengths.sum()))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    ids = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int64()))
+    labels = pa.ListArray.from_arrays(pa.array(offsets), pa.array(-values, pa.int64()))
+    return pa.table({"input_ids": ids, "labels": labels})
+
+
+@pytest.fixture(scope="module")
+def tokenized(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tokens")
+    parts = [token_rows(seed, 8000) for seed in range(3)]
+    for i, part in enumerate(parts):
+        pq.write_table(part, root / f"part-{i}.parquet")
+    return root, pa.concat_tables(parts)
+
+
+def samples(packed: pa.Table) -> Counter:
+    """(input_ids, labels) of every sample of every packed row (attention_mask numbers them)."""
+    out = Counter()
+    for ids, labels, mask in zip(*(packed[c].to_pylist() for c in ("input_ids", "labels", "attention_mask"))):
+        mask = np.array(mask)
+        for k in range(1, mask.max() + 1):
+            out[(tuple(np.array(ids)[mask == k]), tuple(np.array(labels)[mask == k]))] += 1
+    return out
+
+
+def check_packing(packed: pa.Table, whole: pa.Table) -> None:
+    total = int(pa.compute.sum(pa.compute.list_value_length(whole["input_ids"])).as_py())
+    bound = -(-total // MAX_LENGTH)
+    assert packed.num_rows <= bound * 1.001, (packed.num_rows, bound)
+    assert max(len(r) for r in packed["input_ids"].to_pylist()) <= MAX_LENGTH
+    expected = Counter(zip(map(tuple, whole["input_ids"].to_pylist()), map(tuple, whole["labels"].to_pylist())))
+    assert samples(packed) == expected  # every input row exactly once, whole, with its labels
+
+
+def test_pack_fills_within_a_thousandth_and_keeps_every_row(cluster, tokenized, tmp_path):
+    root, whole = tokenized
+    packed = fr.pack(fr.read(root), MAX_LENGTH, batch_rows=10_000)  # 3 pack tasks, not 1
+    fr.write_parquet(packed, tmp_path / "packed")
+    table = read_dir(tmp_path / "packed")
+    check_packing(table, whole)
+    report = fr.pack_report(fr.read(tmp_path / "packed"), MAX_LENGTH)
+    assert (report.rows_in, report.bins) == (whole.num_rows, table.num_rows)
+    assert report.bins <= report.bound * 1.001 and report.fill > 0.99
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    # The sort-based shuffle: Ray's hash shuffle starts actors, seconds on a busy 2-core box.
+    env = {**os.environ, "RAY_DATA_DEFAULT_SHUFFLE_STRATEGY": "sort_shuffle_pull_based"}
+    cmd = [sys.executable, "-m", "fast_axolotl", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_cli_dedupe_ray_equals_cli_dedupe(cluster, shards, tmp_path):
+    root, _ = shards
+    local = run_cli("dedupe", root / "jsonl", tmp_path / "one.parquet", "--columns", "text")
+    on_ray = run_cli("dedupe", root / "jsonl", tmp_path / "ray", "--columns", "text", f"--ray={cluster}")
+    assert local.returncode == 0, local.stderr
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert on_ray.stdout == local.stdout  # rows in / rows out
+    assert read_dir(tmp_path / "ray").equals(pq.read_table(tmp_path / "one.parquet"))
+
+
+def test_cli_pack_ray(cluster, tokenized, tmp_path):
+    root, whole = tokenized
+    result = run_cli("pack", root, tmp_path / "ray", "--max-length", MAX_LENGTH, f"--ray={cluster}")
+    assert result.returncode == 0, result.stderr
+    table = read_dir(tmp_path / "ray")
+    check_packing(table, whole)
+    assert f"rows in: {whole.num_rows}" in result.stdout
+    assert f"rows out: {table.num_rows} of at most {MAX_LENGTH} tokens" in result.stdout
+
+
+def test_cli_ray_refuses_a_nonempty_output(cluster, shards, tmp_path):
+    root, _ = shards
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x").write_text("keep me")
+    result = run_cli("dedupe", root / "parquet", tmp_path / "out", f"--ray={cluster}")
+    assert result.returncode == 1 and "not an empty directory" in result.stderr
+    assert (tmp_path / "out" / "x").read_text() == "keep me"
+
+
+def test_cli_ray_task_error_is_one_line(cluster, tokenized, tmp_path):
+    root, _ = tokenized
+    result = run_cli("pack", root, tmp_path / "out", "--max-length", 50, f"--ray={cluster}")
+    assert result.returncode == 1
+    (line,) = [l for l in result.stderr.splitlines() if "error:" in l]
+    assert line.startswith("fast-axolotl pack: error: TaskError: ValueError: ") and "longer than --max-length 50" in line
+    assert not (tmp_path / "out").exists()
