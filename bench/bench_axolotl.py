@@ -30,8 +30,7 @@ import axolotl_fixtures as fixtures  # noqa: E402
 
 import fast_axolotl.axolotl as fx  # noqa: E402
 
-# `import fast_axolotl` patches Axolotl: undo it so the originals can be captured.
-fx.uninstall()
+harness.axolotl_as_shipped()  # before the imports below capture Axolotl's originals
 import axolotl.utils.collators.batching as batching  # noqa: E402
 import axolotl.utils.data.utils as data_utils  # noqa: E402
 import axolotl.utils.samplers.multipack as multipack  # noqa: E402

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: Rust unit tests, then pytest (Python, C, packaging).
+start=$SECONDS
+phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
+phase "venv and fast-axolotl built"
 # torch (return_tensors="pt") and Axolotl (the oracle of the packing tests) are optional for
 # users but the tests exercise them. PyPI's torch is the CUDA build; it runs on CPU.
 bash scripts/install-axolotl.sh
+phase "Axolotl installed"
 (cd rust && cargo test --locked --quiet)
-python -m pytest "$@"
+phase "Rust unit tests done"
+# --durations: CI has a time budget; the slowest tests are listed to keep an eye on it.
+python -m pytest --durations=15 "$@"
