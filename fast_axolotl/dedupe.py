@@ -5,10 +5,11 @@ docs/dedupe.md for the rules); no Python row objects are made."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
+from ._types import Tabular
 from . import _native
 from ._args import size_arg
 from ._native import ffi, lib
@@ -17,7 +18,7 @@ from ._seen import Seen
 __all__ = ["Seen", "row_digests", "dedupe_table", "deduplicate_dataset"]
 
 
-def row_digests(data, num_threads: int = 0) -> np.ndarray:
+def row_digests(data: Tabular, num_threads: int = 0) -> np.ndarray:
     """`(n, 32)` uint8 SHA-256 digests of the rows of a pyarrow Table / RecordBatch or a
     `datasets.Dataset` (in its logical order after shuffle/select)."""
     threads = size_arg(num_threads, "num_threads", 0)
@@ -38,7 +39,7 @@ def row_digests(data, num_threads: int = 0) -> np.ndarray:
     return digests
 
 
-def dedupe_table(data, seen: Optional[Seen] = None, num_threads: int = 0) -> tuple[np.ndarray, Seen]:
+def dedupe_table(data: Tabular, seen: Optional[Seen] = None, num_threads: int = 0) -> tuple[np.ndarray, Seen]:
     """Indices (int64, increasing) of the rows to keep: the first occurrence of each row,
     minus rows already in `seen`. Returns them and `seen` (a new `Seen` when None), which
     now holds every kept row, for a second call on another dataset."""
@@ -49,7 +50,7 @@ def dedupe_table(data, seen: Optional[Seen] = None, num_threads: int = 0) -> tup
     return seen.insert(row_digests(data, num_threads)), seen
 
 
-def deduplicate_dataset(dataset, seen_hashes: Optional[Seen] = None):
+def deduplicate_dataset(dataset: Tabular, seen_hashes: Optional[Seen] = None) -> tuple[Any, Seen]:
     """Axolotl's `_deduplicate_dataset(dataset, seen_hashes=None) -> (Dataset, seen)`:
     `dataset.select(kept)` and the seen set (a `Seen`, not a set of hex strings). A pyarrow
     Table or RecordBatch gives `take(kept)` (their `select` picks columns, not rows)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
+from ._types import Rows
 from . import _native
 from ._args import size_arg
 from ._lists import TokenLists, _first_null, num_rows
@@ -31,7 +32,7 @@ _FIRST_CHUNK_ROWS, _MIN_CHUNK_ROWS, _MAX_CHUNK_ROWS = 1024, 64, 8192
 _HEX_CHUNK = 2048  # digests made into strings together (8192 and more is slower)
 
 
-def parallel_hash_rows(rows, num_threads: int = 0, return_digests: bool = False):
+def parallel_hash_rows(rows: Rows, num_threads: int = 0, return_digests: bool = False) -> Union[list[str], np.ndarray]:
     """SHA-256 of every row: a list of hex strings, each equal to
     `hashlib.sha256(row.encode("utf-8")).hexdigest()` (a bytes row is hashed as it is).
 
@@ -50,7 +51,7 @@ def parallel_hash_rows(rows, num_threads: int = 0, return_digests: bool = False)
 
 
 def deduplicate_indices(
-    rows, existing_hashes: Optional[Iterable[str]] = None, num_threads: int = 0
+    rows: Rows, existing_hashes: Optional[Iterable[str]] = None, num_threads: int = 0
 ) -> tuple[list[int], list[str]]:
     """Exact dedupe: `(unique_indices, new_hashes)`.
 

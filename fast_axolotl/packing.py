@@ -7,6 +7,7 @@ from typing import Literal, Optional
 
 import numpy as np
 
+from ._types import Ints, Tokens
 from . import _native
 from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
 from ._lists import holds_bool, one_token_lists
@@ -51,7 +52,7 @@ class BinPacking(tuple):
 
 
 def pack_bins(
-    lengths,
+    lengths: Ints,
     capacity: int,
     strategy: Literal["bfd", "ffd", "first_fit", "next_fit"] = "bfd",
     max_items_per_bin: Optional[int] = None,
@@ -97,7 +98,7 @@ class PackedBatch(dict):
 
 
 def pack_sequences(
-    sequences,
+    sequences: Tokens,
     max_length: int,
     pad_token_id: int,
     eos_token_id: int,
@@ -158,9 +159,9 @@ def _packed_lists(ids: np.ndarray, mask: np.ndarray, label_pad: int) -> dict:
 
 
 def concatenate_and_pack(
-    input_ids,
-    labels,
-    attention_masks,
+    input_ids: Tokens,
+    labels: Tokens,
+    attention_masks: Tokens,
     max_length: int,
     pad_token_id: int,
     label_pad_id: int = -100,
@@ -186,11 +187,11 @@ def concatenate_and_pack(
 
 
 def gather_packed(
-    input_ids,
-    order,
-    bin_offsets,
+    input_ids: Tokens,
+    order: Ints,
+    bin_offsets: Ints,
     width: int,
-    labels=None,
+    labels: Optional[Tokens] = None,
     pad_token_id: int = 0,
     label_pad_id: int = -100,
     position_pad_id: int = 0,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Literal, Optional, Union
+
+if TYPE_CHECKING:
+    import torch
 
 import numpy as np
 
+from ._types import Tokens
 from . import _native
 from ._args import (
     check_result_size, check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg,
@@ -17,14 +21,14 @@ _SIDES = {"right": lib.FAX_PAD_RIGHT, "left": lib.FAX_PAD_LEFT}
 
 
 def pad_sequences(
-    sequences,
+    sequences: Tokens,
     target_length: Optional[int] = None,
     pad_value: int = 0,
     padding_side: Literal["right", "left"] = "right",
     pad_to_multiple_of: Optional[int] = None,
     return_tensors: Optional[Literal["np", "pt"]] = None,
     out: Optional[np.ndarray] = None,
-):
+) -> Union[list[list[int]], np.ndarray, "torch.Tensor"]:
     """Pad token lists to one length.
 
     Every row becomes `L = max(longest row, target_length)` tokens, rounded up to a multiple

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 
+from ._types import PathArg
 from . import errors
 from ._args import size_arg
 from ._native import check, ffi, lib
@@ -42,7 +43,7 @@ def list_supported_formats() -> list[str]:
     return bases + compressed + ["hf_dataset"]
 
 
-def detect_format(path) -> tuple[str, Optional[str]]:
+def detect_format(path: PathArg) -> tuple[str, Optional[str]]:
     """`(base, compression)` of a file, directory or pattern, e.g. ("jsonl", "zstd"),
     ("parquet", None), ("hf_dataset", None): from the name, confirmed by the content."""
     fmt, compression = ffi.new("int32_t *"), ffi.new("int32_t *")
@@ -159,7 +160,7 @@ class Reader:
         self.close()
 
 
-def open_reader(path, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None) -> Reader:
+def open_reader(path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None) -> Reader:
     """Opens a file, directory, glob or `save_to_disk` directory for streaming; see `Reader`.
     `dataset_type`: "parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
     "hf_dataset" (case-insensitive, optionally ".zst"/".gz") or None to detect.
@@ -167,7 +168,7 @@ def open_reader(path, dataset_type: Optional[str] = None, batch_size: int = 1000
     return Reader(path, dataset_type, batch_size, num_threads, columns)
 
 
-def streaming_dataset_reader(file_path, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = 4, columns: Optional[Sequence[str]] = None, output: str = "python"):
+def streaming_dataset_reader(file_path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = 4, columns: Optional[Sequence[str]] = None, output: str = "python") -> Iterator[Union[dict, pa.RecordBatch]]:
     """Yields batches of exactly `batch_size` rows (the last may be shorter), as
     `output` = "python" (dict column -> list), "arrow" (`pyarrow.RecordBatch`, no copy) or
     "numpy" (dict column -> numpy array; list columns -> list of arrays, views of the batch)."""
@@ -198,7 +199,7 @@ def _to_numpy(batch: pa.RecordBatch) -> dict:
 # --- datasets --------------------------------------------------------------------------
 
 
-def load_dataset(path_or_paths, dataset_type: Optional[str] = None, columns: Optional[Sequence[str]] = None, split: Optional[str] = None, streaming: bool = False, cache_dir=None, num_threads: Optional[int] = None):
+def load_dataset(path_or_paths: Union[PathArg, Sequence[PathArg]], dataset_type: Optional[str] = None, columns: Optional[Sequence[str]] = None, split: Optional[str] = None, streaming: bool = False, cache_dir: Optional[PathArg] = None, num_threads: Optional[int] = None) -> Union["datasets.Dataset", "datasets.IterableDataset"]:
     """A `datasets.Dataset` of one or more files (each a file, directory, glob or
     `save_to_disk` directory; all with the same columns), memory-mapped: the batches stream
     into an Arrow IPC stream file in `cache_dir` (default: the datasets cache), reused while
@@ -335,11 +336,11 @@ class RustStreamingDataset:
         return self
 
 
-def create_rust_streaming_dataset(file_path, dataset_type=None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False) -> RustStreamingDataset:
+def create_rust_streaming_dataset(file_path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False) -> RustStreamingDataset:
     return RustStreamingDataset(file_path, dataset_type, batch_size, num_threads, dataset_keep_in_memory)
 
 
-def should_use_rust_streaming(file_path, dataset_config=None, cfg=None) -> bool:
+def should_use_rust_streaming(file_path: PathArg, dataset_config: Optional[dict] = None, cfg: Optional[dict] = None) -> bool:
     """True when the config asks for the Rust reader (`dataset_use_rust_streaming: true`, not
     `dataset_keep_in_memory`) and `file_path` exists in a format it reads."""
     cfg = cfg or {}
