@@ -93,8 +93,7 @@ def run_cli(*args) -> str:
 
 
 def ray_dedupe(source: Path, out: Path, strategy: str) -> None:
-    ray.data.DataContext.get_current().shuffle_strategy = ray.data.context.ShuffleStrategy(strategy)
-    fr.write_parquet(fr.dedupe(fr.read(source)), fresh(out))
+    fr.write_parquet(fr.dedupe(fr.read(source), shuffle_strategy=strategy), fresh(out))
 
 
 def ray_pack(source: Path, out: Path) -> None:

@@ -6,7 +6,6 @@ fills within 0.1% of the lower bound and puts every input row in exactly once; t
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -86,7 +85,7 @@ def shuffle_strategy(request):
 def test_dedupe_keeps_the_single_process_rows(cluster, shards, tmp_path, fmt, columns, shuffle_strategy):
     root, whole = shards
     ds = fr.read(root / fmt, batch_size=500)  # several batches a file
-    duplicates = fr.find_duplicates(ds, columns)
+    duplicates = fr.find_duplicates(ds, columns, shuffle_strategy=shuffle_strategy)
     expected = single_process_dedupe(whole, columns)
     assert duplicates.rows == whole.num_rows
     assert whole.num_rows - len(duplicates.row_ids) == expected.num_rows < whole.num_rows
@@ -98,7 +97,7 @@ def test_dedupe_keeps_the_single_process_rows(cluster, shards, tmp_path, fmt, co
 @pytest.mark.parametrize("shuffle_strategy", ["sort_shuffle_pull_based"], indirect=True)
 def test_dedupe_in_one_call(cluster, shards, shuffle_strategy):
     root, whole = shards
-    refs = fr.dedupe(fr.read(root / "parquet"), buckets=3).to_arrow_refs()
+    refs = fr.dedupe(fr.read(root / "parquet"), buckets=3, shuffle_strategy=shuffle_strategy).to_arrow_refs()
     assert pa.concat_tables(ray.get(refs)).drop_columns([fr.ROW_ID]).equals(single_process_dedupe(whole))
 
 
@@ -167,10 +166,8 @@ def test_pack_fills_within_a_thousandth_and_keeps_every_row(cluster, tokenized, 
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
-    # The sort-based shuffle: Ray's hash shuffle starts actors, seconds on a busy 2-core box.
-    env = {**os.environ, "RAY_DATA_DEFAULT_SHUFFLE_STRATEGY": "sort_shuffle_pull_based"}
     cmd = [sys.executable, "-m", "fast_axolotl", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
 def test_cli_dedupe_ray_equals_cli_dedupe(cluster, shards, tmp_path):
