@@ -38,6 +38,13 @@ def _replace(source: Path, target: Path) -> None:
     os.replace(temporary, target)
 
 
+def _target_dir(root: Path) -> Path:
+    """Where cargo puts what it builds: $CARGO_TARGET_DIR (relative to rust/, where cargo
+    runs) when set, so builds can share compiled crates, else rust/target."""
+    crate = root / "rust"
+    return crate / os.environ.get("CARGO_TARGET_DIR", "target")
+
+
 class CargoBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -47,7 +54,7 @@ class CargoBuildHook(BuildHookInterface):
         root = Path(self.root)
         package = root / "fast_axolotl"
         self._cargo_build(root)
-        _replace(root / "rust" / "target" / "release" / LIBRARY, package / LIBRARY)
+        _replace(_target_dir(root) / "release" / LIBRARY, package / LIBRARY)
         header = root / "include" / HEADER
         self._check_header(root, header.read_text(encoding="utf-8"))
         _replace(header, package / HEADER)

@@ -2,6 +2,11 @@
 # Builds everything and runs every test: Rust unit tests, then pytest (Python, C, packaging).
 start=$SECONDS
 phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
+# The tests check behaviour, not speed: the library is built without the release profile's
+# LTO and single codegen unit (the same code, minutes less on 2 cores). demo.sh and
+# `pip install` build it as shipped.
+export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16}"
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 phase "venv and fast-axolotl built"
 # torch (return_tensors="pt") and Axolotl (the oracle of the packing tests) are optional for
