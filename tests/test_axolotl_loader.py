@@ -1,6 +1,7 @@
 """The local loader patch (`dataset_use_rust_streaming: true`): Axolotl's own
 `_load_from_local_path` is the oracle — same rows, same features, same split slices — for
-parquet, jsonl, jsonl.zst, json, arrow, text; csv and directories go to the original,
+parquet, jsonl, jsonl.zst, json, arrow, text and directories of Parquet shards (what
+fast_axolotl.ray writes); csv, save_to_disk and other directories go to the original,
 counted."""
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def test_text_files(tmp_path, rust_loader):
     assert (fast, fallbacks) == (0, 1) and got.to_list() == expected.to_list()
 
 
-def test_csv_and_directories_use_axolotls_loader(tmp_path, rust_loader):
+def test_csv_and_saved_datasets_use_axolotls_loader(tmp_path, rust_loader):
     path = tmp_path / "d.csv"
     path.write_text("a,b\n1,NA\n,x\n", encoding="utf-8")
     expected, got, fast, fallbacks = load_both(path)
@@ -110,6 +111,57 @@ def test_csv_and_directories_use_axolotls_loader(tmp_path, rust_loader):
     datasets.Dataset(chat_table()).save_to_disk(str(tmp_path / "saved"))
     expected, got, fast, fallbacks = load_both(tmp_path / "saved")
     assert (fast, fallbacks) == (0, 1) and got.to_list() == expected.to_list()
+
+
+def write_shards(table, directory, names, writer=pq.write_table):
+    """`table` cut into len(names) consecutive shards, shard i written to names[i]."""
+    step = -(-len(table) // len(names))
+    for i, name in enumerate(names):
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer(table.slice(i * step, step), path)
+
+
+def assert_same(expected, got):
+    if isinstance(expected, datasets.DatasetDict):
+        assert isinstance(got, datasets.DatasetDict) and list(got) == list(expected)
+        for split in expected:
+            assert_same(expected[split], got[split])
+        return
+    assert got.features == expected.features
+    assert got.to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize("split", [None, "train", "train[5:300]"])
+def test_directory_of_parquet_shards(tmp_path, rust_loader, split):
+    # fast_axolotl.ray.write_parquet's names; 12 shards so that name order != number order
+    # would show, and shards listed in an order other than datasets' sorted one.
+    names = [f"part-{i:06d}-0.parquet" for i in range(12)]
+    write_shards(chat_table(), tmp_path / "shards", names[::-1])
+    (tmp_path / "shards" / ".hidden.parquet").write_bytes(b"not read by datasets")
+    expected, got, fast, fallbacks = load_both(tmp_path / "shards", split)
+    assert (fast, fallbacks) == (1, 0)
+    assert_same(expected, got)
+
+
+def directory_cases(table):
+    # datasets casts later shards to the first one's features (large_string -> string).
+    large = table.schema.set(2, pa.field("text", pa.large_string()))
+    return {
+        "two splits": lambda d: write_shards(table, d, ["train-0.parquet", "test-0.parquet"]),
+        "jsonl shards": lambda d: write_shards(table, d, ["a.jsonl", "b.jsonl"], write_jsonl),
+        "schemas differ": lambda d: (write_shards(table, d, ["a.parquet"]), pq.write_table(table.cast(large), d / "b.parquet")),
+        "mixed formats": lambda d: (write_shards(table, d, ["a.parquet", "b.parquet"]), write_jsonl(table, d / "c.jsonl")),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(directory_cases(chat_table())))
+def test_other_directories_use_axolotls_loader(tmp_path, rust_loader, case):
+    table = chat_table()
+    directory_cases(table)[case](tmp_path)
+    expected, got, fast, fallbacks = load_both(tmp_path, "train")
+    assert (fast, fallbacks) == (0, 1)
+    assert_same(expected, got)
 
 
 def test_off_by_default(tmp_path):

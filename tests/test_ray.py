@@ -160,9 +160,22 @@ def test_pack_fills_within_a_thousandth_and_keeps_every_row(cluster, tokenized, 
     fr.write_parquet(packed, tmp_path / "packed")
     table = read_dir(tmp_path / "packed")
     check_packing(table, whole)
+    assert_axolotl_reads_it(tmp_path / "packed", table)
     report = fr.pack_report(fr.read(tmp_path / "packed"), MAX_LENGTH)
     assert (report.rows_in, report.bins) == (whole.num_rows, table.num_rows)
     assert report.bins <= report.bound * 1.001 and report.fill > 0.99
+
+
+def assert_axolotl_reads_it(directory, table):
+    """Our Axolotl loader (`dataset_use_rust_streaming: true`) takes the output directory
+    itself (not a fallback) and gives what `datasets` gives for it: the rows in order."""
+    datasets = pytest.importorskip("datasets")
+    from fast_axolotl.axolotl import loader
+
+    got = loader._load_directory(directory, "train")
+    expected = datasets.load_dataset(str(directory), split="train")
+    assert got.features == expected.features
+    assert got.data.table.equals(expected.data.table) and got.num_rows == table.num_rows
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
