@@ -5,6 +5,8 @@ original for what it does not model."""
 
 from __future__ import annotations
 
+import os
+
 import random
 
 import numpy as np
@@ -181,6 +183,45 @@ def test_new_tables_hold_only_their_own_rows(patched):
             if pa.types.is_list(chunk.type):
                 assert chunk.offsets[0].as_py() == 0 and len(chunk.values) == chunk.offsets[-1].as_py()
     assert got.data.table.column("input_ids").num_chunks > 1
+
+
+def memory_mapped(dataset, directory):
+    dataset.save_to_disk(str(directory))
+    return datasets.load_from_disk(str(directory))
+
+
+@pytest.mark.parametrize("caching", [True, False])
+def test_maps_of_memory_mapped_datasets_write_cache_files(patched, tmp_path, caching):
+    """As `map` does, the result of a memory-mapped input is memory-mapped from a cache file:
+    beside the input's, or a temporary one with caching off (as `axolotl preprocess` runs).
+    An in-memory table would be pickled whole into save_to_disk's worker."""
+    dataset = memory_mapped(tokenized(n=1500, seed=7), tmp_path / "in")
+    if not caching:
+        datasets.disable_caching()
+        request_finalizer = datasets.enable_caching
+    try:
+        check_cached_maps(dataset, tmp_path, reuse=caching)
+    finally:
+        if not caching:
+            request_finalizer()
+
+
+def check_cached_maps(dataset, tmp_path, reuse):
+    runs = [
+        (trainer_utils.process_datasets_for_packing, ORIGINAL["process_datasets_for_packing"], (packing_cfg(), dataset, None)),
+        (data_utils._truncate_long_sequences, ORIGINAL["truncate_long_sequences"], (dataset, 100, KWARGS)),
+    ]
+    for patched_function, original, args in runs:
+        got, expected = patched_function(*args), original(*args)
+        if isinstance(got, tuple):
+            got, expected = got[0], expected[0]
+        assert_same_dataset(got, expected)
+        folders = [[os.path.dirname(f["filename"]) for f in d.cache_files] for d in (got, expected)]
+        assert folders[0] == folders[1] and len(folders[0]) == 1  # where Axolotl's map wrote
+        again = patched_function(*args)  # with caching: the same fingerprint, the same file
+        again = again[0] if isinstance(again, tuple) else again
+        assert (again.cache_files == got.cache_files) == reuse and again.to_list() == got.to_list()
+        assert_same_dataset(memory_mapped(got, tmp_path / f"out-{got._fingerprint}"), expected)
 
 
 def test_process_datasets_for_packing_drops_token_type_ids_for_mistral(patched):

@@ -10,8 +10,8 @@ Arrow columns instead of Python rows, with the result Axolotl's own pass gives:
 
 A `filter` is reproduced as `datasets` itself leaves it: the same table, an indices mapping
 (uint64) of the kept rows composed with the dataset's own. A `map` gives a new table of the
-rows in their logical order (in memory, where `map` writes a cache file), the columns with
-the types `map` gives them (added: position_ids list<int64>, length int64). Fingerprints
+rows in their logical order, where `map` writes its result (memory-mapped from the cache
+file map would use; in memory when the input has no files), the columns with the types `map` gives them (added: position_ids list<int64>, length int64). Fingerprints
 are derived from the input's, so `datasets`' cache never mistakes one result for another.
 
 Not modelled (the original runs): IterableDatasets, formatted datasets, attached indexes,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -94,7 +95,7 @@ def truncate_long_sequences(dataset, max_len, map_kwargs):
         table = table.set_column(table.column_names.index(name), name, pc.list_slice(column, 0, max_len))
     _axolotl_log("axolotl.utils.data.utils").info(f"Truncated long sequences to max length {max_len}")
     fingerprint = _fingerprint(dataset, "truncate_long_seq", max_len)
-    return Dataset(InMemoryTable(table), info=copy.deepcopy(dataset.info), split=dataset.split, fingerprint=fingerprint)
+    return _mapped(dataset, table, copy.deepcopy(dataset.info), fingerprint)
 
 
 def process_datasets_for_packing(cfg, train_dataset, eval_dataset):
@@ -133,7 +134,36 @@ def with_position_ids(dataset: Dataset) -> Dataset:
     info = copy.deepcopy(dataset.info)
     info.features = Features({**dataset.features, "position_ids": List(Value("int64")), "length": Value("int64")})
     fingerprint = _fingerprint(dataset, "add_position_ids", None)
-    return Dataset(InMemoryTable(table), info=info, split=dataset.split, fingerprint=fingerprint)
+    return _mapped(dataset, table, info, fingerprint)
+
+
+def _mapped(dataset: Dataset, table: pa.Table, info, fingerprint: str) -> Dataset:
+    """The result of a map of `dataset`, where `map` leaves it: for an input backed by files,
+    memory-mapped from the cache file `map` would use (beside the input's, or a temporary
+    one when caching is off, as in `axolotl preprocess`); in memory otherwise. Not always in
+    memory: `save_to_disk` pickles an in-memory table into its worker (8 s of a 100k-row
+    preprocess), a memory-mapped one by its file name, and the tokens need not stay in RAM."""
+    if not dataset.cache_files:
+        return Dataset(InMemoryTable(table), info=info, split=dataset.split, fingerprint=fingerprint)
+    path = dataset._get_cache_file_path(fingerprint)
+    if not os.path.exists(path):  # named by the fingerprint: an existing file holds this result
+        _write_stream(table, path)
+    result = Dataset.from_file(path, info=info, split=dataset.split)
+    result._fingerprint = fingerprint  # from_file takes none; map sets its new one the same way
+    return result
+
+
+def _write_stream(table: pa.Table, path: str) -> None:
+    """An Arrow IPC stream file (datasets' cache format), under a temporary name first so
+    that a failed write never leaves a file another run would take as complete."""
+    partial = f"{path}.{os.getpid()}.partial"
+    try:
+        with pa.ipc.new_stream(partial, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
 
 
 def _ranges(lengths: np.ndarray) -> pa.ChunkedArray:
