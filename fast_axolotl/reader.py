@@ -239,18 +239,26 @@ def _first_schema(paths, dataset_type, columns) -> pa.Schema:
 
 
 def _write_stream_file(paths, dataset_type, columns, num_threads, target: str) -> None:
-    """Streams the batches into `target` (written under a temporary name, then renamed, so a
-    failed or interrupted read leaves no half file behind)."""
+    """Streams the batches into `target` (see write_stream_file)."""
+    batches = _batches(paths, dataset_type, columns, num_threads)
+    write_stream_file(target, batches, lambda: _first_schema(paths, dataset_type, columns))
+
+
+def write_stream_file(target: str, batches, empty_schema) -> None:
+    """`batches` into an Arrow IPC stream file (datasets' cache format) at `target`, written
+    under a temporary name, then renamed: a failed or interrupted write leaves no half file
+    that a later run would take as complete. `empty_schema()` gives the schema of a file
+    without batches."""
     os.makedirs(os.path.dirname(target), exist_ok=True)
     partial = f"{target}.{os.getpid()}.partial"
     try:
         writer = None
-        for batch in _batches(paths, dataset_type, columns, num_threads):
+        for batch in batches:
             if writer is None:
                 writer = pa.ipc.new_stream(partial, batch.schema)
             writer.write_batch(batch)
         if writer is None:  # no rows: still a dataset with the right columns
-            writer = pa.ipc.new_stream(partial, _first_schema(paths, dataset_type, columns))
+            writer = pa.ipc.new_stream(partial, empty_schema())
         writer.close()
         os.replace(partial, target)
     finally:

@@ -11,8 +11,9 @@ Arrow columns instead of Python rows, with the result Axolotl's own pass gives:
 A `filter` is reproduced as `datasets` itself leaves it: the same table, an indices mapping
 (uint64) of the kept rows composed with the dataset's own. A `map` gives a new table of the
 rows in their logical order, where `map` writes its result (memory-mapped from the cache
-file map would use; in memory when the input has no files), the columns with the types `map` gives them (added: position_ids list<int64>, length int64). Fingerprints
-are derived from the input's, so `datasets`' cache never mistakes one result for another.
+file map would use; in memory when the input has no files), the columns with the types
+`map` gives them (added: position_ids list<int64>, length int64). Fingerprints are derived
+from the input's, so `datasets`' cache never mistakes one result for another.
 
 Not modelled (the original runs): IterableDatasets, formatted datasets, attached indexes,
 empty datasets, null or non-list token columns, an eval dataset, PoSE, group_by_length,
@@ -34,6 +35,7 @@ from datasets.fingerprint import update_fingerprint
 from datasets.table import InMemoryTable
 
 import fast_axolotl as fa
+from fast_axolotl.reader import write_stream_file
 
 from .patches import Fallback
 
@@ -147,23 +149,10 @@ def _mapped(dataset: Dataset, table: pa.Table, info, fingerprint: str) -> Datase
         return Dataset(InMemoryTable(table), info=info, split=dataset.split, fingerprint=fingerprint)
     path = dataset._get_cache_file_path(fingerprint)
     if not os.path.exists(path):  # named by the fingerprint: an existing file holds this result
-        _write_stream(table, path)
+        write_stream_file(path, table.to_batches(), lambda: table.schema)
     result = Dataset.from_file(path, info=info, split=dataset.split)
     result._fingerprint = fingerprint  # from_file takes none; map sets its new one the same way
     return result
-
-
-def _write_stream(table: pa.Table, path: str) -> None:
-    """An Arrow IPC stream file (datasets' cache format), under a temporary name first so
-    that a failed write never leaves a file another run would take as complete."""
-    partial = f"{path}.{os.getpid()}.partial"
-    try:
-        with pa.ipc.new_stream(partial, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
 
 
 def _ranges(lengths: np.ndarray) -> pa.ChunkedArray:
