@@ -132,8 +132,6 @@ def bench_sampler(bench: harness.Bench, n: int, seed: int) -> None:
         bench.goal(f"{case}: >= 20x Axolotl", case, PATCHED, AXOLOTL, need=20.0)
     # The patched generate_batches leaves out the original's closing gc.collect() (it only
     # frees memory): its cost here, a full collection in this process, is part of the ratio.
-    # Both draw the shuffled order from the torch sampler one index at a time: a floor.
-    bench.time(batches, "the sampler draw alone (limit)", lambda: [i for i in sampler(lengths, seed).sampler])
     case = "gc.collect() in this process (the original generate_batches ends with one)"
     bench.time(case, AXOLOTL, gc.collect, note="included in the Axolotl generate_batches time above, once per call")
 

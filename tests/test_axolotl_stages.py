@@ -5,6 +5,7 @@ original for what it does not model."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 import random
@@ -332,6 +333,67 @@ def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
     expected = observed(make_sampler(lengths, sequential, **kwargs))
     assert got == expected
     assert type(got[0][0][0][0]) is int
+
+
+def observed_with_global_rng(make_order, lengths):
+    """observed() of a sampler drawing from `make_order()`, and torch's global RNG state
+    after it, starting from the same global state."""
+    torch.manual_seed(123)
+    sampler = multipack.MultipackBatchSampler(
+        make_order(), lengths=lengths, batch_size=2, batch_max_len=4096, bin_size=200, group_size=5_000
+    )
+    return observed(sampler), torch.get_rng_state().tolist()
+
+
+ORDERS = {  # torch samplers as Axolotl's trainer makes them, and ones drawn another way
+    "random, global RNG": lambda n: torch.utils.data.RandomSampler(range(n)),
+    "fewer samples": lambda n: torch.utils.data.RandomSampler(range(n), num_samples=n // 3),
+    "more samples": lambda n: torch.utils.data.RandomSampler(range(n), num_samples=2 * n + 5),
+    "replacement": lambda n: torch.utils.data.RandomSampler(range(n), replacement=True),
+    "subclass": lambda n: type("Mine", (torch.utils.data.RandomSampler,), {})(range(n)),
+    "a list": lambda n: list(range(n))[::-1],
+    "sequential": lambda n: torch.utils.data.SequentialSampler(range(n)),
+}
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_generate_batches_draws_as_the_sampler(patched, order):
+    # Drawn whole (RandomSampler) or iterated (the others): the same indices, and the same
+    # global and sampler RNG states after (observed() draws once more).
+    lengths = lengths_like_axolotl(3_000, seed=4)
+    make = functools.partial(ORDERS[order], len(lengths))
+    counts = Counts("sampler_batches")
+    got = observed_with_global_rng(make, lengths)
+    assert counts()[1] == 0
+    fx.uninstall()
+    assert got == observed_with_global_rng(make, lengths)
+
+
+@pytest.mark.parametrize("order", ["random, global RNG", "more samples", "sequential", "subclass", "replacement"])
+def test_torch_samplers_are_drawn_whole(order):
+    # The samplers Axolotl's trainer makes pass this torch's one-time check and are drawn
+    # whole (an array); the others are iterated (a list). Equality: the tests above.
+    from fast_axolotl.axolotl import stages
+
+    make = ORDERS[order]
+    sampler = make_sampler(lengths_like_axolotl(100))
+    sampler.sampler = make(100)
+    positions = stages._drawn_indices(sampler)
+    whole = order in ("random, global RNG", "more samples", "sequential")
+    assert isinstance(sampler._fast_axolotl_drawn, np.ndarray) is whole
+    assert positions.dtype == np.int64 and len(positions) == len(sampler.sampler)
+
+
+def test_generate_batches_iterates_a_random_sampler_that_draws_otherwise(patched, monkeypatch):
+    # A torch whose RandomSampler draws differently from the whole-permutation replica (here:
+    # reversed) is noticed by the one-time check and iterated.
+    original_iter = torch.utils.data.RandomSampler.__iter__
+    monkeypatch.setattr(torch.utils.data.RandomSampler, "__iter__", lambda self: reversed(list(original_iter(self))))
+    lengths = lengths_like_axolotl(3_000, seed=5)
+    make = functools.partial(ORDERS["random, global RNG"], len(lengths))
+    got = observed_with_global_rng(make, lengths)
+    fx.uninstall()
+    assert got == observed_with_global_rng(make, lengths)
 
 
 def test_generate_batches_falls_back_on_the_same_draw(patched):
