@@ -292,6 +292,7 @@ def test_uncovered_inputs_run_the_original(patched, case):
 
 multipack = pytest.importorskip("axolotl.utils.samplers.multipack")
 torch = pytest.importorskip("torch")
+from accelerate.data_loader import SeedableRandomSampler  # noqa: E402  (Axolotl's trainer uses it)
 
 
 def lengths_like_axolotl(n, seed=0):
@@ -335,14 +336,15 @@ def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
     assert type(got[0][0][0][0]) is int
 
 
-def observed_with_global_rng(make_order, lengths):
-    """observed() of a sampler drawing from `make_order()`, and torch's global RNG state
-    after it, starting from the same global state."""
+def observed_with_global_rng(make_order, lengths, **kwargs):
+    """len() of a fresh sampler drawing from `make_order()` (its batches left by __len__'s
+    last draw), observed(), and torch's global RNG state after them, starting from the same
+    global state."""
     torch.manual_seed(123)
-    sampler = multipack.MultipackBatchSampler(
-        make_order(), lengths=lengths, batch_size=2, batch_max_len=4096, bin_size=200, group_size=5_000
-    )
-    return observed(sampler), torch.get_rng_state().tolist()
+    args = {"batch_size": 2, "batch_max_len": 4096, "bin_size": 200, "group_size": 5_000, **kwargs}
+    sampler = multipack.MultipackBatchSampler(make_order(), lengths=lengths, **args)
+    first = len(sampler), sampler._batches
+    return first, observed(sampler), torch.get_rng_state().tolist()
 
 
 ORDERS = {  # torch samplers as Axolotl's trainer makes them, and ones drawn another way
@@ -353,23 +355,48 @@ ORDERS = {  # torch samplers as Axolotl's trainer makes them, and ones drawn ano
     "subclass": lambda n: type("Mine", (torch.utils.data.RandomSampler,), {})(range(n)),
     "a list": lambda n: list(range(n))[::-1],
     "sequential": lambda n: torch.utils.data.SequentialSampler(range(n)),
+    # What the trainer's accelerate puts in place of the RandomSampler Axolotl makes.
+    "accelerate": lambda n: SeedableRandomSampler(range(n)),
+    "accelerate, data_seed": lambda n: SeedableRandomSampler(range(n), data_seed=42, num_samples=n + 7),
 }
 
 
+WHOLE = {"random, global RNG", "fewer samples", "more samples", "sequential", "accelerate", "accelerate, data_seed"}  # drawn whole
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"batch_size": 3, "drop_last": False}, {"num_count_samples": 1}])
 @pytest.mark.parametrize("order", ORDERS)
-def test_generate_batches_draws_as_the_sampler(patched, order):
+def test_generate_batches_draws_as_the_sampler(patched, order, kwargs):
     # Drawn whole (RandomSampler) or iterated (the others): the same indices, and the same
-    # global and sampler RNG states after (observed() draws once more).
+    # global and sampler RNG states after (observed() draws once more). __len__ counts the
+    # bins of its repeated draws for samplers drawn whole, and leaves the others to Axolotl.
     lengths = lengths_like_axolotl(3_000, seed=4)
     make = functools.partial(ORDERS[order], len(lengths))
-    counts = Counts("sampler_batches")
-    got = observed_with_global_rng(make, lengths)
+    counts, len_counts = Counts("sampler_batches"), Counts("sampler_len")
+    got = observed_with_global_rng(make, lengths, **kwargs)
     assert counts()[1] == 0
+    assert len_counts() == ((2, 0) if order in WHOLE else (0, 2))  # the fresh sampler, observed()
     fx.uninstall()
-    assert got == observed_with_global_rng(make, lengths)
+    assert got == observed_with_global_rng(make, lengths, **kwargs)
 
 
-@pytest.mark.parametrize("order", ["random, global RNG", "more samples", "sequential", "subclass", "replacement"])
+@pytest.mark.parametrize("sequential", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 7])
+@pytest.mark.parametrize("drop_last", [True, False])
+def test_len_counts_the_batches_generate_batches_makes(sequential, batch_size, drop_last):
+    # __len__'s count of one draw's batches, against the original's list of them.
+    from fast_axolotl.axolotl import stages
+
+    lengths = lengths_like_axolotl(5_000, seed=batch_size)
+    fx.uninstall()
+    for seed_batch in range(3):  # differently full last batches
+        args = {"batch_size": batch_size, "drop_last": drop_last, "batch_max_len": 4096 + 512 * seed_batch}
+        expected = len(make_sampler(lengths, sequential, **args).generate_batches())
+        sampler = make_sampler(lengths, sequential, **args)
+        assert stages._batch_count(sampler, stages._packed(sampler)) == expected
+
+
+@pytest.mark.parametrize("order", ["random, global RNG", "more samples", "sequential", "accelerate", "subclass", "replacement"])
 def test_torch_samplers_are_drawn_whole(order):
     # The samplers Axolotl's trainer makes pass this torch's one-time check and are drawn
     # whole (an array); the others are iterated (a list). Equality: the tests above.
@@ -379,7 +406,7 @@ def test_torch_samplers_are_drawn_whole(order):
     sampler = make_sampler(lengths_like_axolotl(100))
     sampler.sampler = make(100)
     positions = stages._drawn_indices(sampler)
-    whole = order in ("random, global RNG", "more samples", "sequential")
+    whole = order in WHOLE
     assert isinstance(sampler._fast_axolotl_drawn, np.ndarray) is whole
     assert positions.dtype == np.int64 and len(positions) == len(sampler.sampler)
 

@@ -259,6 +259,8 @@ PATCHES = (
     # The whole of generate_batches (__len__ and __iter__ call it): the Python around the packer.
     Patch("sampler_batches", MULTIPACK, "MultipackBatchSampler.generate_batches", "stages:generate_batches",
           "stages:generate_batches_fallback", rows="stages:sampler_rows"),
+    # __len__'s repeated draws count bins without making the batches they drop.
+    Patch("sampler_len", MULTIPACK, "MultipackBatchSampler.__len__", "stages:sampler_len", rows="stages:sampler_rows"),
 )
 
 # Reentrant: installing a patch imports its module, and the import hook installs that

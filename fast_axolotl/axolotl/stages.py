@@ -27,6 +27,8 @@ import copy
 import functools
 import gc
 import os
+import time
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -301,19 +303,110 @@ def generate_batches(sampler, set_stats=False):
 
 
 def _generate_batches(sampler, set_stats):
+    packed = _packed(sampler)
+    bins = _bin_lists(packed, 0, packed.offsets.size - 1)
+    size = sampler.batch_size
+    batches = [bins[i : i + size] for i in range(0, len(bins), size)]
+    if _dropped_bins(sampler, packed):  # the original drops an incomplete last batch
+        batches.pop()
+    _count_statistics(sampler, packed, set_stats)
+    sampler._batches = batches
+    return batches
+
+
+class _Packed(NamedTuple):
+    positions: np.ndarray  # the draw: dataset indices
+    lengths: np.ndarray  # their lengths
+    order: np.ndarray  # pack_bins' result: positions' indices, bin after bin
+    offsets: np.ndarray
+
+
+def _packed(sampler) -> _Packed:
+    """One draw from the sampler, packed."""
     sampler.__dict__.pop("_fast_axolotl_drawn", None)  # left by a call that raised
     strategy = _packing_strategy(sampler)  # every refusal comes before the draw below
     positions = _drawn_indices(sampler)  # draws from the sampler (and its RNG) as the original
     lengths = sampler.lengths[positions]
     order, offsets = fa.pack_bins(lengths, sampler.batch_max_len, strategy, **_limits(sampler))
-    flat = positions[order].tolist()
-    bins = [flat[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-    if sampler.sequential:  # allocate_sequentially's totals
-        total_used, total_slots = int(np.sum(lengths, dtype=np.int64)), len(bins) * int(sampler.batch_max_len)
-    else:  # the original's own expressions, numpy types included
-        total_used, total_slots = lengths.sum(), len(bins) * sampler.batch_max_len
     del sampler._fast_axolotl_drawn
-    return _batched(sampler, bins, total_used, total_slots, set_stats)
+    return _Packed(positions, lengths, order, offsets)
+
+
+def _bin_lists(packed: _Packed, first: int, end: int) -> list[list[int]]:
+    """Bins first..end-1 as the original makes them: lists of dataset indices (Python ints)."""
+    bounds = packed.offsets[first : end + 1]
+    flat = packed.positions[packed.order[bounds[0] : bounds[-1]]].tolist()
+    bounds = (bounds - bounds[0]).tolist()
+    return [flat[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _dropped_bins(sampler, packed: _Packed) -> int:
+    """How many bins the original drops: an incomplete last batch, with drop_last."""
+    rest = (packed.offsets.size - 1) % sampler.batch_size
+    return rest if sampler.drop_last else 0
+
+
+def _count_statistics(sampler, packed: _Packed, set_stats: bool) -> None:
+    """The original's efficiency statistics of one draw, with its expressions (numpy types
+    included), the dropped batch's tokens and slots left out."""
+    if not set_stats:
+        return
+    bins = packed.offsets.size - 1
+    if sampler.sequential:  # allocate_sequentially's totals
+        total_used, total_slots = int(np.sum(packed.lengths, dtype=np.int64)), bins * int(sampler.batch_max_len)
+    else:
+        total_used, total_slots = packed.lengths.sum(), bins * sampler.batch_max_len
+    dropped = _dropped_bins(sampler, packed)
+    if dropped:
+        dropped_batch = _bin_lists(packed, bins - dropped, bins)
+        total_slots -= len(dropped_batch) * sampler.batch_max_len
+        total_used -= sum(sampler.lengths[idx] for bin_indices in dropped_batch for idx in bin_indices)
+    sampler.total_tokens_used += total_used
+    sampler.total_token_slots += total_slots
+
+
+def sampler_len(sampler):
+    """`MultipackBatchSampler.__len__`: the fewest batches of num_count_samples fresh draws
+    (gathered across ranks), the sampler's batches left from the last draw, as the original.
+    The draws whose batches the original drops at once (all but the last) are only counted
+    (and their statistics kept): no lists of a million ints made to be dropped. Only with
+    generate_batches patched and a sampler drawn whole."""
+    if not _batches_are_ours(sampler) or _whole_draw(sampler.sampler) is None:
+        raise Fallback("generate_batches is not patched here, or the sampler is iterated")
+    samples = sampler.num_count_samples
+    if not isinstance(samples, int) or samples < 1:
+        raise Fallback(f"num_count_samples={samples!r}")
+    _packing_strategy(sampler)  # its refusals, before anything changes
+    if sampler._len_across_ranks is not None:
+        if sampler._batches is None:
+            sampler._batches = sampler.generate_batches(set_stats=True)
+        return sampler._len_across_ranks
+    if sampler._batches is None:  # the original generates them, and drops them in its loop
+        _count_statistics(sampler, _packed(sampler), set_stats=True)
+    log, counts = _axolotl_log("axolotl.utils.samplers.multipack"), []
+    for sample in range(samples):
+        sampler._batches = None
+        start_time = time.time()
+        if sample == samples - 1:  # the batches the sampler keeps
+            counts.append(len(sampler.generate_batches(set_stats=False)))
+        else:
+            counts.append(_batch_count(sampler, _packed(sampler)))
+        log.debug(f"generate_batches time: {time.time() - start_time}")
+    sampler._len_across_ranks = sampler.gather_len_batches(min(counts))
+    return sampler._len_across_ranks
+
+
+def _batches_are_ours(sampler) -> bool:
+    from .patches import PATCHES
+
+    patch = next(patch for patch in PATCHES if patch.name == "sampler_batches")
+    return patch.replacement is not None and type(sampler).generate_batches is patch.replacement
+
+
+def _batch_count(sampler, packed: _Packed) -> int:
+    """len(generate_batches()) of one draw."""
+    bins = packed.offsets.size - 1
+    return -(-bins // sampler.batch_size) - (1 if _dropped_bins(sampler, packed) else 0)
 
 
 def generate_batches_fallback(original, sampler, set_stats=False):
@@ -337,21 +430,22 @@ def _drawn_indices(sampler) -> np.ndarray:
     with the torch calls their __iter__ makes, instead of one Python int at a time (a
     million indices take ~120 ms that way, more than packing them); other samplers are
     iterated."""
-    from torch.utils.data import RandomSampler, SequentialSampler
-
     source = sampler.sampler
-    kind = type(source)
-    if kind is SequentialSampler and _replica_draws_as(kind, kind.__iter__, _sequential):
-        drawn = _sequential(source)
-    elif kind is RandomSampler and _draws_permutations(source) and _replica_draws_as(kind, kind.__iter__, _permutations):
-        drawn = _permutations(source)
-    else:
-        drawn = list(source)
-    sampler._fast_axolotl_drawn = drawn
+    draw = _whole_draw(source)
+    drawn = sampler._fast_axolotl_drawn = list(source) if draw is None else draw(source)
     positions = np.asarray(drawn)
     if positions.ndim != 1 or not np.issubdtype(positions.dtype, np.integer):
         raise Fallback("the sampler yields other than integers")
     return positions
+
+
+def _whole_draw(source):
+    """The function that draws `source` whole (see _drawn_indices), or None."""
+    kind = type(source)
+    draw = _WHOLE_DRAWS.get((kind.__module__, kind.__qualname__))
+    if draw is None or (draw is not _sequential and not _draws_permutations(source)):
+        return None
+    return draw if _replica_draws_as(kind, kind.__iter__, draw) else None
 
 
 def _sequential(source) -> np.ndarray:
@@ -359,8 +453,8 @@ def _sequential(source) -> np.ndarray:
 
 
 def _draws_permutations(source) -> bool:
-    """RandomSampler without replacement over a non-empty source: whole permutations. (With
-    replacement it draws 32 indices per torch call; an empty source raises on iteration.)"""
+    """A random sampler without replacement over a non-empty source: whole permutations.
+    (With replacement it draws 32 indices per torch call; an empty source raises.)"""
     return not source.replacement and len(source.data_source) > 0
 
 
@@ -379,22 +473,45 @@ def _permutations(source) -> np.ndarray:
     return torch.cat(parts).numpy()
 
 
+def _seeded_permutations(source) -> np.ndarray:
+    """accelerate's SeedableRandomSampler.__iter__ (what the trainer's accelerate puts in
+    place of a RandomSampler): its generator reseeded with initial_seed + epoch, the
+    RandomSampler draw, then the next epoch."""
+    import torch
+
+    if source.generator is None:
+        source.generator = torch.Generator(device=torch.get_default_device() if hasattr(torch, "get_default_device") else "cpu")
+        source.generator.manual_seed(source.initial_seed)
+    source.generator.manual_seed(source.epoch + source.initial_seed)
+    drawn = _permutations(source)
+    source.set_epoch(source.epoch + 1)
+    return drawn
+
+
+_WHOLE_DRAWS = {
+    ("torch.utils.data.sampler", "SequentialSampler"): _sequential,
+    ("torch.utils.data.sampler", "RandomSampler"): _permutations,
+    ("accelerate.data_loader", "SeedableRandomSampler"): _seeded_permutations,
+}
+
+
 @functools.cache
 def _replica_draws_as(kind, iter_function, replica) -> bool:
-    """Whether `replica` yields what `iter_function` (this torch's `kind.__iter__`) yields
-    and leaves the generators, the sampler's own and torch's global one, in the same state.
-    Checked once per process on small samplers: a torch whose samplers draw otherwise gets
-    them iterated. fork_rng puts the global state back after each run."""
+    """Whether `replica` yields what `iter_function` (`kind.__iter__`, as installed) yields
+    and leaves the same state behind: torch's global RNG, the sampler's generator, its
+    epoch. Checked once per process on small samplers, two draws each: a torch or accelerate
+    whose samplers draw otherwise gets them iterated. fork_rng puts the global RNG back."""
     import torch
 
     def run(draw, make):
         with torch.random.fork_rng(devices=[]):
             source = make()
-            drawn = [int(i) for i in draw(source)]
-            states = [torch.get_rng_state()] + ([source.generator.get_state()] if getattr(source, "generator", None) else [])
-            return drawn, [state.tolist() for state in states]
+            drawn = [[int(i) for i in draw(source)] for _ in range(2)]
+            generator = getattr(source, "generator", None)
+            states = [torch.get_rng_state()] + ([generator.get_state()] if generator is not None else [])
+            return drawn, [state.tolist() for state in states], getattr(source, "epoch", None)
 
-    if kind.__name__ == "SequentialSampler":
+    if replica is _sequential:
         makers = [functools.partial(kind, range(n)) for n in (1, 9)]
     else:
         makers = [
@@ -404,7 +521,10 @@ def _replica_draws_as(kind, iter_function, replica) -> bool:
             for seeded in (True, False)
             for n, num in ((9, None), (9, 4), (5, 12))
         ]
-    return all(run(iter_function, make) == run(replica, make) for make in makers)
+    try:
+        return all(run(iter_function, make) == run(replica, make) for make in makers)
+    except Exception:  # a sampler that cannot be made or drawn this way: iterate it
+        return False
 
 
 def _packing_strategy(sampler) -> str:
@@ -434,22 +554,6 @@ def _limits(sampler) -> dict:
     if sampler.sequential:
         return {}
     return {"max_items_per_bin": int(sampler.bin_size or sampler.batch_max_len), "group_size": int(sampler.group_size)}
-
-
-def _batched(sampler, bins, total_used, total_slots, set_stats):
-    """The original's tail: bins into batches, the last incomplete one dropped, statistics."""
-    size = sampler.batch_size
-    batches = [bins[i : i + size] for i in range(0, len(bins), size)]
-    if sampler.drop_last and batches and len(batches[-1]) < size:
-        dropped_batch = batches[-1]
-        batches = batches[:-1]
-        total_slots -= len(dropped_batch) * sampler.batch_max_len
-        total_used -= sum(sampler.lengths[idx] for bin_indices in dropped_batch for idx in bin_indices)
-    if set_stats:
-        sampler.total_tokens_used += total_used
-        sampler.total_token_slots += total_slots
-    sampler._batches = batches
-    return batches
 
 
 def sampler_rows(sampler, set_stats=False) -> int:
