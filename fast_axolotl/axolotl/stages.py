@@ -425,11 +425,10 @@ def generate_batches_fallback(original, sampler, set_stats=False):
 
 def _drawn_indices(sampler) -> np.ndarray:
     """What iterating `sampler.sampler` yields, as an int64 array, left in
-    `sampler._fast_axolotl_drawn` (a fallback from here on must reuse this draw). torch's
-    RandomSampler and SequentialSampler (the ones Axolotl's trainer uses) are drawn whole,
-    with the torch calls their __iter__ makes, instead of one Python int at a time (a
-    million indices take ~120 ms that way, more than packing them); other samplers are
-    iterated."""
+    `sampler._fast_axolotl_drawn` (a fallback from here on must reuse this draw). The
+    samplers in _WHOLE_DRAWS (the ones Axolotl and its trainer use) are drawn whole, with
+    the torch calls their __iter__ makes, instead of one Python int at a time (a million
+    indices take ~120 ms that way, more than packing them); others are iterated."""
     source = sampler.sampler
     draw = _whole_draw(source)
     drawn = sampler._fast_axolotl_drawn = list(source) if draw is None else draw(source)
