@@ -6,7 +6,6 @@
 //! stops the read with the line (or array element) number. Integers stay int64 (exact beyond
 //! 2^53); a missing key is a null; columns keep the order the keys first appear in.
 
-use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,14 +15,13 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_json::reader::{ArrayDecoder, DecoderContext, DecoderFactory, Tape, TapeElement};
 use arrow_json::ReaderBuilder;
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, Schema, SchemaRef};
-use rayon::prelude::*;
 use serde_json::{Map, Value};
 
+use super::chunks::ParallelBatches;
 use super::detect::{Compression, Format};
 use super::source::{io_error, open_bytes};
 use super::{project_indices, project_part, Part, ReadOptions};
 use crate::error::{Error, Result};
-use crate::threads::{effective_threads, run_with_threads};
 
 /// Lines read to infer the columns and their types...
 pub(crate) const INFER_LINES: usize = 1000;
@@ -38,7 +36,7 @@ pub(crate) fn open(path: &Path, compression: Compression, format: Format, schema
     let unit = if array { "element" } else { "line" };
     let place = Place { path: path.to_path_buf(), unit, schema_from: "the first file".into() };
     let mut lines = Lines { input, place, line: 0 };
-    let mut pending = VecDeque::new();
+    let mut pending = None;
     let schema = match schema {
         Some(schema) => schema.clone(),
         None => {
@@ -46,20 +44,15 @@ pub(crate) fn open(path: &Path, compression: Compression, format: Format, schema
             let head = head.ok_or_else(|| Error::Format(format!("{}: holds no JSON object", path.display())))?;
             let schema = infer(&head, &lines.place)?;
             lines.place.schema_from = format!("the first {} {unit}s", head.len());
-            pending.push_back(head);
+            pending = Some(head);
             schema
         }
     };
     let wanted = project_indices(&schema, options.columns.as_deref(), path)?;
-    let reader = JsonReader {
-        lines,
-        schema: schema.clone(),
-        batch_size: options.batch_size,
-        threads: options.threads,
-        pending,
-        decoded: VecDeque::new(),
-        done: false,
-    };
+    let (decoding, place) = (schema.clone(), lines.place.clone());
+    let read = move |rows| lines.chunk(rows, usize::MAX);
+    let decode = move |chunk: &Chunk| decode(chunk, &decoding, &place);
+    let reader = ParallelBatches::new(read, decode, pending, options.batch_size, options.threads);
     project_part(schema, Box::new(reader), wanted)
 }
 
@@ -89,6 +82,7 @@ struct Lines {
 
 /// What errors name: the file, whether its values are lines or array elements, and what the
 /// schema was inferred from (a value that does not fit it is an error).
+#[derive(Clone)]
 struct Place {
     path: PathBuf,
     unit: &'static str,
@@ -205,70 +199,6 @@ fn ordered_type(data_type: &DataType, values: &[&Value]) -> DataType {
             DataType::List(Arc::new(item))
         }
         other => other.clone(),
-    }
-}
-
-struct JsonReader {
-    lines: Lines,
-    schema: SchemaRef,
-    batch_size: usize,
-    threads: usize,
-    /// Chunks read but not decoded yet (the inference chunk).
-    pending: VecDeque<Chunk>,
-    decoded: VecDeque<Result<RecordBatch>>,
-    done: bool,
-}
-
-impl Iterator for JsonReader {
-    type Item = Result<RecordBatch>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.decoded.is_empty() && !self.done {
-            self.fill();
-        }
-        self.decoded.pop_front()
-    }
-}
-
-impl JsonReader {
-    /// Reads one chunk per thread and decodes them together: memory holds `threads` batches.
-    fn fill(&mut self) {
-        let wanted = effective_threads(self.threads);
-        while self.pending.len() < wanted {
-            match self.lines.chunk(self.batch_size, usize::MAX) {
-                Ok(Some(chunk)) => self.pending.push_back(chunk),
-                Ok(None) => {
-                    self.done = true;
-                    break;
-                }
-                Err(e) => {
-                    self.done = true;
-                    self.decode_pending();
-                    self.decoded.push_back(Err(e));
-                    return;
-                }
-            }
-        }
-        self.decode_pending();
-    }
-
-    fn decode_pending(&mut self) {
-        let chunks: Vec<Chunk> = self.pending.drain(..).collect();
-        let (schema, lines) = (&self.schema, &self.lines.place);
-        let results: Vec<Result<RecordBatch>> = if chunks.len() > 1 {
-            run_with_threads(self.threads, || chunks.par_iter().map(|c| decode(c, schema, lines)).collect())
-        } else {
-            chunks.iter().map(|c| decode(c, schema, lines)).collect()
-        };
-        for result in results {
-            let failed = result.is_err();
-            self.decoded.push_back(result);
-            if failed {
-                // Nothing after an error: a later batch would hide the rows it lost.
-                self.done = true;
-                break;
-            }
-        }
     }
 }
 

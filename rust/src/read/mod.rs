@@ -3,6 +3,7 @@
 //! directory written by `datasets`' `save_to_disk` — all as one [`BatchReader`] of record
 //! batches of exactly `batch_size` rows (the last may be shorter) in bounded memory.
 
+mod chunks;
 mod csv;
 mod detect;
 mod inputs;
