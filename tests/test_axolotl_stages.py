@@ -322,7 +322,8 @@ def observed(sampler):
 
 @pytest.mark.parametrize("sequential", [False, True])
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"drop_last": False}, {"bin_size": 4, "batch_size": 2}, {"batch_max_len": 1024, "bin_size": None}]
+    "kwargs",
+    [{}, {"drop_last": False}, {"bin_size": 4, "batch_size": 2}, {"batch_max_len": 1024, "bin_size": None}, {"batch_size": 1}],
 )
 def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
     lengths = lengths_like_axolotl(12_000, seed=1)

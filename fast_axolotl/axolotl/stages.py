@@ -306,7 +306,10 @@ def _generate_batches(sampler, set_stats):
     packed = _packed(sampler)
     bins = _bin_lists(packed, 0, packed.offsets.size - 1)
     size = sampler.batch_size
-    batches = [bins[i : i + size] for i in range(0, len(bins), size)]
+    if size == 1:  # the trainer's sampler (one bin per batch): no slice per batch
+        batches = [[bin_indices] for bin_indices in bins]
+    else:
+        batches = [bins[i : i + size] for i in range(0, len(bins), size)]
     if _dropped_bins(sampler, packed):  # the original drops an incomplete last batch
         batches.pop()
     _count_statistics(sampler, packed, set_stats)
