@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 from typing import Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -114,12 +116,16 @@ def _translate(error: Exception, path) -> errors.FastAxolotlError:
 class Reader:
     """An open dataset: iterate for `pyarrow.RecordBatch`es, or hand it to anything that takes
     an Arrow C stream (`pa.table(reader)`, `pa.RecordBatchReader.from_stream(reader)`,
-    polars, DuckDB) — which consumes it. Close it (or use `with`) to free it early."""
+    polars, DuckDB) — which consumes it. Close it (or use `with`) to free it early.
+    Threads may share it: one reads at a time, and each batch goes to one of them."""
 
     def __init__(self, path, dataset_type=None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None):
         self.path = os.fspath(path) if isinstance(path, os.PathLike) else path
         self._reader: Optional[pa.RecordBatchReader] = _open_stream(path, dataset_type, batch_size, num_threads, columns)
         self.schema: pa.Schema = self._reader.schema
+        # pyarrow's reader and the C stream under it crash when read by two threads at once,
+        # or closed while read: one thread at a time, each batch to one of them.
+        self._lock = threading.RLock()
 
     def _take(self) -> pa.RecordBatchReader:
         if self._reader is None:
@@ -127,15 +133,15 @@ class Reader:
         return self._reader
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        reader = self._take()
         while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except (pa.ArrowException, OSError) as error:
-                self.close()
-                raise _translate(error, self.path) from None
+            with self._lock:
+                try:
+                    batch = self._take().read_next_batch()
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError) as error:
+                    self.close()
+                    raise _translate(error, self.path) from None
             yield batch
 
     def read_all(self) -> pa.Table:
@@ -144,14 +150,17 @@ class Reader:
 
     def __arrow_c_stream__(self, requested_schema=None):
         # The consumer owns the stream from here (its errors are pyarrow's, not ours).
-        reader, self._reader = self._take(), None
+        with self._lock:
+            reader, self._reader = self._take(), None
         return reader.__arrow_c_stream__(requested_schema)
 
     def close(self) -> None:
-        """Stops reading and frees the decoder's buffers (the stream is released)."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
+        """Stops reading and frees the decoder's buffers (the stream is released); a thread
+        reading the reader meanwhile gets its batch, then a ValueError."""
+        with self._lock:
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.close()
 
     def __enter__(self) -> "Reader":
         return self
@@ -176,8 +185,56 @@ def streaming_dataset_reader(file_path: PathArg, dataset_type: Optional[str] = N
         raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}")
     convert = {"python": pa.RecordBatch.to_pydict, "arrow": None, "numpy": _to_numpy}[output]
     with open_reader(file_path, dataset_type, batch_size, num_threads, columns) as reader:
-        for batch in reader:
-            yield batch if convert is None else convert(batch)
+        if convert is None:
+            yield from reader
+            return
+        # Converting a batch holds the GIL about as long as Rust takes to decode one: a
+        # thread reads the next batches meanwhile (the GIL is free while Rust decodes).
+        for batch in _read_ahead(reader):
+            yield convert(batch)
+
+
+_END = object()
+
+
+def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
+    """The items of `batches`, taken from it by a worker thread at most `depth` ahead of
+    the caller. The worker's error is raised after the items it read before it; the worker
+    ends (within one item) as soon as the caller stops, raises or drops this generator."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if not hand_over((batch, None)):
+                    return
+            hand_over((_END, None))
+        except BaseException as error:  # re-raised in the caller's thread
+            hand_over((_END, error))
+
+    worker = threading.Thread(target=work, name="fast_axolotl read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _to_numpy(batch: pa.RecordBatch) -> dict:

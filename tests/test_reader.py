@@ -227,6 +227,38 @@ def test_outputs_of_streaming_dataset_reader(tmp_path, table):
         next(reader.streaming_dataset_reader(path, output="pandas"))
 
 
+def read_ahead_workers() -> list:
+    return [t for t in threading.enumerate() if t.name == "fast_axolotl read-ahead"]
+
+
+def test_converted_outputs_read_ahead_and_stop_with_the_caller(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    for output in ("python", "numpy"):
+        batches = reader.streaming_dataset_reader(path, batch_size=100, output=output)
+        assert list(next(batches)["id"]) == table["id"][:100].to_pylist()
+        assert len(read_ahead_workers()) == 1  # 29 batches still to read
+        batches.close()
+        assert read_ahead_workers() == []
+    batches = reader.streaming_dataset_reader(path, batch_size=100)
+    next(batches)
+    del batches  # dropped half-way: the generator's finalizer ends the worker
+    assert read_ahead_workers() == []
+
+
+def test_error_after_the_batches_read_before_it(tmp_path):
+    lines = ['{"a": %d}' % i for i in range(1500)]
+    lines[1200] = '{"a": 2'
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    seen = []
+    with pytest.raises(fa.FormatError, match="line 1201"):
+        for batch in reader.streaming_dataset_reader(path, batch_size=100):
+            seen.extend(batch["a"])
+    assert seen == list(range(1200))
+    assert read_ahead_workers() == []
+
+
 def test_arrow_c_stream_consumers(tmp_path, table):
     path = tmp_path / "d.parquet"
     pq.write_table(table, path)
@@ -389,6 +421,45 @@ def test_abandoned_readers_release_memory(tmp_path):
         """
     )
     assert int(out) < 30, f"RSS grew by {out} MB over 200 abandoned readers"
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_one_reader_shared_by_threads(tmp_path, fmt):
+    """Four threads iterating one reader get every batch once between them; a close from
+    another thread mid-read ends the readers with a ValueError. In a subprocess: before the
+    reader took one thread at a time, both crashed the interpreter."""
+    path = tmp_path / f"d.{fmt}"
+    table = pa.table({"id": pa.array(range(50_000), pa.int64()), "tokens": pa.array([[i, i + 1] for i in range(50_000)], pa.list_(pa.int32()))})
+    pq.write_table(table, path, row_group_size=5_000) if fmt == "parquet" else write_jsonl(table, path)
+    out = run_python(
+        f"""
+        import threading
+        from fast_axolotl import reader
+
+        def share(r, threads, close=False):
+            ids, errors = [], []
+            def take():
+                try:
+                    for batch in r:
+                        ids.extend(batch["id"].to_pylist())
+                except ValueError as error:
+                    errors.append(str(error))
+            workers = [threading.Thread(target=take) for _ in range(threads)]
+            for w in workers:
+                w.start()
+            if close:
+                r.close()
+            for w in workers:
+                w.join()
+            return ids, errors
+
+        ids, errors = share(reader.open_reader({str(path)!r}, batch_size=100), 4)
+        print(sorted(ids) == list(range(50_000)), len(ids), errors)
+        ids, errors = share(reader.open_reader({str(path)!r}, batch_size=100), 4, close=True)
+        print(all("closed" in e for e in errors), len(ids) == len(set(ids)) < 50_000)
+        """
+    )
+    assert out.split("\n")[:2] == ["True 50000 []", "True True"], out
 
 
 def test_gil_is_released_while_reading(tmp_path):
