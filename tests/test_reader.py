@@ -523,12 +523,13 @@ def test_seed_api_kept(tmp_path, table):
     assert not reader.should_use_rust_streaming(str(path), {}, {})
 
 
-def test_ctrl_c_stops_a_long_read(tmp_path):
+@pytest.mark.parametrize("read", ["reader.open_reader", "reader.streaming_dataset_reader"])
+def test_ctrl_c_stops_a_long_read(tmp_path, read):
     path = tmp_path / "d.jsonl"
     write_jsonl(make_table(20_000), path)
     script = textwrap.dedent(
         f"""
-        import signal, sys, time
+        import signal, sys, threading, time
         # A shell's background job starts with SIGINT ignored, and Python keeps that: undo it.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         from fast_axolotl import reader
@@ -536,9 +537,10 @@ def test_ctrl_c_stops_a_long_read(tmp_path):
         start = time.monotonic()
         try:
             while True:  # re-reads the file until interrupted
-                for batch in reader.open_reader({str(path)!r}, batch_size=500):
+                for batch in {read}({str(path)!r}, batch_size=500):
                     pass
         except KeyboardInterrupt:
+            assert threading.active_count() == 1, threading.enumerate()  # no read-ahead left
             print(f"interrupted {{time.monotonic() - start:.2f}}", flush=True)
             sys.exit(0)
         """
