@@ -126,6 +126,14 @@ class Reader:
         # pyarrow's reader and the C stream under it crash when read by two threads at once,
         # or closed while read: one thread at a time, each batch to one of them.
         self._lock = threading.RLock()
+        self._pid = os.getpid()
+
+    def _locked(self) -> threading.RLock:
+        """The lock, in the process that opened the reader: a child forked while a thread
+        of the parent was reading holds a copy of the lock (and of the decoder) mid-read."""
+        if os.getpid() != self._pid:
+            raise RuntimeError(f"the reader of {self.path} was opened in the parent of this forked process: open the file again here")
+        return self._lock
 
     def _take(self) -> pa.RecordBatchReader:
         if self._reader is None:
@@ -134,7 +142,7 @@ class Reader:
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while True:
-            with self._lock:
+            with self._locked():
                 try:
                     batch = self._take().read_next_batch()
                 except StopIteration:
@@ -150,13 +158,18 @@ class Reader:
 
     def __arrow_c_stream__(self, requested_schema=None):
         # The consumer owns the stream from here (its errors are pyarrow's, not ours).
-        with self._lock:
+        with self._locked():
             reader, self._reader = self._take(), None
         return reader.__arrow_c_stream__(requested_schema)
 
     def close(self) -> None:
         """Stops reading and frees the decoder's buffers (the stream is released); a thread
-        reading the reader meanwhile gets its batch, then a ValueError."""
+        reading the reader meanwhile gets its batch, then a ValueError. In a forked child the
+        parent's reader is only let go of, never freed: its state may be mid-read."""
+        if os.getpid() != self._pid:
+            _LEFT_BY_FORK.append(self._reader)
+            self._reader = None
+            return
         with self._lock:
             reader, self._reader = self._reader, None
             if reader is not None:
@@ -195,6 +208,7 @@ def streaming_dataset_reader(file_path: PathArg, dataset_type: Optional[str] = N
 
 
 _END = object()
+_LEFT_BY_FORK: list = []  # readers of a parent process, never touched in its forked child
 
 
 def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
@@ -224,8 +238,11 @@ def _read_ahead(batches: Iterator, depth: int = 2) -> Iterator:
 
     worker = threading.Thread(target=work, name="fast_axolotl read-ahead", daemon=True)
     worker.start()
+    pid = os.getpid()
     try:
         while True:
+            if os.getpid() != pid:  # the worker is the parent's: waiting for it would hang
+                raise RuntimeError("a read started before this process was forked cannot go on here: start it again")
             item, error = ready.get()
             if item is _END:
                 if error is not None:
