@@ -78,7 +78,8 @@ unsafe fn read_options(options: *const FaxReadOptions) -> Result<ReadOptions> {
 /// options: `FAX_ERR_INVALID_ARGUMENT`) are returned here; errors found later end the stream
 /// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`.
 /// Decoding happens in `get_next`, a few batches ahead at most: memory does not grow with the
-/// file.
+/// file. As for any Arrow C stream, one thread at a time may call its callbacks, and none
+/// after `release`.
 ///
 /// # Safety
 /// `path` must be a NUL-terminated string, `options` NULL or valid, `out` a writable
