@@ -1,5 +1,5 @@
-//! Chunks of records read in order and decoded on all cores: what the JSON and CSV readers
-//! share. While one round of chunks (one per thread) is decoded, the next round is read, so
+//! Chunks of records read in order and decoded on all cores (the JSON reader's; CSV stays on
+//! arrow-csv's one-thread reader: a chunked decode gained nothing there). While one round of chunks (one per thread) is decoded, the next round is read, so
 //! memory holds two rounds at a time and reading is not a serial step between decodes.
 
 use std::collections::VecDeque;
