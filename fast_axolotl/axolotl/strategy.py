@@ -33,4 +33,4 @@ def pack_parallel(
     order, offsets = fa.pack_bins(
         sequence_lengths, bin_capacity, "bfd", max_items_per_bin=bin_size, group_size=group_size
     )
-    return multipack._bin_lists(order, offsets[:-1], offsets[1:])
+    return multipack.bin_lists(order, offsets[:-1], offsets[1:])
