@@ -1039,6 +1039,19 @@ mod tests {
         }
     }
 
+    /// `cargo test --release --lib pack::tests::timing_groups -- --ignored --nocapture`:
+    /// Axolotl's sampler case, groups of 100,000 packed first fit, up to 200 items a bin.
+    #[test]
+    #[ignore]
+    fn timing_groups() {
+        let lengths = realistic_lengths(100_000);
+        let start = std::time::Instant::now();
+        for _ in 0..100 {
+            pack_bins(&lengths, 8192, Strategy::FirstFit, Some(200)).unwrap();
+        }
+        println!("first fit, 100,000 items: {:.2} ms a group", start.elapsed().as_secs_f64() * 10.0);
+    }
+
     #[test]
     fn grouped_equals_packing_each_group() {
         let lengths: Vec<i64> = (0..1000).map(|i| (i * 7919 % 500) as i64).collect();
