@@ -54,7 +54,8 @@ def allocate_sequentially(sequence_lengths, rank, bin_capacity, num_ranks):
 
 
 def bin_lists(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[list[int]]:
-    """`[values[a:b] for a, b in zip(starts, ends)]` as lists of Python ints. One tolist per
-    bin beats one flat list sliced per bin by ~10% (a slice increfs every int once more)."""
-    tolist = np.ndarray.tolist
-    return [tolist(values[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    """`[values[a:b] for a, b in zip(starts, ends)]` as lists of Python ints. (One flat list
+    sliced per bin: a tolist per bin of a view was no faster in a loop of its own, and 15%
+    slower inside generate_batches.)"""
+    flat = values.tolist()
+    return [flat[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
