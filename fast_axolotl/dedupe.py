@@ -23,19 +23,13 @@ def row_digests(data: Tabular, num_threads: int = 0) -> np.ndarray:
     `datasets.Dataset` (in its logical order after shuffle/select)."""
     threads = size_arg(num_threads, "num_threads", 0)
     table, indices = _arrow_rows(data)
-    n = table.num_rows if indices is None else indices.size
-    digests = np.empty((n, 32), dtype=np.uint8)
-    if n == 0:
-        return digests
-    stream = ffi.new("struct ArrowArrayStream *")
-    table.to_reader()._export_to_c(int(ffi.cast("uintptr_t", stream)))
-    index_ptr = ffi.NULL if indices is None else ffi.from_buffer("int64_t[]", indices)
-    _native.check(
-        lib.fax_row_digests(
-            stream, index_ptr, 0 if indices is None else indices.size, threads,
-            ffi.from_buffer("uint8_t[]", digests, require_writable=True), n,
-        )
-    )
+    if indices is not None:
+        return _picked_digests(table, indices, threads)
+    digests = np.empty((table.num_rows, 32), dtype=np.uint8)
+    step = _rows_per_call(table)
+    for start in range(0, table.num_rows, step):
+        part = table.slice(start, step)
+        _digest_into(part, None, digests[start : start + part.num_rows], threads)
     return digests
 
 
@@ -47,7 +41,53 @@ def dedupe_table(data: Tabular, seen: Optional[Seen] = None, num_threads: int = 
         seen = Seen()
     elif not isinstance(seen, Seen):
         raise TypeError(f"seen must be a fast_axolotl.dedupe.Seen or None, got {type(seen).__name__}")
-    return seen.insert(row_digests(data, num_threads)), seen
+    digests = row_digests(data, num_threads)
+    step = 1 << 20  # rows a Seen.insert call: short, so Ctrl-C is seen between them too
+    kept = [seen.insert(digests[start : start + step]) + start for start in range(0, len(digests), step)]
+    return np.concatenate([np.empty(0, dtype=np.int64), *kept]), seen
+
+
+# Rows are hashed in calls of about this much Arrow data each (~0.1 s of hashing on one
+# core): Ctrl-C (a KeyboardInterrupt, raised between two calls) stops a long dedupe within
+# a fraction of a second, and each call imports and validates only its own slice.
+BYTES_PER_CALL = 64 << 20
+
+
+def _rows_per_call(table) -> int:
+    return max(1, int(BYTES_PER_CALL * table.num_rows // max(1, table.nbytes)))
+
+
+def _picked_digests(table, indices: np.ndarray, threads: int) -> np.ndarray:
+    """The digests of the rows `indices` picks, in their order: hashed in increasing row
+    order, each call on a slice of the table of at most _rows_per_call rows (and as many
+    picks), then put in place."""
+    order = np.argsort(indices, kind="stable")
+    picked = indices[order]
+    if picked.size and (picked[0] < 0 or picked[-1] >= table.num_rows):
+        bad = picked[0] if picked[0] < 0 else picked[-1]
+        raise IndexError(f"row index {bad} out of range for a table of {table.num_rows} rows")
+    digests = np.empty((indices.size, 32), dtype=np.uint8)
+    step, start = _rows_per_call(table), 0
+    while start < picked.size:
+        first = int(picked[start])
+        end = min(start + step, int(np.searchsorted(picked, first + step)))
+        part = np.empty((end - start, 32), dtype=np.uint8)
+        local = np.ascontiguousarray(picked[start:end] - first)
+        _digest_into(table.slice(first, int(local[-1]) + 1), local, part, threads)
+        digests[order[start:end]] = part
+        start = end
+    return digests
+
+
+def _digest_into(table, indices: Optional[np.ndarray], digests: np.ndarray, threads: int) -> None:
+    """The digests of the rows of `table` (or of the rows `indices` picks) into `digests`, in
+    one C call."""
+    stream = ffi.new("struct ArrowArrayStream *")
+    table.to_reader()._export_to_c(int(ffi.cast("uintptr_t", stream)))
+    index_ptr = ffi.NULL if indices is None else ffi.from_buffer("int64_t[]", indices)
+    out = ffi.from_buffer("uint8_t[]", digests, require_writable=True)
+    count = digests.shape[0]
+    _native.check(lib.fax_row_digests(stream, index_ptr, 0 if indices is None else count, threads, out, count))
 
 
 def deduplicate_dataset(dataset: Tabular, seen_hashes: Optional[Seen] = None) -> tuple[Any, Seen]:

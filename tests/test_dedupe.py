@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fast_axolotl as fa
+import fast_axolotl.dedupe as dedupe
 from fast_axolotl.dedupe import Seen
 
 
@@ -163,8 +169,11 @@ def as_text(dataset):
     return [str(row) for row in dataset]
 
 
+@pytest.mark.parametrize("bytes_per_call", [None, 1, 500])  # one call; a row a call; a few rows
 @pytest.mark.parametrize("view", ["plain", "shuffled", "selected"])
-def test_deduplicate_dataset_equals_axolotl(view):
+def test_deduplicate_dataset_equals_axolotl(view, bytes_per_call, monkeypatch):
+    if bytes_per_call:
+        monkeypatch.setattr(dedupe, "BYTES_PER_CALL", bytes_per_call)
     ds = dataset_with_duplicates()
     if view == "shuffled":
         ds = ds.shuffle(seed=7)
@@ -221,3 +230,60 @@ def test_decoded_image_columns_are_refused():
         fa.deduplicate_dataset(ds)
     undecoded = ds.cast_column("image", datasets.Image(decode=False))
     assert fa.dedupe_table(undecoded)[0].tolist() == reference_keep(list(undecoded))[0] == [0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(table=tables(), data=st.data())
+def test_digests_a_slice_a_call_equal_one_call_with_indices(table, data):
+    # row_digests hashes the rows `indices` picks in increasing order, a slice of the table
+    # at a time; the C function also takes the indices as they are, in one call: the two
+    # must agree.
+    ffi, lib = fa._native.ffi, fa._native.lib
+    picks = data.draw(st.lists(st.integers(0, table.num_rows - 1), max_size=30)) if table.num_rows else []
+    indices = np.array(picks, dtype=np.int64)
+    bytes_per_call, dedupe.BYTES_PER_CALL = dedupe.BYTES_PER_CALL, data.draw(st.sampled_from([1, 100, 1 << 26]))
+    try:
+        got = dedupe._picked_digests(table, indices, 0)
+    finally:
+        dedupe.BYTES_PER_CALL = bytes_per_call
+    expected = np.empty((indices.size, 32), dtype=np.uint8)
+    if indices.size:  # (NULL indices would mean every row)
+        stream = ffi.new("struct ArrowArrayStream *")
+        table.to_reader()._export_to_c(int(ffi.cast("uintptr_t", stream)))
+        out = ffi.from_buffer("uint8_t[]", expected, require_writable=True)
+        fa._native.check(lib.fax_row_digests(stream, ffi.from_buffer("int64_t[]", indices), indices.size, 0, out, indices.size))
+    assert np.array_equal(got, expected)
+
+
+def test_ctrl_c_stops_a_long_dedupe():
+    # One dedupe_table call over this table takes longer than the second Ctrl-C may take.
+    script = textwrap.dedent(
+        """
+        import signal, sys, threading, time
+        import numpy as np, pyarrow as pa
+        import fast_axolotl as fa
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job ignores it
+        rows, size = 1_500_000, 2048
+        values = pa.py_buffer(np.full(rows * size, ord("a"), dtype=np.uint8))
+        offsets = pa.py_buffer(np.arange(0, rows * size + 1, size, dtype=np.int64))
+        table = pa.table({"text": pa.Array.from_buffers(pa.large_utf8(), rows, [None, offsets, values])})
+        start = time.monotonic()
+        fa.dedupe_table(table, num_threads=1)
+        print(f"ready {time.monotonic() - start:.2f}", flush=True)
+        try:
+            while True:
+                fa.dedupe_table(table, num_threads=1)
+        except KeyboardInterrupt:
+            assert threading.active_count() == 1, threading.enumerate()
+            print("interrupted", flush=True)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    ready = process.stdout.readline().split()
+    assert ready[0] == "ready" and float(ready[1]) > 1.0, ready  # else this shows nothing
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0 and out.strip() == "interrupted", out
+    assert time.monotonic() - start < 1.0
