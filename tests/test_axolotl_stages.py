@@ -22,6 +22,7 @@ import axolotl.utils.trainer as trainer_utils  # noqa: E402
 from axolotl.utils.dict import DictDefault  # noqa: E402
 
 import fast_axolotl.axolotl as fx  # noqa: E402
+from fast_axolotl.axolotl import stages  # noqa: E402
 
 fx.uninstall()  # `import fast_axolotl` patches Axolotl: put its own functions back to capture them
 ORIGINAL = {
@@ -323,9 +324,17 @@ def observed(sampler):
 @pytest.mark.parametrize("sequential", [False, True])
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"drop_last": False}, {"bin_size": 4, "batch_size": 2}, {"batch_max_len": 1024, "bin_size": None}, {"batch_size": 1}],
+    [
+        {},
+        {"drop_last": False},
+        {"bin_size": 4, "batch_size": 2},
+        {"batch_max_len": 1024, "bin_size": None},
+        {"batch_size": 1},
+        {"group_size": 1_000},  # parts of several groups (stages._parts, with _PART_ITEMS 5000)
+    ],
 )
-def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
+def test_generate_batches_equals_axolotl(patched, sequential, kwargs, monkeypatch):
+    monkeypatch.setattr(stages, "_PART_ITEMS", 5_000)  # several parts (stages._parts) here
     lengths = lengths_like_axolotl(12_000, seed=1)
     lengths[::501] = 9000  # longer than any bin: alone in one
     counts = Counts("sampler_batches")
@@ -335,6 +344,21 @@ def test_generate_batches_equals_axolotl(patched, sequential, kwargs):
     expected = observed(make_sampler(lengths, sequential, **kwargs))
     assert got == expected
     assert type(got[0][0][0][0]) is int
+
+
+@pytest.mark.parametrize("items", [0, 1, 999, 1000, 1001, 3_500, 12_000, 100_000, 1_000_001])
+@pytest.mark.parametrize("group_size", [0, 1, 1000, 5_000, 100_000])
+def test_parts_are_whole_groups_in_order(items, group_size):
+    parts = stages._parts(items, group_size)
+    edges = [0] + [end for _, end in parts]
+    assert parts == list(zip(edges[:-1], edges[1:])) and edges[-1] == items  # consecutive, all
+    assert all(start < end for start, end in parts)
+    if 0 < group_size < items:
+        assert all(start % group_size == 0 for start, _ in parts)  # whole groups
+        assert all(end - start >= stages._PART_ITEMS for start, end in parts[:-1])
+        assert all(end - start < stages._PART_ITEMS + group_size for start, end in parts)
+    else:
+        assert len(parts) == (1 if items else 0)
 
 
 def observed_with_global_rng(make_order, lengths, **kwargs):
@@ -386,7 +410,6 @@ def test_generate_batches_draws_as_the_sampler(patched, order, kwargs):
 @pytest.mark.parametrize("drop_last", [True, False])
 def test_len_counts_the_batches_generate_batches_makes(sequential, batch_size, drop_last):
     # __len__'s count of one draw's batches, against the original's list of them.
-    from fast_axolotl.axolotl import stages
 
     lengths = lengths_like_axolotl(5_000, seed=batch_size)
     fx.uninstall()
@@ -401,7 +424,6 @@ def test_len_counts_the_batches_generate_batches_makes(sequential, batch_size, d
 def test_torch_samplers_are_drawn_whole(order):
     # The samplers Axolotl's trainer makes pass this torch's one-time check and are drawn
     # whole (an array); the others are iterated (a list). Equality: the tests above.
-    from fast_axolotl.axolotl import stages
 
     make = ORDERS[order]
     sampler = make_sampler(lengths_like_axolotl(100))
@@ -418,7 +440,6 @@ def test_torch_samplers_are_drawn_whole(order):
 def test_a_million_drawn_whole_as_the_sampler_draws_them(num_samples):
     # The one-time check runs on small samplers; the draw of a large one is compared here:
     # the same indices, and the sampler's generator left in the same state.
-    from fast_axolotl.axolotl import stages
 
     def make():
         return torch.utils.data.RandomSampler(range(1_000_000), num_samples=num_samples, generator=torch.Generator().manual_seed(5))

@@ -27,6 +27,8 @@ import copy
 import functools
 import gc
 import os
+import queue
+import threading
 import time
 from typing import NamedTuple
 
@@ -304,16 +306,17 @@ def generate_batches(sampler, set_stats=False):
 
 
 def _generate_batches(sampler, set_stats):
-    packed = _packed(sampler)
-    bins = _bin_lists(packed, 0, packed.offsets.size - 1)
+    lengths, bins = _packed_bins(sampler)
+    dropped = _dropped_bins(sampler, len(bins))
     size = sampler.batch_size
     if size == 1:  # the trainer's sampler (one bin per batch): no slice per batch
         batches = [[bin_indices] for bin_indices in bins]
     else:
         batches = [bins[i : i + size] for i in range(0, len(bins), size)]
-    if _dropped_bins(sampler, packed):  # the original drops an incomplete last batch
+    if dropped:  # the original drops an incomplete last batch
         batches.pop()
-    _count_statistics(sampler, packed, set_stats)
+    if set_stats:
+        _count_statistics(sampler, lengths, len(bins), bins[len(bins) - dropped :])
     sampler._batches = batches
     return batches
 
@@ -324,16 +327,68 @@ class _Packed(NamedTuple):
     order: np.ndarray  # pack_bins' result: positions' indices, bin after bin
     offsets: np.ndarray
 
+    @property
+    def bins(self) -> int:
+        return self.offsets.size - 1
+
 
 def _packed(sampler) -> _Packed:
     """One draw from the sampler, packed."""
-    sampler.__dict__.pop("_fast_axolotl_drawn", None)  # left by a call that raised
-    strategy = _packing_strategy(sampler)  # every refusal comes before the draw below
-    positions = _drawn_indices(sampler)  # draws from the sampler (and its RNG) as the original
-    lengths = sampler.lengths[positions]
+    strategy, positions, lengths = _draw(sampler)
     order, offsets = fa.pack_bins(lengths, sampler.batch_max_len, strategy, **_limits(sampler))
     del sampler._fast_axolotl_drawn
     return _Packed(positions, lengths, order, offsets)
+
+
+def _draw(sampler) -> tuple[str, np.ndarray, np.ndarray]:
+    """The packing strategy, the sampler's draw (dataset indices) and their lengths."""
+    sampler.__dict__.pop("_fast_axolotl_drawn", None)  # left by a call that raised
+    strategy = _packing_strategy(sampler)  # every refusal comes before the draw below
+    positions = _drawn_indices(sampler)  # draws from the sampler (and its RNG) as the original
+    return strategy, positions, sampler.lengths[positions]
+
+
+# Making the lists of a million packed indices (Python ints) takes as long as packing them.
+# _packed_bins packs in parts of whole groups (so the bins are _packed's) on a thread and
+# makes the lists of each part while the thread packs the next: pack_bins releases the GIL,
+# so the two run at once on two cores. A part is at least _PART_ITEMS items (a call costs
+# ~0.1 ms); with Axolotl's groups of 100,000 it is one group.
+_PART_ITEMS = 50_000
+
+
+def _packed_bins(sampler) -> tuple[np.ndarray, list[list[int]]]:
+    """One draw from the sampler: the lengths drawn, and the bins as lists of dataset
+    indices (Python ints), as the original makes them."""
+    strategy, positions, lengths = _draw(sampler)
+    limits = _limits(sampler)
+    parts = _parts(len(lengths), limits.get("group_size", 0))
+    packings = queue.SimpleQueue()
+
+    def pack_parts():
+        for start, end in parts:
+            try:
+                packings.put(fa.pack_bins(lengths[start:end], sampler.batch_max_len, strategy, **limits))
+            except BaseException as error:  # raised in the caller's thread
+                packings.put(error)
+                return
+
+    threading.Thread(target=pack_parts, name="fast-axolotl-pack", daemon=True).start()
+    bins = []
+    for start, end in parts:
+        packing = packings.get()
+        if isinstance(packing, BaseException):
+            raise packing
+        order, offsets = packing
+        bins += bin_lists(positions[start:end][order], offsets[:-1], offsets[1:])
+    del sampler._fast_axolotl_drawn
+    return lengths, bins
+
+
+def _parts(items: int, group_size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of whole groups of `group_size` items (0: one group), each of at
+    least _PART_ITEMS items but the last."""
+    size = group_size * -(-_PART_ITEMS // group_size) if 0 < group_size < items else items
+    return [(start, min(start + size, items)) for start in range(0, items, max(1, size))]
 
 
 def _bin_lists(packed: _Packed, first: int, end: int) -> list[list[int]]:
@@ -344,25 +399,20 @@ def _bin_lists(packed: _Packed, first: int, end: int) -> list[list[int]]:
     return bin_lists(indices, bounds[:-1], bounds[1:])
 
 
-def _dropped_bins(sampler, packed: _Packed) -> int:
-    """How many bins the original drops: an incomplete last batch, with drop_last."""
-    rest = (packed.offsets.size - 1) % sampler.batch_size
+def _dropped_bins(sampler, bins: int) -> int:
+    """How many of `bins` the original drops: an incomplete last batch, with drop_last."""
+    rest = bins % sampler.batch_size
     return rest if sampler.drop_last else 0
 
 
-def _count_statistics(sampler, packed: _Packed, set_stats: bool) -> None:
-    """The original's efficiency statistics of one draw, with its expressions (numpy types
-    included), the dropped batch's tokens and slots left out."""
-    if not set_stats:
-        return
-    bins = packed.offsets.size - 1
+def _count_statistics(sampler, lengths: np.ndarray, bins: int, dropped_batch: list[list[int]]) -> None:
+    """The original's efficiency statistics of one draw (`lengths` packed into `bins`), with
+    its expressions (numpy types included), the dropped batch's tokens and slots left out."""
     if sampler.sequential:  # allocate_sequentially's totals
-        total_used, total_slots = int(np.sum(packed.lengths, dtype=np.int64)), bins * int(sampler.batch_max_len)
+        total_used, total_slots = int(np.sum(lengths, dtype=np.int64)), bins * int(sampler.batch_max_len)
     else:
-        total_used, total_slots = packed.lengths.sum(), bins * sampler.batch_max_len
-    dropped = _dropped_bins(sampler, packed)
-    if dropped:
-        dropped_batch = _bin_lists(packed, bins - dropped, bins)
+        total_used, total_slots = lengths.sum(), bins * sampler.batch_max_len
+    if dropped_batch:
         total_slots -= len(dropped_batch) * sampler.batch_max_len
         total_used -= sum(sampler.lengths[idx] for bin_indices in dropped_batch for idx in bin_indices)
     sampler.total_tokens_used += total_used
@@ -386,7 +436,9 @@ def sampler_len(sampler):
             sampler._batches = sampler.generate_batches(set_stats=True)
         return sampler._len_across_ranks
     if sampler._batches is None:  # the original generates them, and drops them in its loop
-        _count_statistics(sampler, _packed(sampler), set_stats=True)
+        packed = _packed(sampler)
+        dropped = _dropped_bins(sampler, packed.bins)
+        _count_statistics(sampler, packed.lengths, packed.bins, _bin_lists(packed, packed.bins - dropped, packed.bins))
     log, counts = _axolotl_log("axolotl.utils.samplers.multipack"), []
     for sample in range(samples):
         sampler._batches = None
@@ -409,8 +461,7 @@ def _batches_are_ours(sampler) -> bool:
 
 def _batch_count(sampler, packed: _Packed) -> int:
     """len(generate_batches()) of one draw."""
-    bins = packed.offsets.size - 1
-    return -(-bins // sampler.batch_size) - (1 if _dropped_bins(sampler, packed) else 0)
+    return -(-packed.bins // sampler.batch_size) - (1 if _dropped_bins(sampler, packed.bins) else 0)
 
 
 def generate_batches_fallback(original, sampler, set_stats=False):
