@@ -9,6 +9,12 @@ export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16}"
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 phase "venv and fast-axolotl built"
+# valgrind (a Debian package) runs the C programs of tests/test_memory.py; without it those
+# tests skip, saying so.
+if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq valgrind >/dev/null) || echo "valgrind could not be installed: its tests will skip"
+  phase "valgrind installed"
+fi
 # torch (return_tensors="pt") and Axolotl (the oracle of the packing tests) are optional for
 # users but the tests exercise them. PyPI's torch is the CUDA build; it runs on CPU.
 bash scripts/install-axolotl.sh
