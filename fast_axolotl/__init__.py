@@ -43,6 +43,9 @@ _KERNELS = {
     "RustStreamingDataset": "reader",
     "create_rust_streaming_dataset": "reader",
     "should_use_rust_streaming": "reader",
+    "ChatTemplate": "chat_template",
+    "render_chat_template": "chat_template",
+    "tokenize_dataset": "tokenize",
 }
 
 __all__ = [

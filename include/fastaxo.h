@@ -51,6 +51,13 @@ struct ArrowArrayStream {
 #endif /* ARROW_C_STREAM_INTERFACE */
 
 
+// Axolotl's label for a token that is not trained.
+#define IGNORE_INDEX -100
+
+#define STATUS_DONE 0
+
+#define STATUS_FALLBACK 1
+
 // Bumped on every change that breaks callers compiled against an older header.
 #define FAX_ABI_VERSION 1
 
@@ -107,9 +114,22 @@ struct ArrowArrayStream {
 
 #define FAX_OVERFLOW_ERROR 3
 
+// A chat template compiled once, rendered as transformers renders it with jinja2. Create
+// with `fax_chat_template_new`, free with `fax_chat_template_free`. Rendering does not
+// change the handle: any number of threads may render with one handle at once.
+typedef struct FaxChatTemplate FaxChatTemplate;
+
+// A prompt strategy (one of Axolotl's dataset `type`s) compiled from a plan. Thread-safe
+// for `fax_prompt_strategy_tokenize`. Free with `fax_prompt_strategy_free`.
+typedef struct FaxPromptStrategy FaxPromptStrategy;
+
 // The digests of rows already kept by exact dedupe. Create with `fax_seen_new`, free with
 // `fax_seen_free`. Not thread-safe: one thread at a time may use a handle.
 typedef struct FaxSeen FaxSeen;
+
+// A tokenizer loaded from a Hugging Face tokenizer.json. Thread-safe: any number of
+// strategies and threads may share it. Free with `fax_tokenizer_free`.
+typedef struct FaxTokenizer FaxTokenizer;
 
 // Borrowed token lists: row `i` is `values[offsets[i] .. offsets[i + 1]]`, as in an Arrow
 // `List`/`LargeList` array (a sliced array may start at `offsets[0] > 0`). Both buffers are
@@ -359,6 +379,76 @@ int32_t fax_concatenate_and_pack(const struct FaxLists *input_ids,
                                  int64_t *out_labels,
                                  int64_t *out_attention_mask,
                                  size_t out_len);
+
+// Compiles the template `source` (`source_len` UTF-8 bytes, no NUL needed) into `*out`.
+// `options_json` (`options_len` bytes; NULL with 0 = defaults) is a JSON object:
+// `{"now": "2024-07-26T09:30:00"}` pins the local date-time `strftime_now` formats
+// (default: the clock at each call). A syntax error is `FAX_ERR_INVALID_ARGUMENT` with a
+// message naming the template line.
+int32_t fax_chat_template_new(const char *source,
+                              size_t source_len,
+                              const char *options_json,
+                              size_t options_len,
+                              struct FaxChatTemplate **out);
+
+// Frees a template from `fax_chat_template_new`; NULL is a no-op.
+void fax_chat_template_free(struct FaxChatTemplate *handle);
+
+// Renders the template `handle` with the variables of `context_json` (`context_len` UTF-8 bytes: a
+// JSON object such as `{"messages": [...], "tools": null, "documents": null,
+// "add_generation_prompt": false, "bos_token": "<s>", ...}`, read as Python's
+// `json.loads` reads it) and writes the text, UTF-8 without a NUL, to `out` (`out_cap`
+// bytes; NULL with 0 to ask for the size). `*out_len` is the text's length in bytes; when
+// it exceeds `out_cap` nothing is written and the status is `FAX_ERR_BUFFER_TOO_SMALL`
+// (call again with a buffer of `*out_len` bytes). A `raise_exception` in the template is
+// `FAX_ERR_INVALID_ARGUMENT` whose message is the raised text and the template line; any
+// other render error is `FAX_ERR_INVALID_ARGUMENT` starting "chat template error".
+int32_t fax_chat_template_render(const struct FaxChatTemplate *handle,
+                                 const char *context_json,
+                                 size_t context_len,
+                                 char *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+// Loads the tokenizer JSON `json` (`json_len` bytes: what transformers'
+// `tokenizer.backend_tokenizer.to_str()` gives) into `*out`. `options_json` (NULL = defaults)
+// is a JSON object: `{"split_special_tokens": false}`. Truncation and padding are off,
+// whatever the JSON says, as in transformers' calls. A JSON the tokenizers library cannot
+// read is `FAX_ERR_FORMAT`.
+int32_t fax_tokenizer_new(const char *json,
+                          size_t json_len,
+                          const char *options_json,
+                          size_t options_len,
+                          struct FaxTokenizer **out);
+
+// Frees a tokenizer from `fax_tokenizer_new`; NULL is a no-op. Strategies made from it keep
+// what they need.
+void fax_tokenizer_free(struct FaxTokenizer *tokenizer);
+
+// Compiles the plan `plan_json` (a JSON object whose "strategy" names the dataset type, e.g.
+// "chat_template", with every option stated; docs/tokenize.md) for `tokenizer` into `*out`.
+// A malformed plan or a chat template that does not compile is `FAX_ERR_INVALID_ARGUMENT`
+// (the message names the template line).
+int32_t fax_prompt_strategy_new(const struct FaxTokenizer *tokenizer,
+                                const char *plan_json,
+                                size_t plan_len,
+                                struct FaxPromptStrategy **out);
+
+// Frees a strategy from `fax_prompt_strategy_new`; NULL is a no-op.
+void fax_prompt_strategy_free(struct FaxPromptStrategy *strategy);
+
+// Tokenizes every row of the record batches in `rows` (consumed and released) on
+// `num_threads` threads (0 = all cores) and writes one struct array into `out_array` /
+// `out_schema` (the caller releases both): per output row, `row` (int64, the input row,
+// counted across batches; a chunking strategy gives several output rows per input row),
+// `status` (int8: 0 = tokenized, 1 = not modelled here: run the original code on that row,
+// `message` (utf8) says why), and `input_ids`, `labels`, `attention_mask` (list<int64>,
+// empty for status 1). Rows keep their input order.
+int32_t fax_prompt_strategy_tokenize(const struct FaxPromptStrategy *strategy,
+                                     struct ArrowArrayStream *rows,
+                                     size_t num_threads,
+                                     struct ArrowArray *out_array,
+                                     struct ArrowSchema *out_schema);
 
 #if defined(FAX_FEATURE_TEST_PANIC)
 // Panics with `message`; in a rayon worker thread when `in_worker` is non-zero.

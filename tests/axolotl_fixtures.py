@@ -56,13 +56,14 @@ def build_tokenizer(vocab_size: int = 300):
     return tokenizer
 
 
-def build_model_dir(path: Path, weights: bool = False) -> Path:
-    """Tokenizer files and a tiny LlamaConfig in `path`; with `weights`, a randomly
-    initialised model too (what `axolotl train` loads)."""
+def build_model_dir(path: Path, weights: bool = False, tokenizer=None) -> Path:
+    """Tokenizer files (the tests' small tokenizer unless `tokenizer` is given) and a tiny
+    LlamaConfig in `path`; with `weights`, a randomly initialised model too (what `axolotl
+    train` loads)."""
     from transformers import LlamaConfig
 
     path.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer()
+    tokenizer = tokenizer or build_tokenizer()
     tokenizer.save_pretrained(path)
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
@@ -103,6 +104,45 @@ def chat_rows(n: int, seed: int = 0, repeat: float = 0.2, long: float = 0.02, un
                 turns.append({"role": "user", "content": sentence(rng, 2, 12)})
                 turns.append({"role": "assistant", "content": sentence(rng, 2, 20)})
             rows.append({"messages": turns})
+    return rows
+
+
+# Prose for realistic conversations: words, punctuation, numbers, a little code and non-ASCII.
+PROSE = (
+    "the of and to in is that for it as with was on be by this are from at or an which have not "
+    "model data training token sequence learning result value function return example because "
+    "however, therefore. first; second: (see above) 42 3.14 2026 100% x = f(y) [i] {k: v} "
+    "café naïve résumé 東京 数据 Привет — “quoted” it's don't e.g. i.e. etc."
+).split()
+
+
+def prose(rng: random.Random, words: int) -> str:
+    """`words` words of prose, with the odd line break."""
+    out = []
+    for i in range(words):
+        out.append(rng.choice(PROSE))
+        if i and rng.random() < 0.03:
+            out.append("\n\n" if rng.random() < 0.5 else "\n")
+    return " ".join(out).replace(" \n", "\n").replace("\n ", "\n")
+
+
+def conversation_rows(n: int, seed: int = 0, system: float = 0.5, min_words: int = 60, max_words: int = 1100) -> list:
+    """Chats of 1-8 user/assistant exchanges, a system prompt in `system` of them, each of
+    `min_words`-`max_words` words in all (about 100-2,000 tokens for Llama 3), most of it in
+    the assistant turns."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        words = rng.randint(min_words, max_words)
+        exchanges = rng.randint(1, 8)
+        messages = []
+        if rng.random() < system:
+            messages.append({"role": "system", "content": prose(rng, max(3, words // 10))})
+        per_exchange = max(4, words // exchanges)
+        for _ in range(exchanges):
+            messages.append({"role": "user", "content": prose(rng, max(2, per_exchange // 3))})
+            messages.append({"role": "assistant", "content": prose(rng, max(2, per_exchange - per_exchange // 3))})
+        rows.append({"messages": messages})
     return rows
 
 

@@ -51,7 +51,7 @@ def summary(process) -> dict:
         return {}
     counts = {}
     for part in lines[-1].split("; "):
-        found = re.match(r"(\w+) (\d+) calls / \d+ rows / [\d.]+ s(?: \((\d+) fallbacks\))?", part)
+        found = re.match(r"(\w+) (\d+) calls / \d+ rows / [\d.]+ s(?: \((\d+) fallbacks\))?(?: \((\d+) rows by Axolotl\))?$", part)
         assert found, part
         counts[found[1]] = (int(found[2]), int(found[3] or 0))
     return counts

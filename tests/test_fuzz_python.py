@@ -319,6 +319,68 @@ def fuzz_deduplicate_dataset(dataset, seen):
     outcome(fa.deduplicate_dataset, dataset, seen_hashes=seen, names=("Dataset", "seen"))
 
 
+# ---- chat templates and tokenization ------------------------------------------------------
+
+TEMPLATES = ["{% for m in messages %}{{ m['role'] }}: {{ m['content'] | trim }}\n{% endfor %}",
+             "{{ messages | tojson }}{{ raise_exception('no') if messages | length > 3 }}"]
+template_garbage = st.one_of(scalar_garbage, st.text(max_size=40), st.sampled_from(["{% for %}", "{{ x", "{% endif %}"]))
+message = st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": st.text(max_size=20)})
+messages_garbage = st.one_of(scalar_garbage, st.lists(st.one_of(scalar_garbage, message), max_size=3),
+                             st.just([{"role": object()}]), st.just([{"content": float("nan")}]))
+
+
+@SETTINGS
+@given(st.data())
+def fuzz_render_chat_template(data):
+    bad = data.draw(st.sampled_from(["template", "messages", "none"]))
+    template = data.draw(template_garbage) if bad == "template" else data.draw(st.sampled_from(TEMPLATES))
+    messages = data.draw(messages_garbage) if bad == "messages" else data.draw(st.lists(message, max_size=5))
+    outcome(fa.render_chat_template, template, messages,
+            names=("template", "messages", "chat template", "JSON", "no", "serializable", "not"))
+
+
+@SETTINGS
+@given(template_garbage)
+def fuzz_ChatTemplate(template):
+    outcome(fa.ChatTemplate, template, names=("template",))
+
+
+def _small_tokenizer_json() -> str:
+    import tokenizers
+
+    vocab = {chr(c): i for i, c in enumerate(range(32, 127))}
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE(vocab, [], unk_token=None))
+    return tok.to_str()
+
+
+@SETTINGS
+@given(st.data())
+def fuzz_tokenize_dataset(data):
+    bad = data.draw(st.sampled_from(["data", "tokenizer", "chat_template", "rows", "none"]))
+    table = pa.table({"messages": [[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]]})
+    if bad == "rows":
+        table = pa.table({"messages": [data.draw(st.one_of(st.text(max_size=20), st.just("[1, 2]"), st.just("{}")))]})
+    kwargs = {"chat_template": data.draw(template_garbage) if bad == "chat_template" else TEMPLATES[0]}
+    # (a str is a path: a missing file is FileNotFoundError, tested in test_tokenize_chat.py)
+    not_a_path = scalar_garbage.filter(lambda x: not isinstance(x, (str, bytes)))
+    tokenizer = data.draw(st.one_of(not_a_path, st.sampled_from(["{}", '{"model": 1}']))) if bad == "tokenizer" else None
+    arg = data.draw(scalar_garbage) if bad == "data" else table
+    if tokenizer is None:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(_small_tokenizer_json())
+        tokenizer = f.name
+    elif isinstance(tokenizer, str):
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(tokenizer)
+        tokenizer = f.name
+    outcome(fa.tokenize_dataset, arg, tokenizer, names=("expected a pyarrow", "tokenizer", "template", "row", "JSON"),
+            **kwargs)
+
+
 READER_EXTENSIONS = ["csv", "jsonl", "json", "txt", "parquet", "arrow", "feather", "csv.gz", "jsonl.zst", "bin", ""]
 READER_FORMATS = [None, "parquet", "arrow", "feather", "csv", "json", "jsonl", "text", "CSV.GZ", "hf_dataset"]
 
@@ -405,7 +467,8 @@ def fuzz_open_reader(data):
 
 PROPERTIES = [fuzz_pad_sequences, fuzz_create_padding_mask, fuzz_pack_sequences, fuzz_concatenate_and_pack,
               fuzz_pack_bins, fuzz_gather_packed, fuzz_parallel_hash_rows, fuzz_deduplicate_indices,
-              fuzz_row_digests, fuzz_dedupe_table, fuzz_deduplicate_dataset]
+              fuzz_row_digests, fuzz_dedupe_table, fuzz_deduplicate_dataset, fuzz_render_chat_template,
+              fuzz_ChatTemplate, fuzz_tokenize_dataset]
 HAS_READER = "open_reader" in fa._KERNELS  # the streaming reader, in builds that have it
 if HAS_READER:
     PROPERTIES.append(fuzz_open_reader)

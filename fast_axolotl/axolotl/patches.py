@@ -107,6 +107,8 @@ class Patch:
         self._fast, self._fallback, self._rows = fast, fallback, rows
         self.original = self.replacement = None
         self.calls = self.rows = self.fallbacks = 0
+        # Rows inside calls the fast path handled that it left to Axolotl's own code.
+        self.fallback_rows = 0
         self.seconds = 0.0
         self.last_fallback: Optional[str] = None
         self._lock = threading.Lock()
@@ -142,7 +144,8 @@ class Patch:
 
     def stats(self) -> dict:
         """`calls`: calls the fast path handled, `rows`: the rows (or sequences, or features)
-        in them, `seconds`: the time they took; `fallbacks`: calls that ran the original."""
+        in them, `seconds`: the time they took; `fallbacks`: calls that ran the original;
+        `fallback_rows`: rows of handled calls that ran Axolotl's own code."""
         with self._lock:
             return {
                 "active": self.replacement is not None,
@@ -150,6 +153,7 @@ class Patch:
                 "rows": self.rows,
                 "seconds": self.seconds,
                 "fallbacks": self.fallbacks,
+                "fallback_rows": self.fallback_rows,
                 "last_fallback": self.last_fallback,
                 "fast_calls": self.calls,  # the older name of `calls`
             }
@@ -179,6 +183,10 @@ class Patch:
             self.calls += 1
             self.rows += rows
             self.seconds += seconds
+
+    def count_fallback_rows(self, rows: int) -> None:
+        with self._lock:
+            self.fallback_rows += rows
 
     def _count_fallback(self, why: Exception) -> None:
         reason = f"{type(why).__name__}: {why}"
@@ -252,6 +260,9 @@ PATCHES = (
     Patch("truncate_long_sequences", DATA_UTILS, "_truncate_long_sequences", "stages:truncate_long_sequences"),
     Patch("process_datasets_for_packing", "axolotl.utils.trainer", "process_datasets_for_packing",
           "stages:process_datasets_for_packing"),
+    # The tokenization map of a prompt strategy (the class is imported by name: patch its method).
+    Patch("tokenize_prompts", "axolotl.datasets", "TokenizedPromptDataset.process", "tokenization:process",
+          rows="tokenization:rows"),
     # Local files through the Rust reader, only with `dataset_use_rust_streaming: true`.
     Patch("local_loader", "axolotl.utils.data.shared", "_load_from_local_path", "loader:load_from_local_path"),
     # sft.py's own binding of datasets.load_dataset (pretraining streams through it).
@@ -305,6 +316,11 @@ def uninstall() -> dict[str, str]:
         return {patch.name: patch.uninstall() for patch in PATCHES}
 
 
+def count_fallback_rows(name: str, rows: int) -> None:
+    """Counts rows that patch `name` left to Axolotl's code inside a call it handled."""
+    next(patch for patch in PATCHES if patch.name == name).count_fallback_rows(rows)
+
+
 def stats() -> dict[str, dict]:
     """Per patch: `active`, `calls`, `rows`, `seconds`, `fallbacks` (since import) and
     `last_fallback` (see `Patch.stats`)."""
@@ -317,7 +333,8 @@ def summary() -> str:
     for name, s in stats().items():
         if s["calls"] or s["fallbacks"]:
             part = f"{name} {s['calls']} calls / {s['rows']} rows / {s['seconds']:.3f} s"
-            parts.append(part + (f" ({s['fallbacks']} fallbacks)" if s["fallbacks"] else ""))
+            part += f" ({s['fallbacks']} fallbacks)" if s["fallbacks"] else ""
+            parts.append(part + (f" ({s['fallback_rows']} rows by Axolotl)" if s["fallback_rows"] else ""))
     return "fast-axolotl: " + ("; ".join(parts) if parts else "no patched function was called")
 
 

@@ -102,7 +102,7 @@ def truncate_long_sequences(dataset, max_len, map_kwargs):
         column = table.column(name)
         table = table.set_column(table.column_names.index(name), name, pc.list_slice(column, 0, max_len))
     _axolotl_log("axolotl.utils.data.utils").info(f"Truncated long sequences to max length {max_len}")
-    fingerprint = _fingerprint(dataset, "truncate_long_seq", max_len)
+    fingerprint = new_fingerprint(dataset, "truncate_long_seq", max_len)
     return _mapped(dataset, table, copy.deepcopy(dataset.info), fingerprint)
 
 
@@ -141,21 +141,27 @@ def with_position_ids(dataset: Dataset) -> Dataset:
     table = table.append_column("length", pa.array(lengths, pa.int64()))
     info = copy.deepcopy(dataset.info)
     info.features = Features({**dataset.features, "position_ids": List(Value("int64")), "length": Value("int64")})
-    fingerprint = _fingerprint(dataset, "add_position_ids", None)
+    fingerprint = new_fingerprint(dataset, "add_position_ids", None)
     return _mapped(dataset, table, info, fingerprint)
 
 
 def _mapped(dataset: Dataset, table: pa.Table, info, fingerprint: str) -> Dataset:
-    """The result of a map of `dataset`, where `map` leaves it: for an input backed by files,
-    memory-mapped from the cache file `map` would use (beside the input's, or a temporary
-    one when caching is off, as in `axolotl preprocess`); in memory otherwise. Not always in
-    memory: `save_to_disk` pickles an in-memory table into its worker (8 s of a 100k-row
-    preprocess), a memory-mapped one by its file name, and the tokens need not stay in RAM."""
-    if not dataset.cache_files:
+    return mapped(dataset, table.to_batches(), table.schema, info, fingerprint)
+
+
+def mapped(dataset: Dataset, batches, schema: pa.Schema, info, fingerprint: str, keep_in_memory: bool = False) -> Dataset:
+    """The result of a map of `dataset` (its record `batches`, made as they are written),
+    where `map` leaves it: for an input backed by files, memory-mapped from the cache file
+    `map` would use (beside the input's, or a temporary one when caching is off, as in
+    `axolotl preprocess`); in memory otherwise. Not always in memory: `save_to_disk`
+    pickles an in-memory table into its worker (8 s of a 100k-row preprocess), a
+    memory-mapped one by its file name, and the tokens need not stay in RAM."""
+    if keep_in_memory or not dataset.cache_files:
+        table = pa.Table.from_batches(list(batches), schema=schema)
         return Dataset(InMemoryTable(table), info=info, split=dataset.split, fingerprint=fingerprint)
     path = dataset._get_cache_file_path(fingerprint)
     if not os.path.exists(path):  # named by the fingerprint: an existing file holds this result
-        write_stream_file(path, table.to_batches(), lambda: table.schema)
+        write_stream_file(path, batches, lambda: schema)
     result = Dataset.from_file(path, info=info, split=dataset.split)
     result._fingerprint = fingerprint  # from_file takes none; map sets its new one the same way
     return result
@@ -184,7 +190,7 @@ def _filtered(dataset: Dataset, keep: np.ndarray, name: str, args) -> Dataset:
         indices = dataset._indices.column(0).take(indices)
     result = copy.deepcopy(dataset)
     result._indices = InMemoryTable(pa.table({"indices": indices}))
-    result._fingerprint = _fingerprint(dataset, name, args)
+    result._fingerprint = new_fingerprint(dataset, name, args)
     return result
 
 
@@ -271,7 +277,9 @@ def _lists(dataset: Dataset, name: str):
     return offsets - offsets[0], values[offsets[0] : offsets[-1]]
 
 
-def _fingerprint(dataset: Dataset, name: str, args) -> str:
+def new_fingerprint(dataset: Dataset, name: str, args) -> str:
+    """The new fingerprint of `dataset` after our transform `name` with `args` (a repr-able
+    value that changes whenever the result would)."""
     return update_fingerprint(dataset._fingerprint, f"{VERSION}: {name}", {"args": repr(args)})
 
 

@@ -14,6 +14,7 @@ pub mod rowhash;
 pub mod seen;
 pub mod seqpack;
 pub mod threads;
+pub mod tokenize;
 
 #[cfg(test)]
 mod testutil;

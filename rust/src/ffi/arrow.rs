@@ -22,7 +22,7 @@ use crate::seen::Digest;
 ///
 /// # Safety
 /// `stream` must be NULL or a valid `ArrowArrayStream`.
-unsafe fn read_stream(stream: *mut FFI_ArrowArrayStream) -> Result<Vec<RecordBatch>> {
+pub(crate) unsafe fn read_stream(stream: *mut FFI_ArrowArrayStream) -> Result<Vec<RecordBatch>> {
     if stream.is_null() {
         return Err(Error::invalid("stream is NULL"));
     }

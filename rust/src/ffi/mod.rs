@@ -19,6 +19,8 @@ mod pad;
 mod read;
 mod seen;
 mod seqpack;
+mod template;
+mod tokenize;
 #[cfg(feature = "test-panic")]
 mod debug;
 
@@ -32,6 +34,8 @@ pub use pad::*;
 pub use read::*;
 pub use seen::*;
 pub use seqpack::*;
+pub use template::*;
+pub use tokenize::*;
 #[cfg(feature = "test-panic")]
 pub use debug::*;
 

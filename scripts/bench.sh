@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The benchmarks: builds the library, then benchmarks the kernels on generated data against
+# pure Python, numpy, Axolotl's own packer and fast-axolotl 0.2.0 (its own venv, .venv-fa020).
+. "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
+bash scripts/install-axolotl.sh  # Axolotl's own packer and dedupe are compared too
+bash bench/setup_old_venv.sh || echo "fast-axolotl 0.2.0 could not be installed: its rows will say so"
+python bench/bench_pad.py "$@"
+python bench/bench_pack.py "$@"
+python bench/bench_hash.py "$@"

