@@ -48,11 +48,16 @@ _KERNELS = {
     "tokenize_dataset": "tokenize",
 }
 
+# The Axolotl integration's switches, the very objects of fast_axolotl.axolotl (0.2.0's API
+# had them at the top level).
+_INTEGRATION = ("install", "uninstall")
+
 __all__ = [
     "__version__",
     "is_available",
     "get_version",
     "stats",
+    *_INTEGRATION,
     "FastAxolotlError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -65,6 +70,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name in _INTEGRATION:
+        from .axolotl import patches
+
+        return getattr(patches, name)
     module = _KERNELS.get(name)
     if module is None:
         raise AttributeError(f"module 'fast_axolotl' has no attribute {name!r}")
@@ -74,7 +83,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_KERNELS))
+    return sorted(set(globals()) | set(_KERNELS) | set(_INTEGRATION))
 
 
 def is_available() -> bool:

@@ -78,6 +78,9 @@ class PromptStrategy:
         self.plan = plan
         self.columns = output_columns(plan)
         self.schema = output_schema(plan)
+        # What the tokenizer contributes to a result's fingerprint.
+        self.tokenizer_digest = hashlib.sha256(
+            f"{bool(split_special_tokens)}:".encode() + _utf8(tokenizer_json, "the tokenizer JSON")).hexdigest()
         self._tokenizer = _Tokenizer(tokenizer_json, split_special_tokens)
         text = _utf8(json.dumps(plan, ensure_ascii=False, allow_nan=False), "the plan")
         out = ffi.new("FaxPromptStrategy **")

@@ -53,6 +53,23 @@ def test_import_without_axolotl_changes_nothing_and_is_cheap():
     assert min(times) < 0.050, times  # best of three: the machine may be busy
 
 
+def test_top_level_install_and_uninstall_are_the_integrations():
+    # 0.2.0's users call fast_axolotl.install() / uninstall(): the same objects, no copy.
+    code = """
+    import fast_axolotl, fast_axolotl.axolotl as fx
+    assert fast_axolotl.install is fx.install and fast_axolotl.uninstall is fx.uninstall
+    assert {"install", "uninstall"} <= set(fast_axolotl.__all__) and "install" in dir(fast_axolotl)
+    fast_axolotl.uninstall()
+    import axolotl.utils.data.utils as data_utils
+    original = data_utils._deduplicate_dataset
+    assert fast_axolotl.install()["dedupe"] == "installed" and data_utils._deduplicate_dataset is not original
+    fast_axolotl.uninstall()
+    assert data_utils._deduplicate_dataset is original
+    print("OK")
+    """
+    assert run_script(code).stdout.strip().endswith("OK")
+
+
 def test_modules_imported_later_are_patched_by_the_hook():
     code = """
     import inspect, numpy as np, datasets

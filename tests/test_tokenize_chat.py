@@ -22,7 +22,6 @@ import contextlib
 import copy
 import json
 import os
-import time
 
 import pytest
 
@@ -48,6 +47,40 @@ from tokenizer_fixtures import (  # noqa: E402,F401  (pytest fixtures)
 )
 
 COLUMNS = ("input_ids", "labels", "attention_mask")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _share_native_tokenizers():
+    """Compiling a strategy exports the tokenizer's JSON and loads it into Rust (about a
+    second for Llama 3 / Qwen): done once per tokenizer here, as the ~100 strategies of
+    this file would otherwise spend most of its run time on it. The JSON is still exported
+    and loaded by the code under test, once per tokenizer object."""
+    from fast_axolotl import tokenize as fa_tokenize
+    from fast_axolotl.axolotl import tokenization as fa_tokenization
+
+    native, exported = {}, {}
+    make_native, export = fa_tokenize._Tokenizer, fa_tokenization.tokenizer_json
+
+    def cached_native(text, split=False):
+        key = (text, bool(split))
+        if key not in native:
+            native[key] = make_native(text, split)
+        return native[key]
+
+    def cached_export(tokenizer):
+        key = id(tokenizer)
+        if key not in exported:
+            exported[key] = (tokenizer, export(tokenizer))  # holds the tokenizer: ids stay unique
+        return exported[key][1]
+
+    mp = pytest.MonkeyPatch()
+    # Only speed is at stake: should these names change, the tests run uncached.
+    if hasattr(fa_tokenize, "_Tokenizer"):
+        mp.setattr(fa_tokenize, "_Tokenizer", cached_native)
+    if hasattr(fa_tokenization, "tokenizer_json"):
+        mp.setattr(fa_tokenization, "tokenizer_json", cached_export)
+    yield
+    mp.undo()
 
 # ---- the comparison -------------------------------------------------------------------------
 
@@ -80,44 +113,53 @@ class Stats:
         self.rows = 0
         self.equal = 0
         self.raised = 0
-        self.fallback_spans = 0
 
 
 STATS = Stats()
+PER_TEST: dict = {}
 
 
-def compare(strategy, data, stats: Stats | None = None) -> int:
+@pytest.fixture(autouse=True)
+def _count_rows(request):
+    """Records how many rows each test compared (the summary test prints them)."""
+    before = (STATS.rows, STATS.equal, STATS.raised)
+    yield
+    delta = (STATS.rows - before[0], STATS.equal - before[1], STATS.raised - before[2])
+    if delta[0]:
+        PER_TEST[request.node.name] = delta
+
+
+def compare(strategy, data) -> int:
     """Compares every row of `data` (rows, or groups of rows that share a table); returns the
     number of rows compared. Fails with the first differences found."""
     groups = data if data and isinstance(data[0], list) else [data]
     compiled = compile_strategy(strategy)
     problems = []
     count = 0
-    for group in groups:
-        for table in tables_of(group):
-            out = compiled.tokenize(table)
-            assert out.num_rows == table.num_rows
-            status = out.column("status").to_pylist()
-            messages = out.column("message").to_pylist()
-            for i, row in enumerate(table.to_pylist()):
-                count += 1
-                STATS.rows += 1
-                want = oracle(strategy, copy.deepcopy(row))
-                if isinstance(want, Exception):
-                    STATS.raised += 1
-                    if status[i] != 1:
-                        problems.append(f"Axolotl raised {want!r} but ours gave status {status[i]} for {row!r}")
-                    continue
-                if status[i] != 0:
-                    problems.append(f"ours left the row to Axolotl ({messages[i]}) but Axolotl tokenized {row!r}")
-                    continue
-                got = {k: out.column(k)[i].as_py() for k in COLUMNS}
-                if got != want:
-                    problems.append(describe(strategy, row, want, got))
-                else:
-                    STATS.equal += 1
-            if len(problems) >= 3:
-                break
+    for table in [table for group in groups for table in tables_of(group)]:
+        if len(problems) >= 3:
+            break
+        out = compiled.tokenize(table)
+        assert out.num_rows == table.num_rows
+        status = out.column("status").to_pylist()
+        messages = out.column("message").to_pylist()
+        for i, row in enumerate(table.to_pylist()):
+            count += 1
+            STATS.rows += 1
+            want = oracle(strategy, copy.deepcopy(row))
+            if isinstance(want, Exception):
+                STATS.raised += 1
+                if status[i] != 1:
+                    problems.append(f"Axolotl raised {want!r} but ours gave status {status[i]} for {row!r}")
+                continue
+            if status[i] != 0:
+                problems.append(f"ours left the row to Axolotl ({messages[i]}) but Axolotl tokenized {row!r}")
+                continue
+            got = {k: out.column(k)[i].as_py() for k in COLUMNS}
+            if got != want:
+                problems.append(describe(strategy, row, want, got))
+            else:
+                STATS.equal += 1
     assert not problems, "\n\n".join(problems[:3])
     return count
 
@@ -256,6 +298,12 @@ STRING_ARGS = [
     {"messages": [msg(U, "weather"), msg(A, "", tool_calls=[call("get_weather", json.dumps(ARGS, ensure_ascii=False))])],
      "tools": json.dumps([WEATHER_TOOL], ensure_ascii=False)},
     {"messages": [msg(U, "bad"), msg(A, "", tool_calls=[call("search", "{not json")])], "tools": None},
+    # Python's json.loads: correctly rounded floats, `-0` an int, escapes, duplicate keys.
+    {"messages": [msg(U, "numbers"), msg(A, "", tool_calls=[call("search", '{"query": "\\u00e9\\ud83d\\ude00\\/", '
+                                                                  '"a": 933.2127355415175, "b": 0.30000000000000004, "c": -0, '
+                                                                  '"d": 9.199999999999999e+18, "e": 1E-5, "f": 4.35e-320, '
+                                                                  '"a": 420.50684727497355, "g": [1.0, -0.0, 12345678901234567]}')])],
+     "tools": json.dumps([SEARCH_TOOL])},
 ]
 REASONING = [
     {"messages": [msg(U, "Think about it: 17 * 23?"), msg(A, "391", reasoning_content="17 * 23 = 340 + 51 = 391"),
@@ -301,6 +349,24 @@ JSON_MESSAGES = [
     {"messages": "{not json"},
 ]
 
+# JSON keeps what Arrow cannot: nulls, roles that are not strings, odd tool calls and tools.
+ODD_JSON = [
+    {"messages": json.dumps([msg(U, "q"), {"role": 3, "content": "numeric role"}, msg(A, "a")])},
+    {"messages": json.dumps([msg(U, None), msg(A, "null user content")])},
+    {"messages": json.dumps([msg(U, "q", tool_calls=None), msg(A, "a", tool_calls="not a list")])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a", tool_calls=[None])])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a", tool_calls={"function": 1})])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "", tool_calls=[{"function": "get_weather arguments"}])])},
+    # The first message is transformed twice: arguments encoded twice are decoded twice there.
+    {"messages": json.dumps([msg(U, "q", tool_calls=[call("search", json.dumps(json.dumps({"query": "x"})))]),
+                             msg(A, "", tool_calls=[call("search", json.dumps(json.dumps({"query": "y"})))])])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": "[1]"},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": json.dumps([{"type": "function", "function": "no parameters"}])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": json.dumps(
+        [{"type": "function", "function": {"name": "f", "parameters": json.dumps({"type": "object", "properties": None})}}])},
+    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": "{}"},
+]
+
 CORPUS = {
     "plain": PLAIN,
     "tools": TOOLS,
@@ -310,6 +376,7 @@ CORPUS = {
     "null_system_column": NULL_SYSTEM_COLUMN,
     "content_parts": CONTENT_PARTS,
     "json_messages": JSON_MESSAGES,
+    "odd_json": ODD_JSON,
 }
 ALL_GROUPS = list(CORPUS.values())
 
@@ -339,7 +406,7 @@ def test_named_template_matches_axolotl(name, request):
     compare(strategy, ALL_GROUPS)
 
 
-@pytest.mark.parametrize("name", ["llama3", "qwen3", "mistral_v7_tekken", "gemma3", "command_a", "phi_4"])
+@pytest.mark.parametrize("name", sorted(_CHAT_TEMPLATES))
 def test_named_template_train_on_inputs_matches_axolotl(name, request):
     strategy = build_strategy(tokenizer_for(name, request), name, {"roles_to_train": ["assistant", "user", "system", "tool"]},
                               train_on_inputs=True)
@@ -428,11 +495,16 @@ TRAINING_FIELDS = [
     {"messages": [msg(U, "q"), msg(A, "x", train_detail=[])]},
     {"messages": [msg(U, "q"), msg(A, "word " * 20, train_detail=[{"begin_offset": 3, "end_offset": 57, "train": True},
                                                                  {"begin_offset": 20, "end_offset": 30, "train": False}])]},
+    # Offsets Python compares as numbers; a detail without `train` fails only where it covers a token.
+    {"messages": [msg(U, "q"), msg(A, "float offsets here", train_detail=[{"begin_offset": 0.5, "end_offset": 7.5, "train": 1}])]},
+    {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": 50, "end_offset": 60}])]},
+    {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": 0, "end_offset": 2}])]},
+    {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": "0", "end_offset": 2, "train": True}])]},
 ]
 REASONING_DETAIL = [
     {"messages": [msg(U, "q"), msg(A, "answer text", reasoning_content="thinking text here",
                                   train_detail=[{"begin_offset": 0, "end_offset": 5, "train": True}])]},
-    {"messages": [msg(U, "q"), msg(A, [{"text": "Final", "train": True}, {"text": " answer.", "train": False}],
+    {"messages": [msg(U, [{"text": "q"}]), msg(A, [{"text": "Final", "train": True}, {"text": " answer.", "train": False}],
                                   reasoning_content=[{"text": "Step one.", "train": False}, {"text": " Step two.", "train": True}])]},
     {"messages": [msg(U, "q"), msg(A, "plain answer", reasoning_content=[{"text": "r1", "weight": 1}, {"text": " r2", "weight": 0}])]},
 ]
@@ -442,6 +514,20 @@ REASONING_DETAIL = [
 def test_message_field_training_and_detail(name, request):
     ds = {"message_field_training": "train", "message_field_training_detail": "train_detail", "train_on_eos": "turn"}
     compare(build_strategy(tokenizer_for(name, request), name, ds), [TRAINING_FIELDS, CONTENT_PARTS])
+
+
+# message_field_training read as a per-message weight: Axolotl trains where it is truthy.
+WEIGHTED = [
+    {"messages": [msg(U, "a", weight=1), msg(A, "b", weight=0), msg(U, "c", weight=1), msg(A, "d", weight=1)]},
+    {"messages": [msg(U, "a", weight=0.0), msg(A, "b", weight=0.5), msg(U, "c"), msg(A, "d", weight=0.0)]},
+    {"messages": [msg(S, "s", weight=1.0), msg(U, "a"), msg(A, "b")]},
+]
+
+
+@pytest.mark.parametrize("eos", ["turn", "last"])
+def test_message_field_training_weights(eos, llama3_tokenizer):
+    ds = {"message_field_training": "weight", "train_on_eos": eos}
+    compare(build_strategy(llama3_tokenizer, "llama3", ds), [WEIGHTED])
 
 
 def test_reasoning_training_detail(qwen_tokenizer):
@@ -455,6 +541,7 @@ SPLIT_THINKING = [
     {"messages": [msg(U, "q"), msg(A, "<|begin_of_thought|> t <|end_of_thought|> <|begin_of_solution|>  sol  <|end_of_solution|> tail")]},
     {"messages": [msg(U, "<think>user tags stay</think>x"), msg(A, "</think>before<think>")]},
     {"messages": [msg(U, "q"), msg(A, "<think>\x1c\u00a0pad\u2028</think>\x1f answer")]},
+    {"messages": [msg(U, [{"text": "q"}]), msg(A, [{"text": "<think>parts are not split</think>"}, {"text": "answer"}])]},
 ]
 
 
@@ -483,41 +570,95 @@ MISTRAL_ROWS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def mistral_named_tokenizer(llama3_tokenizer):
+    """The Llama 3 tokenizer under a name that contains "mistral"."""
+    return named(llama3_tokenizer, "mistralai/Mistral-Small-Instruct")
+
+
 @pytest.mark.parametrize("name", ["mistral_v7_tekken", "mistral_v2v3", "llama3", "chatml"])
 @pytest.mark.parametrize("eos", ["all", "turn"])
-def test_mistral_name_quirk(name, eos, llama3_tokenizer):
+def test_mistral_name_quirk(name, eos, mistral_named_tokenizer):
     # Axolotl never locates a leading system turn when the tokenizer's name contains
     # "mistral" (and then scans for EOS from index -1).
-    tokenizer = named(llama3_tokenizer, "mistralai/Mistral-Small-Instruct")
+    tokenizer = mistral_named_tokenizer
     strategy = build_strategy(tokenizer, name, {"roles_to_train": ["system", "assistant"], "train_on_eos": eos})
     compare(strategy, [MISTRAL_ROWS, SYSTEM_COLUMN])
 
 
-# Rows on which Axolotl's char locator gives up (a span past the last token) or renders
-# nothing, so it locates turns by re-tokenizing prefixes: empty final turns, reasoning.
-TOKEN_DIFF_ROWS = [
-    {"messages": [msg(U, "q"), msg(A, "")]},
-    {"messages": [msg(U, "q"), msg(A, "a"), msg(U, "")]},
-    {"messages": [msg(U, "q"), msg(A, "", reasoning_content="")]},
-    {"messages": [msg(U, "q"), msg(A, "391", reasoning_content="17 * 23 = 391"), msg(U, "more"),
-                  msg(A, "", reasoning_content="think")]},
+# Axolotl locates a turn by re-tokenizing conversation prefixes (its "token diff") when its
+# char locator cannot. In Axolotl 0.19.0 that is rare: the locator keeps the turn in place in
+# both renders, so qwen3's reasoning and empty final turns stay on the char path (no template
+# took the token diff over this file's corpus or thousands of generated rows). It happens
+# (1) when the whole conversation renders to nothing (phi_35 drops tool turns and empty system
+# turns): every processed turn then takes the token diff, and Axolotl's EOS scan from -1 on
+# the empty input_ids raises IndexError; (2) when a turn's span lies past the last token: a
+# tokenizer whose normalizer strips trailing whitespace leaves a whitespace-only final turn
+# without a token. Both are compared here, and each test checks that the path was taken.
+EMPTY_RENDER_ROWS = [
+    {"messages": [msg(T, "tool output")]},
     {"messages": [msg(S, "")]},
-    {"messages": [msg(U, "")]},
+    {"messages": [msg(S, ""), msg(T, "x"), msg("narrator", "y")]},
+    {"messages": [msg(U, "q"), msg(A, "a")]},
 ]
+TRAILING_SPACE_ROWS = [
+    {"messages": [msg(U, "hello there"), msg(A, "the cat"), msg(U, "   ")]},
+    {"messages": [msg(U, "hello there"), msg(A, " \n ")]},
+    {"messages": [msg(U, "hello   ")]},
+    {"messages": [msg(S, "sys"), msg(U, "hello"), msg(A, "fast cat  ")]},
+    {"messages": [msg(U, "the cat sat"), msg(A, "on a mat \t"), msg(U, "and?"), msg(A, "  ")]},
+]
+# A custom template (chat_template: jinja) with nothing after the last turn's content.
+PLAIN_TEMPLATE = "{% for m in messages %}{{ m.role }}: {{ m.content }}{% if not loop.last %}\n{% endif %}{% endfor %}"
 
 
-@pytest.mark.parametrize("name, roles, eos", [
-    ("qwen3", ["assistant"], "all"),
-    ("qwen3", ["assistant", "user", "system"], "turn"),
-    ("qwen3_5", ["assistant", "user"], "all"),
-    ("llama3", ["assistant", "user", "system"], "all"),
-    ("alpaca", ["assistant", "user"], "all"),
-])
-def test_token_diff_fallback(name, roles, eos, request):
-    strategy = build_strategy(tokenizer_for(name, request), name, {"roles_to_train": roles, "train_on_eos": eos})
+@pytest.fixture(scope="module")
+def stripping_tokenizer(small_tokenizer):
+    """The small tokenizer with a normalizer that strips trailing whitespace."""
+    from tokenizers import Tokenizer, normalizers
+    from transformers import PreTrainedTokenizerFast
+
+    backend = Tokenizer.from_str(small_tokenizer.backend_tokenizer.to_str())
+    backend.normalizer = normalizers.Strip(left=False, right=True)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+    tokenizer.chat_template = small_tokenizer.chat_template
+    return tokenizer
+
+
+@pytest.mark.parametrize("roles, eos", [(["assistant"], "all"), (["assistant", "user", "system", "tool"], "turn"),
+                                        (["tool", "system"], "last")])
+@pytest.mark.parametrize("tokenizer_name", ["llama3", "mistral"])
+def test_token_diff_fallback_when_the_render_is_empty(roles, eos, tokenizer_name, request):
+    tokenizer = request.getfixturevalue("llama3_tokenizer" if tokenizer_name == "llama3" else "mistral_named_tokenizer")
+    strategy = build_strategy(tokenizer, "phi_35", {"roles_to_train": roles, "train_on_eos": eos})
     with count_token_diff_fallbacks(strategy) as fallbacks:
-        compare(strategy, [TOKEN_DIFF_ROWS, REASONING])
-    assert fallbacks["turns"] > 0, "no row took Axolotl's token-diff path"
+        compare(strategy, [EMPTY_RENDER_ROWS])
+    assert fallbacks["turns"] > 0, "no turn took Axolotl's token-diff path"
+
+
+@pytest.mark.parametrize("template", ["alpaca", "jinja"])
+@pytest.mark.parametrize("roles, eos", [(["assistant", "user"], "all"), (["user"], "turn"), (["user", "system"], "none")])
+def test_token_diff_fallback_past_the_last_token(template, roles, eos, stripping_tokenizer):
+    extra = {"chat_template_jinja": PLAIN_TEMPLATE} if template == "jinja" else {}
+    strategy = build_strategy(stripping_tokenizer, template, {"roles_to_train": roles, "train_on_eos": eos}, **extra)
+    with count_token_diff_fallbacks(strategy) as fallbacks:
+        compare(strategy, [TRAILING_SPACE_ROWS, PLAIN])
+    assert fallbacks["turns"] > 0, "no turn took Axolotl's token-diff path"
+
+
+@pytest.mark.xfail(strict=True, reason="integers past int64 in JSON strings are not modelled (a PyValue int is an "
+                   "i64): such a row is left to Axolotl (status 1), whose result the patch then uses")
+def test_json_integers_past_int64(llama3_tokenizer):
+    rows = [{"messages": [msg(U, "big"), msg(A, "", tool_calls=[call("search", '{"n": 123456789012345678901234567890}')])]}]
+    compare(build_strategy(llama3_tokenizer, "llama3_2_vision"), rows)
+
+
+@pytest.mark.xfail(strict=True, reason="tojson prints a float whose two shortest round-trip spellings are equally near "
+                   "with the upper one (1829151077628288.3) where Python's repr takes the even one (...288.2): "
+                   "pyrepr::float_repr (Rust's `{:e}`) breaks the tie differently")
+def test_float_repr_ties(qwen_tokenizer):
+    rows = [{"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("get_weather", {"x": 1829151077628288.2})])]}]
+    compare(build_strategy(qwen_tokenizer, "qwen3"), rows)
 
 
 # ---- generated conversations --------------------------------------------------------------------
@@ -532,6 +673,7 @@ TEXT = st.one_of(st.text(ALPHABET, max_size=30), st.sampled_from(TEXTS + ["", " 
 @st.composite
 def conversations(draw):
     turns = []
+    json_arguments = draw(st.booleans())  # one type per row: Arrow needs one per column
     if draw(st.booleans()):
         turns.append(msg(S, draw(TEXT)))
     for _ in range(draw(st.integers(1, 4))):
@@ -540,12 +682,13 @@ def conversations(draw):
         if draw(st.booleans()):
             reply["reasoning_content"] = draw(TEXT)
         if draw(st.integers(0, 4)) == 0:
-            args = draw(st.one_of(st.just({"city": draw(TEXT)}), st.just(json.dumps({"city": draw(TEXT)}, ensure_ascii=False))))
-            reply["tool_calls"] = [call("get_weather", args)]
+            args = {"city": draw(TEXT), "x": draw(st.floats(allow_nan=False, allow_infinity=False)),
+                    "n": draw(st.integers(-2**63, 2**63 - 1))}
+            reply["tool_calls"] = [call("get_weather", json.dumps(args, ensure_ascii=draw(st.booleans())) if json_arguments else args)]
         turns.append(reply)
     if draw(st.booleans()):
         turns.pop()
-    row = {"messages": turns}
+    row = {"messages": json.dumps(turns, ensure_ascii=draw(st.booleans())) if draw(st.integers(0, 3)) == 0 else turns}
     if draw(st.booleans()):
         row["tools"] = [WEATHER_TOOL]
     if draw(st.integers(0, 3)) == 0:
@@ -572,7 +715,9 @@ def _generated_strategy(tokenizer, name, options):
 def test_generated_conversations(name, fixture, request):
     tokenizer = request.getfixturevalue(fixture)
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    # derandomize: the same examples every run (CI time is bounded and a failure reproduces).
+    @settings(max_examples=200, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(rows=st.lists(conversations(), min_size=1, max_size=4), options=OPTIONS)
     def check(rows, options):
         strategy, compiled = _generated_strategy(tokenizer, name, options)
@@ -596,14 +741,14 @@ def test_generated_conversations(name, fixture, request):
 GOOD_ROWS = [{"messages": [msg(U, "hi"), msg(A, "hello")]}]
 
 
-def test_malformed_tokenizer_json_is_a_format_error():
-    plan = chat_template_plan("{{ messages }}")
-    for text in ["{", "[]", '{"model": 3}', ""]:
-        with pytest.raises(fast_axolotl.FastAxolotlError) as info:
-            PromptStrategy(text, plan)
-        assert isinstance(info.value, (fast_axolotl.FormatError, fast_axolotl.InvalidArgumentError)), info.value
-    with pytest.raises(fast_axolotl.FormatError):
-        PromptStrategy("{", plan)
+@pytest.mark.parametrize("text", ["{", "[]", '{"model": 3}', "", "null"])
+def test_malformed_tokenizer_json_is_a_format_error(text, tmp_path):
+    with pytest.raises(fast_axolotl.FormatError, match="tokenizer JSON"):
+        PromptStrategy(text, chat_template_plan("{{ messages }}", message_variables=[]))
+    path = tmp_path / "tokenizer.json"
+    path.write_text(text)
+    with pytest.raises(fast_axolotl.FormatError, match="tokenizer JSON"):
+        tokenize_dataset(pa.Table.from_pylist(GOOD_ROWS), path, chat_template="{{ messages }}")
 
 
 def test_template_that_does_not_compile_names_the_line(small_tokenizer):
@@ -649,9 +794,20 @@ def test_tool_call_arguments_that_are_not_json(small_tokenizer):
 
 
 def test_non_utf8_bytes_in_a_binary_column(small_tokenizer):
+    # Axolotl takes no bytes for messages (every row of a binary column fails there).
     table = pa.table({"messages": pa.array([b'[{"role": "user", "content": "ok"}]', b"\xff\xfe not utf-8"], pa.binary())})
-    with pytest.raises(fast_axolotl.FastAxolotlError, match=r"row 0\b"):
+    with pytest.raises(fast_axolotl.InvalidArgumentError, match=r"row 0\b.*Binary"):
         tokenize_dataset(table, small_tokenizer)
+
+
+def test_non_utf8_bytes_in_a_string_column(small_tokenizer):
+    # A string array built without validation: refused when it is read, naming the row.
+    good = json.dumps(GOOD_ROWS[0]["messages"]).encode()
+    data = good + b'[{"role": "user", "content": "\xff\xfe"}]'
+    offsets = pa.array([0, len(good), len(data)], pa.int32()).buffers()[1]
+    array = pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(data)])
+    with pytest.raises(fast_axolotl.FormatError, match=r"Invalid UTF8 sequence at string index 1\b"):
+        tokenize_dataset(pa.table({"messages": array}), small_tokenizer)
 
 
 def test_bad_rows_never_crash_the_batch(small_tokenizer):
@@ -682,7 +838,10 @@ def test_bad_rows_never_crash_the_batch(small_tokenizer):
 
 
 def test_zz_summary(capsys):
-    """Prints how many rows were compared (run last in this file)."""
+    """Prints how many rows were compared (run last in this file; `-s -v` shows each test's)."""
     with capsys.disabled():
-        print(f"\n[tokenize_chat] rows compared: {STATS.rows}, equal: {STATS.equal}, "
-              f"Axolotl raised (ours status 1): {STATS.raised}")
+        print(f"\n[tokenize_chat] {len(PER_TEST)} strategies, rows compared: {STATS.rows}, identical: {STATS.equal}, "
+              f"Axolotl raised (ours left them to Axolotl): {STATS.raised}")
+        if os.environ.get("TOKENIZE_CHAT_VERBOSE"):
+            for name, (rows, equal, raised) in PER_TEST.items():
+                print(f"  {name}: {rows} rows, {equal} identical, {raised} raised")

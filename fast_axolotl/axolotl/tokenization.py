@@ -53,11 +53,12 @@ def process(self, dataset):
     compiled = compile_strategy(strategy)
     table, indices = rows_of(dataset)
     fingerprint = stages.new_fingerprint(dataset, "tokenize_prompts", (compiled.plan, compiled.tokenizer_digest))
-    batches = _tokenized_batches(compiled, table, indices, dataset, strategy, self.process_count or 0)
+    batches = _tokenized_batches(compiled, table, indices, dataset, strategy, self.process_count or 0,
+                                 self.process_count)
     # The first batch is made before anything is written: a strategy that must fall back
     # whole does so before a cache file exists.
     first = next(batches)
-    return stages.mapped(dataset, _chain(first, batches), OUTPUT_SCHEMA, None, fingerprint,
+    return stages.mapped(dataset, _chain(first, batches), compiled.schema, None, fingerprint,
                          keep_in_memory=bool(self.keep_in_memory))
 
 
@@ -67,11 +68,17 @@ def _chain(first, rest):
         yield from batches
 
 
-def _tokenized_batches(compiled, table, indices, dataset, strategy, threads: int):
-    """Per C call, its output batches with Axolotl's rows spliced in, under a progress bar."""
+def _tokenized_batches(compiled, table, indices, dataset, strategy, threads: int, num_proc):
+    """Per C call, its output batches with Axolotl's rows spliced in, under a progress bar.
+    Raises Fallback after the last (nothing written is kept) where Axolotl's map would not
+    give these columns."""
     total = table.num_rows if indices is None else len(indices)
+    produced = np.zeros(total, dtype=bool)
     for start, out in _with_progress(compiled.tokenize_slices(table, indices, threads), total):
-        yield _resolved(out, start, dataset, strategy)
+        _mark_produced(out, start, produced)
+        yield _resolved(out, start, dataset, strategy, compiled.schema)
+    if _map_differs(produced, compiled.plan["strategy"] == "completion", num_proc):
+        raise Fallback("a map batch with no tokens: Axolotl's map fails or types its columns null there")
 
 
 def rows(self, dataset) -> int:

@@ -244,6 +244,13 @@ impl ChatStrategy {
 
     /// `apply_chat_template(..., add_generation_prompt=False, tools=tools if tools)`.
     fn render(&self, messages: &[Value], tools: &Value, real_last_index: Option<usize>) -> Result<String, Fallback> {
+        if messages.is_empty() {
+            // transformers' apply_chat_template refuses an empty conversation (a system-only
+            // conversation with drop_system_message, say).
+            return Err(Fallback(
+                "ValueError: Cannot apply chat template to an empty conversation. Provide at least one message.".into(),
+            ));
+        }
         let mut context: IndexMap<String, Value> = IndexMap::with_capacity(self.base_context.len() + 5);
         context.insert("messages".into(), Value::from(messages.to_vec()));
         // `if tools:` in build_prompt: an empty list is not passed, so the template sees None.
@@ -276,7 +283,10 @@ impl ChatStrategy {
         }
         offsets[n - 1].1 = text_len - 1;
         let details = parse_details(details)?;
-        let adjusted: Vec<(i64, i64, bool)> = details.iter().filter_map(|d| adjust_detail(d, &offsets)).collect();
+        let mut adjusted: Vec<(i64, i64, bool)> = Vec::with_capacity(details.len());
+        for detail in &details {
+            adjusted.extend(adjust_detail(detail, &offsets)?);
+        }
         Ok(offsets
             .iter()
             .map(|&(start, end)| {
@@ -297,35 +307,47 @@ fn mark(labels: &mut [i64], ids: &[u32], start: usize, trained: &[bool]) {
     }
 }
 
-/// A detail dict: begin and end offsets (ints) and whether it trains (truthiness).
-fn parse_details(details: &PyValue) -> Result<Vec<(i64, i64, bool)>, Fallback> {
+/// A detail dict: begin and end offsets (numbers: Python compares ints, floats and bools
+/// alike with the token offsets) and whether it trains (truthiness; None when the dict has no
+/// `train`, which Python reads only for a detail that covers a token).
+fn parse_details(details: &PyValue) -> Result<Vec<(f64, f64, Option<bool>)>, Fallback> {
     let PyValue::List(items) = details else { return Err(Fallback("training_detail is not a list".into())) };
     items
         .iter()
         .map(|d| {
-            let int = |key: &str| match d.get(key) {
-                Some(PyValue::Int(v)) => Ok(*v),
-                _ => Err(Fallback(format!("training_detail entry without an integer {key}"))),
+            let PyValue::Dict(d) = d else { return Err(Fallback("TypeError: a training_detail entry is not a dict".into())) };
+            let number = |key: &str| match d.get(key) {
+                Some(PyValue::Int(v)) => Ok(*v as f64),
+                Some(PyValue::Float(v)) => Ok(*v),
+                Some(PyValue::Bool(v)) => Ok(f64::from(u8::from(*v))),
+                Some(_) => Err(Fallback(format!("TypeError: a training_detail {key} that is not a number"))),
+                None => Err(Fallback(format!("KeyError: '{key}' in a training_detail entry"))),
             };
-            let train = d.get("train").ok_or_else(|| Fallback("training_detail entry without train".into()))?;
-            Ok((int("begin_offset")?, int("end_offset")?, train.truthy()))
+            Ok((number("begin_offset")?, number("end_offset")?, d.get("train").map(PyValue::truthy)))
         })
         .collect()
 }
 
 /// `adjust_train_details` for one detail: its offsets moved to token edges, or None when it
 /// covers no token.
-fn adjust_detail(&(begin, end, train): &(i64, i64, bool), offsets: &[(i64, i64)]) -> Option<(i64, i64, bool)> {
+fn adjust_detail(
+    &(begin, end, train): &(f64, f64, Option<bool>),
+    offsets: &[(i64, i64)],
+) -> Result<Option<(i64, i64, bool)>, Fallback> {
     let n = offsets.len();
-    let mut begin_token = offsets.iter().position(|&(s, _)| s >= begin).unwrap_or(n);
-    if begin_token > 0 && offsets[begin_token - 1].1 > begin {
+    let mut begin_token = offsets.iter().position(|&(s, _)| s as f64 >= begin).unwrap_or(n);
+    if begin_token > 0 && offsets[begin_token - 1].1 as f64 > begin {
         begin_token -= 1;
     }
-    let mut end_token: isize = (0..n).rev().find(|&i| offsets[i].1 <= end).map_or(-1, |i| i as isize);
-    if end_token < n as isize - 1 && offsets[(end_token + 1) as usize].0 < end {
+    let mut end_token: isize = (0..n).rev().find(|&i| offsets[i].1 as f64 <= end).map_or(-1, |i| i as isize);
+    if end_token < n as isize - 1 && (offsets[(end_token + 1) as usize].0 as f64) < end {
         end_token += 1;
     }
-    (begin_token as isize <= end_token).then(|| (offsets[begin_token].0, offsets[end_token as usize].1, train))
+    if begin_token as isize > end_token {
+        return Ok(None);
+    }
+    let train = train.ok_or_else(|| Fallback("KeyError: 'train' in a training_detail entry".into()))?;
+    Ok(Some((offsets[begin_token].0, offsets[end_token as usize].1, train)))
 }
 
 /// `_build_dummy_turn`: only the role and the sentinel (plus the reasoning, or the content,
@@ -463,8 +485,15 @@ mod tests {
     fn details_snap_to_token_edges() {
         // tokens "ab" "cd" "ef": offsets rewritten to inclusive ends
         let offsets = [(0, 1), (2, 3), (4, 5)];
-        assert_eq!(adjust_detail(&(1, 3, true), &offsets), Some((0, 3, true)));
-        assert_eq!(adjust_detail(&(2, 2, true), &offsets), Some((2, 3, true)));
-        assert_eq!(adjust_detail(&(9, 9, true), &offsets), None);
+        // Python: (1, 3) -> (2, 3); (2, 2) covers no whole token and is skipped.
+        let adjust = |b: f64, e: f64, t: Option<bool>| adjust_detail(&(b, e, t), &offsets);
+        assert_eq!(adjust(1.0, 3.0, Some(true)), Ok(Some((2, 3, true))));
+        assert_eq!(adjust(2.0, 2.0, Some(true)), Ok(None));
+        assert_eq!(adjust(1.0, 4.0, Some(true)), Ok(Some((2, 3, true))));
+        assert_eq!(adjust(0.5, 3.5, Some(false)), Ok(Some((0, 3, false))));
+        // `train` is read only for a detail that covers a token.
+        assert_eq!(adjust(9.0, 9.0, None), Ok(None));
+        assert!(adjust(0.0, 5.0, None).is_err());
+        assert_eq!(adjust(9.0, 9.0, Some(true)), Ok(None));
     }
 }

@@ -47,9 +47,28 @@ impl Conversation {
     /// (top-level columns; null cells are `PyValue::None`, as `remove_none_values` leaves
     /// them at that level).
     pub fn from_row(plan: &ChatPlan, row: &IndexMap<Arc<str>, PyValue>) -> Result<Conversation, Fallback> {
-        let messages = messages(plan, row)?;
+        let mut messages = messages(plan, row)?;
         let first = messages.first().ok_or_else(|| fallback("IndexError: list index out of range (no messages)"))?;
         let possible_system = transform_message(plan, first)?;
+        // transform_message parses tool-call arguments in place, in the message itself: the
+        // loop below transforms the first message a second time, from what the first pass left.
+        if let Some(calls) = possible_system.get("tool_calls") {
+            // The key it came from: the template's own `tool_calls` (copied last), else the
+            // mapping's source.
+            let from_template = plan.message_variables.iter().any(|v| v == "tool_calls")
+                && !plan.message_property_mappings.values().any(|v| v == "tool_calls")
+                && first.get("tool_calls").is_some_and(|v| !v.is_none());
+            let source = match plan.message_property_mappings.get("tool_calls") {
+                Some(source) if !from_template => source.as_str(),
+                _ => "tool_calls",
+            };
+            let source = source.to_owned();
+            if let PyValue::Dict(fields) = &mut messages[0] {
+                if let Some(value) = fields.get_mut(source.as_str()) {
+                    *value = calls.clone();
+                }
+            }
+        }
         let mut turns = Vec::with_capacity(messages.len() + 1);
         let first_role = possible_system.get("role").ok_or_else(|| fallback("KeyError: 'role'"))?;
         if first_role.as_str() != Some("system") {
@@ -128,11 +147,16 @@ fn transform_message(plan: &ChatPlan, message: &PyValue) -> Result<Turn, Fallbac
             turn.insert(key(target), value.clone());
         }
     }
-    if let Some(role) = turn.get("role") {
-        let role = role.as_str().ok_or_else(|| fallback("a role that is not a string"))?;
-        if let Some(mapped) = plan.roles.get(role) {
-            turn.insert(key("role"), PyValue::str(mapped));
+    // `roles.get(role, role)`: a role that is not a string matches no (string) source and
+    // stays as it is, unless Python cannot hash it.
+    match turn.get("role") {
+        Some(PyValue::Str(role)) => {
+            if let Some(mapped) = plan.roles.get(&**role) {
+                turn.insert(key("role"), PyValue::str(mapped));
+            }
         }
+        Some(PyValue::List(_) | PyValue::Dict(_)) => return Err(fallback("TypeError: unhashable role")),
+        _ => {}
     }
     if plan.split_thinking {
         let role = turn.get("role").ok_or_else(|| fallback("KeyError: 'role'"))?;
@@ -155,16 +179,51 @@ fn transform_message(plan: &ChatPlan, message: &PyValue) -> Result<Turn, Fallbac
     Ok(turn)
 }
 
+/// Python's `name in value` for a string `name`: a substring of a str, an element of a list,
+/// a key of a dict; a TypeError for anything else.
+fn py_contains(value: &PyValue, name: &str) -> Result<bool, Fallback> {
+    match value {
+        PyValue::Str(text) => Ok(text.contains(name)),
+        PyValue::List(items) => Ok(items.iter().any(|item| item.as_str() == Some(name))),
+        PyValue::Dict(fields) => Ok(fields.contains_key(name)),
+        _ => Err(fallback(format!("TypeError: `{name:?} in` a value that is not a container"))),
+    }
+}
+
+/// Python's `value[name]` for a dict that holds `name` (a TypeError for anything else).
+fn py_item_mut<'a>(value: &'a mut PyValue, name: &str) -> Result<&'a mut PyValue, Fallback> {
+    match value {
+        PyValue::Dict(fields) => fields.get_mut(name).ok_or_else(|| fallback(format!("KeyError: {name:?}"))),
+        _ => Err(fallback(format!("TypeError: indexing a value that is not a dict with {name:?}"))),
+    }
+}
+
+/// `for tool_call in tool_calls: if "function" in tool_call and "arguments" in
+/// tool_call["function"]: ...` with string arguments `json.loads`-ed in place; `calls` is
+/// truthy. A string iterates its characters (no "function" in any), a dict its keys.
 fn parse_tool_arguments(calls: &mut PyValue) -> Result<(), Fallback> {
-    let PyValue::List(calls) = calls else { return Err(fallback("tool_calls is not a list")) };
-    for call in calls {
-        let PyValue::Dict(call) = call else { return Err(fallback("a tool call is not a dict")) };
-        let Some(function) = call.get_mut("function") else { continue };
-        let PyValue::Dict(function) = function else { return Err(fallback("a tool call's function is not a dict")) };
-        if let Some(arguments) = function.get_mut("arguments") {
-            if let PyValue::Str(text) = arguments {
-                *arguments = from_json(text).map_err(|e| fallback(format!("tool call arguments: {}", e.0)))?;
+    let items = match calls {
+        PyValue::List(items) => items,
+        PyValue::Str(_) => return Ok(()),
+        PyValue::Dict(fields) => {
+            return match fields.keys().any(|k| k.contains("function")) {
+                true => Err(fallback("TypeError: string indices must be integers")),
+                false => Ok(()),
             }
+        }
+        _ => return Err(fallback("TypeError: tool_calls is not iterable")),
+    };
+    for call in items {
+        if !py_contains(call, "function")? {
+            continue;
+        }
+        let function = py_item_mut(call, "function")?;
+        if !py_contains(function, "arguments")? {
+            continue;
+        }
+        let arguments = py_item_mut(function, "arguments")?;
+        if let PyValue::Str(text) = arguments {
+            *arguments = from_json(text).map_err(|e| fallback(format!("tool call arguments: {}", e.0)))?;
         }
     }
     Ok(())
@@ -186,7 +245,18 @@ fn slice(text: &str, start: usize, end: usize) -> &str {
 /// The split_thinking branch of `transform_message` for an assistant turn.
 fn split_thinking(plan: &ChatPlan, turn: &mut Turn) -> Result<(), Fallback> {
     let content = turn.get("content").ok_or_else(|| fallback("KeyError: 'content'"))?;
-    let content = content.as_str().ok_or_else(|| fallback("split_thinking on content that is not a string"))?.to_owned();
+    let content = match content {
+        PyValue::Str(text) => text.to_string(),
+        // `open in content and close in content`, then `content.find`: only a str has it.
+        other => {
+            for (open, close) in THINKING_PAIRS {
+                if py_contains(other, open)? && py_contains(other, close)? {
+                    return Err(fallback("AttributeError: split_thinking on content that is not a string"));
+                }
+            }
+            return Ok(());
+        }
+    };
     for (open, close) in THINKING_PAIRS {
         let (Some(t_start), Some(t_end)) = (content.find(open), content.find(close)) else { continue };
         let thinking = slice(&content, t_start + open.len(), t_end);
@@ -259,15 +329,23 @@ fn tools(plan: &ChatPlan, row: &IndexMap<Arc<str>, PyValue>) -> Result<Option<Py
         other => other.clone(),
     };
     let PyValue::List(items) = &mut tools else { return Err(fallback("ValueError: Unknown tools format")) };
-    for tool in items {
+    for tool in items.iter_mut() {
         let PyValue::Dict(tool) = tool else { continue };
         let Some(function) = tool.get_mut("function") else { continue };
-        let PyValue::Dict(function) = function else { return Err(fallback("a tool's function is not a dict")) };
-        if let Some(parameters) = function.get_mut("parameters") {
-            if let PyValue::Str(text) = parameters {
-                *parameters = from_json(text).map_err(|e| fallback(format!("tool parameters: {}", e.0)))?;
-            }
+        if !py_contains(function, "parameters")? {
+            continue;
         }
+        let parameters = py_item_mut(function, "parameters")?;
+        if let PyValue::Str(text) = parameters {
+            *parameters = from_json(text).map_err(|e| fallback(format!("tool parameters: {}", e.0)))?;
+        }
+    }
+    // transformers renders with tools only when they are truthy, and then takes only dicts
+    // (JSON schemas) or Python functions.
+    if items.iter().any(|tool| !matches!(tool, PyValue::Dict(_))) {
+        return Err(fallback(
+            "ValueError: Tools should either be a JSON schema, or a callable function with type hints and a docstring suitable for auto-conversion to a schema.",
+        ));
     }
     Ok(Some(tools))
 }

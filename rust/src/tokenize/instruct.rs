@@ -97,18 +97,18 @@ pub fn tokenize_text(
         return Ok(Vec::new());
     }
     let ids = encoder.encode_truncated(text, rule.max_length, rule.truncation_side).map_err(|e| Fallback(e.to_string()))?;
-    if ids.is_empty() {
+    let Some(&first) = ids.first() else {
         return Ok(Vec::new());
-    }
-    // Room for the EOS, so that a strip below needs no shift of the whole vector.
-    let mut out = Vec::with_capacity(ids.len() + 1);
-    out.extend(ids.iter().map(|&id| i64::from(id)));
+    };
+    // Python appends the EOS, then strips the BOS: the first id is the same before and
+    // after the append, so both are decided up front and the ids copied once.
     let eos = i64::from(rule.eos_token_id);
-    if add_eos && out.last() != Some(&eos) && out.len() < rule.max_length {
+    let append = add_eos && ids.last().map(|&id| i64::from(id)) != Some(eos) && ids.len() < rule.max_length;
+    let skip = usize::from(strip_bos && rule.bos_token_id == Some(first));
+    let mut out = Vec::with_capacity(ids.len() + 1 - skip);
+    out.extend(ids[skip..].iter().map(|&id| i64::from(id)));
+    if append {
         out.push(eos);
-    }
-    if strip_bos && rule.bos_token_id.map(i64::from) == out.first().copied() {
-        out.remove(0);
     }
     Ok(out)
 }
@@ -434,6 +434,16 @@ pub(crate) mod tests {
         assert_eq!(out.input_ids, [vec![1], ids("I:a"), ids("xyz")].concat());
         let out = s.tokenize(&row(&[("instruction", PyValue::str("a")), ("output", PyValue::str("xy"))])).unwrap();
         assert_eq!(&out.input_ids[out.input_ids.len() - 3..], &[ids("xy"), vec![2]].concat()[..]);
+    }
+
+    #[test]
+    fn a_lone_bos_becomes_the_eos() {
+        let encoder = CharEncoder { bos: true };
+        let rule = rule(10);
+        assert_eq!(tokenize_text(&encoder, &rule, "\u{1}", true, true).unwrap(), vec![1, 2]);
+        // "\u{1}" is id 1, the BOS: with no BOS added by the tokenizer it is the first id
+        assert_eq!(tokenize_text(&CharEncoder { bos: false }, &rule, "\u{1}", true, true).unwrap(), vec![2]);
+        assert_eq!(tokenize_text(&encoder, &rule, "", true, true).unwrap(), Vec::<i64>::new());
     }
 
     #[test]

@@ -5,7 +5,9 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::pyvalue::from_serde;
+use serde_json::value::RawValue;
+
+use super::pyvalue::from_json;
 use super::template::TemplateOptions;
 use crate::error::{Error, Result};
 
@@ -20,8 +22,20 @@ pub enum Plan {
 
 impl Plan {
     pub fn from_json(text: &str) -> Result<Plan> {
-        serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))
+        let mut plan: Plan = serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
+        if let Plan::ChatTemplate(chat) = &mut plan {
+            // RawValue cannot pass through the tagged enum's buffering: a second, plain read.
+            let raw: RawKwargs = serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
+            chat.render_kwargs_json = raw.render_kwargs.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect();
+        }
+        Ok(plan)
     }
+}
+
+#[derive(Deserialize)]
+struct RawKwargs<'a> {
+    #[serde(borrow)]
+    render_kwargs: IndexMap<String, &'a RawValue>,
 }
 
 /// The `chat_template` strategy's settings, as `ChatTemplateStrategy` and its prompter hold
@@ -33,6 +47,10 @@ pub struct ChatPlan {
     /// Keyword arguments of every render besides messages/tools/documents: the tokenizer's
     /// special-token strings overridden by `chat_template_kwargs`, merged as transformers does.
     pub render_kwargs: IndexMap<String, serde_json::Value>,
+    /// The same as JSON texts, read with Python's `json.loads` rules (floats as Python reads
+    /// them; serde_json may round the last digit). Filled by `Plan::from_json`.
+    #[serde(skip)]
+    pub render_kwargs_json: Vec<(String, String)>,
     pub add_generation_prompt: bool,
     /// `strftime_now`'s clock and other template options (see `TemplateOptions`).
     #[serde(default)]
@@ -72,10 +90,10 @@ impl ChatPlan {
     }
 
     pub fn render_kwargs(&self) -> Result<Vec<(String, Value)>> {
-        self.render_kwargs
+        self.render_kwargs_json
             .iter()
             .map(|(k, v)| {
-                let value = from_serde(v.clone()).map_err(|e| Error::invalid(format!("render_kwargs[{k:?}]: {}", e.0)))?;
+                let value = from_json(v).map_err(|e| Error::invalid(format!("render_kwargs[{k:?}]: {}", e.0)))?;
                 Ok((k.clone(), value.to_jinja()))
             })
             .collect()

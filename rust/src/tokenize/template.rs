@@ -10,6 +10,7 @@
 //! filters and tests in `filters`. docs/chat-templates.md lists what still differs.
 
 mod filters;
+mod none_loops;
 mod strftime;
 
 use std::borrow::Cow;
@@ -90,9 +91,17 @@ impl ChatTemplate {
 
     /// Compiles `source` with `options`.
     pub fn with_options(source: &str, options: TemplateOptions) -> Result<Self> {
+        let source = rewrite_generation_tags(source);
+        // The guarded source compiles wherever the original does; should it ever not, the
+        // original is used as it is (and its own error, if any, is reported).
+        if let Some(guarded) = none_loops::guard_none_loops(&source) {
+            let mut env = environment(options.clone());
+            if env.add_template_owned(NAME, guarded).is_ok() {
+                return Ok(ChatTemplate { env });
+            }
+        }
         let mut env = environment(options);
-        let source = rewrite_generation_tags(source).into_owned();
-        env.add_template_owned(NAME, source).map_err(|e| syntax_error(&e))?;
+        env.add_template_owned(NAME, source.into_owned()).map_err(|e| syntax_error(&e))?;
         Ok(ChatTemplate { env })
     }
 
