@@ -214,20 +214,38 @@ def rows_of(data: Any):
     return _arrow_rows(data)
 
 
-def tokenize_dataset(data: Any, tokenizer: Any, strategy: str = "chat_template", *, num_threads: int = 0,
+def tokenize_dataset(data: Any, tokenizer: Any = None, strategy: Any = "chat_template", *, num_threads: int = 0,
                      progress: bool = False, **options) -> pa.Table:
     """Tokenizes the rows of `data` (a pyarrow Table / RecordBatch / RecordBatchReader or a
-    `datasets.Dataset`) as Axolotl's `strategy` would, with `tokenizer` (a transformers fast
-    tokenizer, or a tokenizer.json path), and returns a Table of `input_ids`, `labels`,
-    `attention_mask` (list<int32>, list<int64>, list<int8>, as `datasets` stores them). `options` are the strategy's (see `chat_template_plan`;
-    with a transformers tokenizer, its template, special tokens and EOS id are the
-    defaults). A row the Rust path does not model, or that Axolotl would fail on, raises
+    `datasets.Dataset`) as Axolotl's strategy would and returns a Table of its columns
+    (`input_ids`, `labels`, `attention_mask`: list<int32>, list<int64>, list<int8>, as
+    `datasets` stores them, in the strategy's order).
+
+    `strategy="chat_template"` needs no Axolotl: `tokenizer` is a transformers fast tokenizer
+    (its template, special tokens, EOS id and name are the defaults) or a tokenizer.json path,
+    and `options` are those of `chat_template_plan`, with Axolotl's defaults. `strategy` may
+    also be a prompt strategy object Axolotl built (`axolotl.prompt_strategies.load(...)`, or
+    the alpaca/completion/input_output strategies): its plan and tokenizer are read off it.
+    A row the Rust path does not model, or that Axolotl would fail on, raises
     InvalidArgumentError naming the row and the reason."""
-    if strategy != "chat_template":
-        raise InvalidArgumentError(f"unknown strategy {strategy!r}; supported: 'chat_template'")
-    text, split = tokenizer_json(tokenizer)
-    plan = chat_template_plan(**{**_tokenizer_defaults(tokenizer), **options})
-    compiled = PromptStrategy(text, plan, split)
+    if isinstance(strategy, str):
+        if strategy != "chat_template":
+            raise InvalidArgumentError(
+                f"unknown strategy {strategy!r}: 'chat_template', or an Axolotl prompt strategy object")
+        text, split = tokenizer_json(tokenizer)
+        compiled = PromptStrategy(text, chat_template_plan(**{**_tokenizer_defaults(tokenizer), **options}), split)
+    else:
+        from .axolotl.patches import Fallback
+        from .axolotl.plans import plan_of
+
+        if options:
+            raise TypeError(f"options {sorted(options)} are read off the strategy object; pass none")
+        try:
+            plan = plan_of(strategy)
+        except Fallback as why:
+            raise InvalidArgumentError(f"the Rust path does not model this strategy: {why}") from None
+        text, split = tokenizer_json(strategy.tokenizer if tokenizer is None else tokenizer)
+        compiled = PromptStrategy(text, plan, split)
     table, indices = rows_of(data)
     parts = []
     slices = compiled.tokenize_slices(table, indices, num_threads)
@@ -238,8 +256,8 @@ def tokenize_dataset(data: Any, tokenizer: Any, strategy: str = "chat_template",
             first = pa.compute.index(status, STATUS_FALLBACK).as_py()
             row = start + out.column("row")[first].as_py()
             raise InvalidArgumentError(f"row {row}: {out.column('message')[first].as_py()}")
-        parts.append(out.select(list(OUTPUT_COLUMNS)))
-    return pa.Table.from_batches(parts, schema=OUTPUT_SCHEMA)
+        parts.append(out.select(compiled.schema.names))
+    return pa.Table.from_batches(parts, schema=compiled.schema)
 
 
 def _tokenizer_defaults(tokenizer: Any) -> dict:

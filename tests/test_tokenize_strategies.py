@@ -520,3 +520,24 @@ def test_encode_truncated_matches_transformers():
             for got, t in zip(out, texts):
                 prompt = next(iter(strategy.prompter.build_prompt(t, "")))
                 assert got == tokenizer(prompt, truncation=True, max_length=max_length)["input_ids"]
+
+
+def test_tokenize_dataset_takes_an_axolotl_strategy_object():
+    # The standalone API with a strategy Axolotl built: its plan and tokenizer are read off it.
+    import fast_axolotl as fa
+    from axolotl.prompt_tokenizers import AlpacaPromptTokenizingStrategy
+    from axolotl.prompters import AlpacaPrompter
+
+    import axolotl_fixtures as fixtures
+
+    strategy = AlpacaPromptTokenizingStrategy(AlpacaPrompter(None), fixtures.build_tokenizer(), False, 64)
+    rng = __import__("random").Random(5)
+    rows = [{"instruction": fixtures.sentence(rng, 1, 30), "input": fixtures.sentence(rng, 0, 5),
+             "output": fixtures.sentence(rng, 0, 60)} for _ in range(50)]
+    out = fa.tokenize_dataset(pa.Table.from_pylist(rows), strategy=strategy)
+    expected = [strategy.tokenize_prompt(row) for row in rows]
+    assert out.column_names == list(expected[0].keys())
+    for name in out.column_names:
+        assert out.column(name).to_pylist() == [row[name] for row in expected]
+    with pytest.raises(fa.InvalidArgumentError, match="does not model"):
+        fa.tokenize_dataset(pa.Table.from_pylist(rows), strategy=object())

@@ -92,7 +92,7 @@ fn tag_end(text: &str, close: &str) -> Option<usize> {
             None => {
                 if b == b'\'' || b == b'"' {
                     quote = Some(b);
-                } else if text[i..].starts_with(close) {
+                } else if bytes[i..].starts_with(close.as_bytes()) {
                     return Some(i);
                 }
             }
@@ -210,6 +210,8 @@ mod tests {
         assert!(nested.contains("{% for k, v in __fax_loop_iterable_0 recursive %}"), "{nested}");
         assert!(nested.contains("{% set __fax_loop_iterable_1 = \"in %}\" %}"), "{nested}");
         assert_eq!(guard_none_loops("{{ 'for' }} no loops"), None);
+        // Multi-byte characters inside a tag: byte positions are never sliced mid-character.
+        assert!(guard_none_loops("{% for x in é %}{% endfor %}{% for y in 'ü' %}{{ y }}{% endfor %}").is_some());
         // ChatTemplate guards its source itself.
         let render = |source: &str, value: Value| {
             let template = ChatTemplate::new(source).unwrap();
