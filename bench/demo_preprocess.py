@@ -35,19 +35,20 @@ def say(step: str, text: str, end: str = "\n") -> None:
 
 
 def bar_seconds(output: str) -> dict:
-    """Per progress-bar description, the elapsed time of its last complete state, summed over
-    the bars of that name (one per dataset or shard). A bar redraws itself with carriage
-    returns and ends its line when it closes: one line, one bar."""
+    """Per progress-bar description, the elapsed time of its last complete state (the longest
+    bar of that name). A bar redraws itself with carriage returns and ends its line when it
+    closes; "(k/n shards)" counters and our "(fast-axolotl)" tag are not part of the name,
+    so Axolotl's stage and ours line up."""
     seconds = {}
     for line in output.split("\n"):
         matches = list(BAR.finditer(line))
         if not matches:
             continue
-        name, stamp = matches[-1].group(1).strip(), matches[-1].group(2)
+        name = re.sub(r" \((?:\d+/\d+ shards|fast-axolotl)\)", "", matches[-1].group(1)).strip()
         value = 0
-        for part in stamp.split(":"):
+        for part in matches[-1].group(2).split(":"):
             value = value * 60 + int(part)
-        seconds[name] = seconds.get(name, 0) + value
+        seconds[name] = max(seconds.get(name, 0), value)
     return seconds
 
 
@@ -120,6 +121,7 @@ def main() -> None:
         print(f"{'EQUAL' if equal else 'DIFFERENT'}: {len(got):,} rows, columns {', '.join(got.column_names)}")
         print()
         print(stage_table(bar_seconds(out_alone), bar_seconds(out_fast), total_alone, total_fast))
+        print("(-: no progress bar; with the plugin, fast-axolotl's patch of that stage ran, see its summary)")
         summary = re.findall(r"fast-axolotl: .+ calls / .+", out_fast)
         if summary:
             print("\nthe plugin's own summary: " + summary[-1].strip())
