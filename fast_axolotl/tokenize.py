@@ -16,6 +16,7 @@ import json
 from typing import Any, Iterator, Optional
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _native
 from ._args import size_arg
@@ -252,8 +253,8 @@ def tokenize_dataset(data: Any, tokenizer: Any = None, strategy: Any = "chat_tem
     total = table.num_rows if indices is None else len(indices)
     for start, out in _progress(slices, total, progress):
         status = out.column("status")
-        if pa.compute.any(pa.compute.not_equal(status, STATUS_DONE)).as_py():
-            first = pa.compute.index(status, STATUS_FALLBACK).as_py()
+        if pc.any(pc.not_equal(status, STATUS_DONE)).as_py():
+            first = pc.index(status, STATUS_FALLBACK).as_py()
             row = start + out.column("row")[first].as_py()
             raise InvalidArgumentError(f"row {row}: {out.column('message')[first].as_py()}")
         parts.append(out.select(compiled.schema.names))
