@@ -12,7 +12,6 @@ Run from the repo root with the .venv active:
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 import tempfile
@@ -27,7 +26,6 @@ from dedupe_case import kept_rows
 sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
 import axolotl_fixtures as fixtures  # noqa: E402
 
-import fast_axolotl.axolotl as fx  # noqa: E402
 
 harness.axolotl_as_shipped()  # before the imports below capture Axolotl's originals
 import axolotl.utils.collators.batching as batching  # noqa: E402
@@ -46,24 +44,12 @@ SIZES = {  # full run, --quick
 }
 
 
-@contextlib.contextmanager
-def patched(on: bool):
-    """Axolotl as shipped (on=False) or with every fast-axolotl patch installed."""
-    fx.uninstall()
-    if on:
-        fx.install()
-    try:
-        yield
-    finally:
-        fx.uninstall()
-
-
 def timed_pair(bench: harness.Bench, case: str, run, compare=lambda x: x, slow_once: bool = True):
     """Time `run()` on plain Axolotl, then patched; the patched result must equal the original's."""
     bench.baseline(case, AXOLOTL)
-    with patched(False):
+    with harness.axolotl_patched(False):
         expected = compare(bench.time(case, AXOLOTL, run, once=slow_once))
-    with patched(True):
+    with harness.axolotl_patched(True):
         bench.time(case, PATCHED, lambda: compare(run()), expected)
 
 

@@ -16,7 +16,6 @@ Run from the repo root with the .venv active:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import tempfile
@@ -42,17 +41,6 @@ SIZES = {"rows": (100_000, 500)}  # full run, --quick
 CORES = os.cpu_count() or 1
 
 
-@contextlib.contextmanager
-def patched(on: bool):
-    fx.uninstall()
-    if on:
-        fx.install()
-    try:
-        yield
-    finally:
-        fx.uninstall()
-
-
 def json_dataset(rows: list, workdir: Path):
     """The rows as Axolotl loads a local JSONL file (memory-mapped Arrow in a cache dir)."""
     path = fixtures.write_jsonl(workdir / "data.jsonl", rows)
@@ -74,10 +62,10 @@ def stage_case(bench, case: str, strategy, rows: list, note: str) -> object:
         dataset = json_dataset(rows, Path(tmp))
         # Installing the patches imports Axolotl's modules: done before the clock starts, as
         # the plugin does it before any dataset is loaded.
-        with patched(False):
+        with harness.axolotl_patched(False):
             expected = bench.time(case, AXOLOTL, lambda: tokenize_stage(strategy, dataset), once=True,
                                   note=f"datasets.map num_proc={CORES}")
-        with patched(True):
+        with harness.axolotl_patched(True):
             got = bench.time(case, PATCHED, lambda: tokenize_stage(strategy, dataset), once=True, note=note)
         if got.features != expected.features or not got.data.table.equals(expected.data.table):
             raise AssertionError(f"{case}: the tokenized dataset differs from Axolotl's")

@@ -13,6 +13,7 @@ So it imports only the standard library at top level: the other venv may lack th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gc
 import json
@@ -69,6 +70,21 @@ def timeit(fn: Callable, repeat: int = NORMAL["repeat"], warmup: int = 1, budget
         if gc_was_on:
             gc.enable()
     return Timing(median=median(times), min=min(times), runs=len(times))
+
+
+@contextlib.contextmanager
+def axolotl_patched(on: bool):
+    """Axolotl as shipped (on=False) or with every fast-axolotl patch installed; imported
+    here lazily, since harness.py also runs in the fast-axolotl 0.2.0 venv."""
+    import fast_axolotl.axolotl as fx
+
+    fx.uninstall()
+    if on:
+        fx.install()
+    try:
+        yield
+    finally:
+        fx.uninstall()
 
 
 def old_python() -> Path:

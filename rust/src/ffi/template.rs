@@ -14,7 +14,7 @@ use crate::tokenize::template::{ChatTemplate, TemplateOptions};
 pub struct FaxChatTemplate(ChatTemplate);
 
 /// `len` bytes at `text` as UTF-8, naming the argument `what` when they are not.
-unsafe fn utf8_arg<'a>(text: *const c_char, len: usize, what: &str) -> Result<&'a str> {
+pub(super) unsafe fn utf8_arg<'a>(text: *const c_char, len: usize, what: &str) -> Result<&'a str> {
     // SAFETY: the caller promises `len` readable bytes at `text` for the call.
     let bytes = unsafe { slice::<u8>(text.cast(), len, what) }?;
     std::str::from_utf8(bytes).map_err(|e| Error::invalid(format!("{what} is not UTF-8: {e}")))

@@ -10,8 +10,8 @@ use arrow_array::{Array, StructArray};
 
 use super::arrow::read_stream;
 use super::guard;
-use super::lists::slice;
-use crate::error::{Error, Result};
+use super::template::utf8_arg;
+use crate::error::Error;
 use crate::tokenize::batch::{tokenize_batches, Strategy};
 use crate::tokenize::{HfTokenizer, Plan};
 
@@ -22,16 +22,6 @@ pub struct FaxTokenizer(Arc<HfTokenizer>);
 /// A prompt strategy (one of Axolotl's dataset `type`s) compiled from a plan. Thread-safe
 /// for `fax_prompt_strategy_tokenize`. Free with `fax_prompt_strategy_free`.
 pub struct FaxPromptStrategy(Strategy);
-
-/// UTF-8 text of `len` bytes at `text` (no NUL needed).
-///
-/// # Safety
-/// `text` must point to `len` readable bytes (or be NULL with `len` 0).
-unsafe fn text_arg<'a>(text: *const c_char, len: usize, name: &str) -> Result<&'a str> {
-    // SAFETY: caller's contract.
-    let bytes = unsafe { slice::<u8>(text.cast(), len, name) }?;
-    std::str::from_utf8(bytes).map_err(|e| Error::invalid(format!("{name} is not UTF-8: {e}")))
-}
 
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -57,11 +47,11 @@ pub unsafe extern "C" fn fax_tokenizer_new(
     guard(|| {
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
-        let json = unsafe { text_arg(json, json_len, "json") }?;
+        let json = unsafe { utf8_arg(json, json_len, "json") }?;
         let options: TokenizerOptions = if options_json.is_null() {
             TokenizerOptions::default()
         } else {
-            let text = unsafe { text_arg(options_json, options_len, "options_json") }?;
+            let text = unsafe { utf8_arg(options_json, options_len, "options_json") }?;
             serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenizer options: {e}")))?
         };
         let tokenizer = HfTokenizer::from_json(json, options.split_special_tokens)?;
@@ -97,7 +87,7 @@ pub unsafe extern "C" fn fax_prompt_strategy_new(
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
         let tokenizer = unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
-        let plan = Plan::from_json(unsafe { text_arg(plan_json, plan_len, "plan_json") }?)?;
+        let plan = Plan::from_json(unsafe { utf8_arg(plan_json, plan_len, "plan_json") }?)?;
         let strategy = Strategy::new(plan, tokenizer.0.clone())?;
         *out = Box::into_raw(Box::new(FaxPromptStrategy(strategy)));
         Ok(())
