@@ -46,6 +46,7 @@ _KERNELS = {
     "ChatTemplate": "chat_template",
     "render_chat_template": "chat_template",
     "tokenize_dataset": "tokenize",
+    "Tokenizer": "tokenizer",
 }
 
 # The Axolotl integration's switches, the very objects of fast_axolotl.axolotl (0.2.0's API

@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from ._lists import INT64_MAX
+from .errors import InvalidArgumentError
 
 RETURN_TENSORS = (None, "np", "pt")
 
@@ -22,6 +23,14 @@ def size_arg(value, name: str, minimum: int, allow_none: bool = False) -> Option
     if not minimum <= value <= INT64_MAX:
         raise ValueError(f"{name} must be between {minimum} and 2**63 - 1, got {value}")
     return int(value)
+
+
+def utf8_arg(text: str, what: str) -> bytes:
+    """`text` as UTF-8; a str Python holds but UTF-8 cannot (lone surrogates) is refused."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidArgumentError(f"{what} is not valid UTF-8 text: {error}") from None
 
 
 def int64_arg(value, name: str) -> int:

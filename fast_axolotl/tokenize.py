@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _native
-from ._args import size_arg
+from ._args import size_arg, utf8_arg
 from ._native import ffi, lib
 from .errors import InvalidArgumentError
+from .tokenizer import Tokenizer
 
 __all__ = ["PromptStrategy", "chat_template_plan", "tokenize_dataset", "tokenizer_json"]
 
@@ -53,24 +54,6 @@ def output_schema(plan: dict) -> pa.Schema:
     return pa.schema([OUTPUT_SCHEMA.field(name) for name in output_columns(plan)])
 
 
-def _utf8(text: str, what: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as error:  # lone surrogates
-        raise InvalidArgumentError(f"{what} is not valid UTF-8 text: {error}") from None
-
-
-class _Tokenizer:
-    """A `FaxTokenizer` handle."""
-
-    def __init__(self, tokenizer_json: str, split_special_tokens: bool = False):
-        data = _utf8(tokenizer_json, "the tokenizer JSON")
-        options = json.dumps({"split_special_tokens": bool(split_special_tokens)}).encode()
-        out = ffi.new("FaxTokenizer **")
-        _native.check(lib.fax_tokenizer_new(data, len(data), options, len(options), out))
-        self._handle = ffi.gc(out[0], lib.fax_tokenizer_free)
-
-
 class PromptStrategy:
     """A prompt strategy compiled for one tokenizer: `tokenize(rows)` gives, per output row,
     `row`, `status` (0 done, 1 not modelled: `message` says why) and Axolotl's columns."""
@@ -81,11 +64,11 @@ class PromptStrategy:
         self.schema = output_schema(plan)
         # What the tokenizer contributes to a result's fingerprint.
         self.tokenizer_digest = hashlib.sha256(
-            f"{bool(split_special_tokens)}:".encode() + _utf8(tokenizer_json, "the tokenizer JSON")).hexdigest()
-        self._tokenizer = _Tokenizer(tokenizer_json, split_special_tokens)
-        text = _utf8(json.dumps(plan, ensure_ascii=False, allow_nan=False), "the plan")
+            f"{bool(split_special_tokens)}:".encode() + utf8_arg(tokenizer_json, "the tokenizer JSON")).hexdigest()
+        self.tokenizer = Tokenizer(tokenizer_json, split_special_tokens=split_special_tokens)
+        text = utf8_arg(json.dumps(plan, ensure_ascii=False, allow_nan=False), "the plan")
         out = ffi.new("FaxPromptStrategy **")
-        _native.check(lib.fax_prompt_strategy_new(self._tokenizer._handle, text, len(text), out))
+        _native.check(lib.fax_prompt_strategy_new(self.tokenizer._handle, text, len(text), out))
         self._handle = ffi.gc(out[0], lib.fax_prompt_strategy_free)
 
     def tokenize(self, rows: pa.Table | pa.RecordBatch, num_threads: int = 0) -> pa.RecordBatch:

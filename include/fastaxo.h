@@ -58,6 +58,33 @@ struct ArrowArrayStream {
 
 #define STATUS_FALLBACK 1
 
+// `\p{L}`: letter.
+#define L 1
+
+// `\p{N}`: number.
+#define N 2
+
+// `\s`: white space, as Oniguruma defines it.
+#define S 4
+
+// `\p{Lu}`: uppercase letter.
+#define LU 8
+
+// `\p{Ll}`: lowercase letter.
+#define LL 16
+
+// `\p{Lt}`: titlecase letter.
+#define LT 32
+
+// `\p{Lm}`: modifier letter.
+#define LM 64
+
+// `\p{Lo}`: other letter.
+#define LO 128
+
+// `\p{M}`: mark.
+#define M 256
+
 // Bumped on every change that breaks callers compiled against an older header.
 #define FAX_ABI_VERSION 1
 
@@ -410,21 +437,6 @@ int32_t fax_chat_template_render(const struct FaxChatTemplate *handle,
                                  size_t out_cap,
                                  size_t *out_len);
 
-// Loads the tokenizer JSON `json` (`json_len` bytes: what transformers'
-// `tokenizer.backend_tokenizer.to_str()` gives) into `*out`. `options_json` (NULL = defaults)
-// is a JSON object: `{"split_special_tokens": false}`. Truncation and padding are off,
-// whatever the JSON says, as in transformers' calls. A JSON the tokenizers library cannot
-// read is `FAX_ERR_FORMAT`.
-int32_t fax_tokenizer_new(const char *json,
-                          size_t json_len,
-                          const char *options_json,
-                          size_t options_len,
-                          struct FaxTokenizer **out);
-
-// Frees a tokenizer from `fax_tokenizer_new`; NULL is a no-op. Strategies made from it keep
-// what they need.
-void fax_tokenizer_free(struct FaxTokenizer *tokenizer);
-
 // Compiles the plan `plan_json` (a JSON object whose "strategy" names the dataset type, e.g.
 // "chat_template", with every option stated; docs/tokenize.md) for `tokenizer` into `*out`.
 // A malformed plan or a chat template that does not compile is `FAX_ERR_INVALID_ARGUMENT`
@@ -449,6 +461,48 @@ int32_t fax_prompt_strategy_tokenize(const struct FaxPromptStrategy *strategy,
                                      size_t num_threads,
                                      struct ArrowArray *out_array,
                                      struct ArrowSchema *out_schema);
+
+// Loads the tokenizer JSON `json` (`json_len` bytes: a tokenizer.json, or what
+// transformers' `tokenizer.backend_tokenizer.to_str()` gives) into `*out`. `options_json`
+// (NULL = defaults) is a JSON object: `{"split_special_tokens": false, "engine": "auto"}`.
+// Truncation and padding are off, whatever the JSON says, as in transformers' calls. A JSON
+// the tokenizers library cannot read is `FAX_ERR_FORMAT`; `"engine": "fast"` for a
+// tokenizer the fast engine does not model is `FAX_ERR_INVALID_ARGUMENT` saying why.
+int32_t fax_tokenizer_new(const char *json,
+                          size_t json_len,
+                          const char *options_json,
+                          size_t options_len,
+                          struct FaxTokenizer **out);
+
+// Frees a tokenizer from `fax_tokenizer_new`; NULL is a no-op. Strategies made from it keep
+// what they need.
+void fax_tokenizer_free(struct FaxTokenizer *tokenizer);
+
+// Writes a JSON object describing `tokenizer` into `out` (`out_cap` bytes, no NUL added)
+// and its length into `*out_len`: `{"engine": "fast" | "tokenizers", "reason": null | "why
+// the fast engine does not serve it"}`. A buffer too small is `FAX_ERR_BUFFER_TOO_SMALL`
+// with `*out_len` set to the size needed.
+int32_t fax_tokenizer_info(const struct FaxTokenizer *tokenizer,
+                           char *out,
+                           size_t out_cap,
+                           size_t *out_len);
+
+// Encodes every text of `texts` (an Arrow C stream, consumed and released, whose batches
+// have one column of utf8, large_utf8 or utf8_view; a null text is an error) on all cores
+// and writes the ids as one array into `ids_array` / `ids_schema`: `list<int32>` (texts in
+// order; `large_list<int32>` if they hold more than 2**31 - 1 tokens). `options_json` (NULL
+// = defaults): `{"add_special_tokens": false, "offsets": false, "num_threads": 0}`. With
+// `"offsets": true`, each token's span in its text in code points (start, end) goes to
+// `offsets_array` / `offsets_schema` as `list<fixed_size_list<int64, 2>>` (else they may be
+// NULL and are not written). The caller releases what is written.
+int32_t fax_tokenizer_encode(const struct FaxTokenizer *tokenizer,
+                             struct ArrowArrayStream *texts,
+                             const char *options_json,
+                             size_t options_len,
+                             struct ArrowArray *ids_array,
+                             struct ArrowSchema *ids_schema,
+                             struct ArrowArray *offsets_array,
+                             struct ArrowSchema *offsets_schema);
 
 #if defined(FAX_FEATURE_TEST_PANIC)
 // Panics with `message`; in a rayon worker thread when `in_worker` is non-zero.

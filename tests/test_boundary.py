@@ -36,6 +36,14 @@ def test_header_matches_sources():
     assert result.returncode == 0, result.stderr
 
 
+def test_unicode_table_matches_oniguruma():
+    # Re-probes the Oniguruma build the tokenizers crate links (rust/gen-unicode) and fails
+    # if the character classes the fast BPE scanners use differ from it.
+    result = run(["cargo", "run", "--quiet", "--locked", "--release", "-p", "fastaxo-gen-unicode", "--", "--check"],
+                 cwd=RUST)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_library_exports_only_the_header_functions(native):
     nm = run(["nm", "-D", "--defined-only", str(native.library_path())], check=True).stdout
     exported = {line.split()[-1] for line in nm.splitlines() if line.strip()}

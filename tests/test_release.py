@@ -63,8 +63,8 @@ def test_sdist_holds_the_rust_build(dist):
         names = {n.removeprefix(prefix) for n in tar.getnames()}
     # What `cargo build --locked -p fastaxo` reads: the workspace manifest and lock file, the
     # crate's sources and the workspace's other member (rust/fuzz is not part of the build).
-    rust_build = tracked_files("rust/src") | tracked_files("rust/gen-header") | {"rust/Cargo.toml", "rust/Cargo.lock"}
-    assert {"rust/src/lib.rs", "rust/gen-header/Cargo.toml"} <= rust_build
+    rust_build = tracked_files("rust/src") | tracked_files("rust/gen-header") | tracked_files("rust/gen-unicode") | {"rust/Cargo.toml", "rust/Cargo.lock"}
+    assert {"rust/src/lib.rs", "rust/gen-header/Cargo.toml", "rust/gen-unicode/Cargo.toml"} <= rust_build
     assert rust_build <= names, f"missing from the sdist: {sorted(rust_build - names)}"
     needed = {"include/fastaxo.h", "build_hooks/cargo_build.py", "pyproject.toml", "LICENSE", "README.md", "fast_axolotl/py.typed"}
     assert needed <= names, f"missing from the sdist: {sorted(needed - names)}"

@@ -43,6 +43,7 @@ from tokenizer_fixtures import (  # noqa: E402,F401  (pytest fixtures)
     named,
     qwen_tokenizer,
     qwen_tokenizer_file,
+    share_native_tokenizers,
     small_tokenizer,
 )
 
@@ -51,34 +52,8 @@ COLUMNS = ("input_ids", "labels", "attention_mask")
 
 @pytest.fixture(autouse=True, scope="module")
 def _share_native_tokenizers():
-    """Compiling a strategy exports the tokenizer's JSON and loads it into Rust (about a
-    second for Llama 3 / Qwen): done once per tokenizer here, as the ~100 strategies of
-    this file would otherwise spend most of its run time on it. The JSON is still exported
-    and loaded by the code under test, once per tokenizer object."""
-    from fast_axolotl import tokenize as fa_tokenize
-    from fast_axolotl.axolotl import tokenization as fa_tokenization
-
-    native, exported = {}, {}
-    make_native, export = fa_tokenize._Tokenizer, fa_tokenization.tokenizer_json
-
-    def cached_native(text, split=False):
-        key = (text, bool(split))
-        if key not in native:
-            native[key] = make_native(text, split)
-        return native[key]
-
-    def cached_export(tokenizer):
-        key = id(tokenizer)
-        if key not in exported:
-            exported[key] = (tokenizer, export(tokenizer))  # holds the tokenizer: ids stay unique
-        return exported[key][1]
-
     mp = pytest.MonkeyPatch()
-    # Only speed is at stake: should these names change, the tests run uncached.
-    if hasattr(fa_tokenize, "_Tokenizer"):
-        mp.setattr(fa_tokenize, "_Tokenizer", cached_native)
-    if hasattr(fa_tokenization, "tokenizer_json"):
-        mp.setattr(fa_tokenization, "tokenizer_json", cached_export)
+    share_native_tokenizers(mp)
     yield
     mp.undo()
 

@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from fast_axolotl.axolotl import tokenization  # noqa: E402
 from fast_axolotl.axolotl.patches import Fallback  # noqa: E402
 from fast_axolotl.axolotl.tokenization import compile_strategy  # noqa: E402
+from tokenizer_fixtures import share_native_tokenizers  # noqa: E402
 
 COLUMNS = ("input_ids", "labels", "attention_mask")
 _TOKENIZERS: dict = {}
@@ -79,32 +80,11 @@ def tokenizer_named(name: str):
 
 
 TOKENIZERS = ["small", "small_bos", "small_bos_eos_left", "llama3", "llama3_bos"]
-_EXPORTED: dict = {}
-_LOADED: dict = {}
 
 
 @pytest.fixture(autouse=True)
 def _tokenizers_loaded_once(monkeypatch):
-    """Each tokenizer exported and loaded into Rust once for the module, not once per
-    compiled strategy (a Llama 3 tokenizer takes ~0.6 s)."""
-    import fast_axolotl.tokenize as fast_tokenize
-
-    export, load = tokenization.tokenizer_json, fast_tokenize._Tokenizer
-
-    def exported(tokenizer):
-        key = id(tokenizer)
-        if key not in _EXPORTED:
-            _EXPORTED[key] = (tokenizer, export(tokenizer))
-        return _EXPORTED[key][1]
-
-    def loaded(text, split_special_tokens=False):
-        key = (text, split_special_tokens)
-        if key not in _LOADED:
-            _LOADED[key] = load(text, split_special_tokens)
-        return _LOADED[key]
-
-    monkeypatch.setattr(tokenization, "tokenizer_json", exported)
-    monkeypatch.setattr(fast_tokenize, "_Tokenizer", loaded)
+    share_native_tokenizers(monkeypatch)
 
 
 def axolotl_strategy(type_, tokenizer, train_on_inputs=False, sequence_len=64, **ds_extra):

@@ -158,3 +158,32 @@ def small_tokenizer():
     from axolotl_fixtures import build_tokenizer
 
     return build_tokenizer()
+
+
+_NATIVE, _EXPORTED = {}, {}
+
+
+def share_native_tokenizers(mp: pytest.MonkeyPatch) -> None:
+    """Makes each tokenizer exported and loaded into Rust once per test session instead of
+    once per compiled strategy (a Llama 3 or Qwen tokenizer takes about a second): only
+    speed is at stake, the JSON is still exported and loaded by the code under test, once
+    per tokenizer object (which the cache holds, so ids stay unique)."""
+    from fast_axolotl import tokenize as fa_tokenize
+    from fast_axolotl.axolotl import tokenization as fa_tokenization
+
+    make_native, export = fa_tokenize.Tokenizer, fa_tokenization.tokenizer_json
+
+    def cached_native(text, split_special_tokens=False):
+        key = (text, bool(split_special_tokens))
+        if key not in _NATIVE:
+            _NATIVE[key] = make_native(text, split_special_tokens=split_special_tokens)
+        return _NATIVE[key]
+
+    def cached_export(tokenizer):
+        key = id(tokenizer)
+        if key not in _EXPORTED:
+            _EXPORTED[key] = (tokenizer, export(tokenizer))
+        return _EXPORTED[key][1]
+
+    mp.setattr(fa_tokenize, "Tokenizer", cached_native)
+    mp.setattr(fa_tokenization, "tokenizer_json", cached_export)

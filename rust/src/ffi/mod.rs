@@ -21,6 +21,7 @@ mod seen;
 mod seqpack;
 mod template;
 mod tokenize;
+mod tokenizer;
 #[cfg(feature = "test-panic")]
 mod debug;
 
@@ -36,6 +37,7 @@ pub use seen::*;
 pub use seqpack::*;
 pub use template::*;
 pub use tokenize::*;
+pub use tokenizer::*;
 #[cfg(feature = "test-panic")]
 pub use debug::*;
 

@@ -1,8 +1,8 @@
-//! C exports of dataset tokenization: a tokenizer handle, a prompt-strategy handle made from
-//! it and a JSON plan, and one call that tokenizes the rows of an Arrow C stream.
+//! C exports of dataset tokenization: a prompt-strategy handle made from a tokenizer handle
+//! (`ffi/tokenizer.rs`) and a JSON plan, and one call that tokenizes the rows of an Arrow C
+//! stream.
 
 use std::os::raw::c_char;
-use std::sync::Arc;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
@@ -11,66 +11,14 @@ use arrow_array::{Array, StructArray};
 use super::arrow::read_stream;
 use super::guard;
 use super::template::utf8_arg;
+use super::tokenizer::FaxTokenizer;
 use crate::error::Error;
 use crate::tokenize::batch::{tokenize_batches, Strategy};
-use crate::tokenize::{HfTokenizer, Plan};
-
-/// A tokenizer loaded from a Hugging Face tokenizer.json. Thread-safe: any number of
-/// strategies and threads may share it. Free with `fax_tokenizer_free`.
-pub struct FaxTokenizer(Arc<HfTokenizer>);
+use crate::tokenize::Plan;
 
 /// A prompt strategy (one of Axolotl's dataset `type`s) compiled from a plan. Thread-safe
 /// for `fax_prompt_strategy_tokenize`. Free with `fax_prompt_strategy_free`.
 pub struct FaxPromptStrategy(Strategy);
-
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct TokenizerOptions {
-    /// transformers' `split_special_tokens`: special-token text is tokenized as plain text.
-    #[serde(default)]
-    split_special_tokens: bool,
-}
-
-/// Loads the tokenizer JSON `json` (`json_len` bytes: what transformers'
-/// `tokenizer.backend_tokenizer.to_str()` gives) into `*out`. `options_json` (NULL = defaults)
-/// is a JSON object: `{"split_special_tokens": false}`. Truncation and padding are off,
-/// whatever the JSON says, as in transformers' calls. A JSON the tokenizers library cannot
-/// read is `FAX_ERR_FORMAT`.
-#[no_mangle]
-pub unsafe extern "C" fn fax_tokenizer_new(
-    json: *const c_char,
-    json_len: usize,
-    options_json: *const c_char,
-    options_len: usize,
-    out: *mut *mut FaxTokenizer,
-) -> i32 {
-    guard(|| {
-        // SAFETY: caller's contract for every pointer.
-        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
-        let json = unsafe { utf8_arg(json, json_len, "json") }?;
-        let options: TokenizerOptions = if options_json.is_null() {
-            TokenizerOptions::default()
-        } else {
-            let text = unsafe { utf8_arg(options_json, options_len, "options_json") }?;
-            serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenizer options: {e}")))?
-        };
-        let tokenizer = HfTokenizer::from_json(json, options.split_special_tokens)?;
-        *out = Box::into_raw(Box::new(FaxTokenizer(Arc::new(tokenizer))));
-        Ok(())
-    })
-}
-
-/// Frees a tokenizer from `fax_tokenizer_new`; NULL is a no-op. Strategies made from it keep
-/// what they need.
-#[no_mangle]
-pub unsafe extern "C" fn fax_tokenizer_free(tokenizer: *mut FaxTokenizer) {
-    super::guard_value((), || {
-        if !tokenizer.is_null() {
-            // SAFETY: from fax_tokenizer_new, freed once (caller's contract).
-            drop(unsafe { Box::from_raw(tokenizer) });
-        }
-    })
-}
 
 /// Compiles the plan `plan_json` (a JSON object whose "strategy" names the dataset type, e.g.
 /// "chat_template", with every option stated; docs/tokenize.md) for `tokenizer` into `*out`.
@@ -86,9 +34,10 @@ pub unsafe extern "C" fn fax_prompt_strategy_new(
     guard(|| {
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
-        let tokenizer = unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
+        let tokenizer =
+            unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
         let plan = Plan::from_json(unsafe { utf8_arg(plan_json, plan_len, "plan_json") }?)?;
-        let strategy = Strategy::new(plan, tokenizer.0.clone())?;
+        let strategy = Strategy::new(plan, tokenizer.shared())?;
         *out = Box::into_raw(Box::new(FaxPromptStrategy(strategy)));
         Ok(())
     })
@@ -124,14 +73,16 @@ pub unsafe extern "C" fn fax_prompt_strategy_tokenize(
         // SAFETY: caller's contract for every pointer; the stream is consumed first so that
         // it is released on every path.
         let batches = unsafe { read_stream(rows) }?;
-        let strategy = unsafe { strategy.as_ref() }.ok_or_else(|| Error::invalid("strategy is NULL"))?;
+        let strategy =
+            unsafe { strategy.as_ref() }.ok_or_else(|| Error::invalid("strategy is NULL"))?;
         if out_array.is_null() || out_schema.is_null() {
             return Err(Error::invalid("out_array and out_schema must not be NULL"));
         }
         let output = tokenize_batches(&strategy.0, &batches, num_threads)?;
         let data = StructArray::from(output).into_data();
         let array = FFI_ArrowArray::new(&data);
-        let schema = FFI_ArrowSchema::try_from(data.data_type()).map_err(|e| Error::invalid(format!("output schema: {e}")))?;
+        let schema = FFI_ArrowSchema::try_from(data.data_type())
+            .map_err(|e| Error::invalid(format!("output schema: {e}")))?;
         // SAFETY: both point to writable structs (checked non-NULL above); whatever they
         // held is overwritten, not released, as the C Data Interface specifies for outputs.
         unsafe {
@@ -145,6 +96,5 @@ pub unsafe extern "C" fn fax_prompt_strategy_tokenize(
 // Both handles are shared across threads by callers (docs above).
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
-    send_sync::<FaxTokenizer>();
     send_sync::<FaxPromptStrategy>();
 };

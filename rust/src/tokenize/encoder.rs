@@ -4,8 +4,9 @@
 use std::str::FromStr;
 
 use serde::Deserialize;
-use tokenizers::{PostProcessor, Tokenizer, TruncationDirection};
+use tokenizers::{PostProcessor, TruncationDirection};
 
+use super::bpe::{AddedToken, FastBpe, Sink};
 use crate::error::{Error, Result};
 
 /// Token ids of a text with each token's span in the text, in code points (Python's
@@ -53,12 +54,12 @@ impl From<TruncationSide> for TruncationDirection {
 /// (`tokenizer.backend_tokenizer.to_str()`), set as transformers sets it for a call:
 /// truncation and padding off, special tokens split or not as `split_special_tokens`.
 pub struct HfTokenizer {
-    plain: Tokenizer,
+    plain: tokenizers::Tokenizer,
 }
 
 impl HfTokenizer {
     pub fn from_json(json: &str, split_special_tokens: bool) -> Result<Self> {
-        let mut plain = Tokenizer::from_str(json).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
+        let mut plain = tokenizers::Tokenizer::from_str(json).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
         plain.with_truncation(None).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
         plain.with_padding(None);
         plain.set_encode_special_tokens(split_special_tokens);
@@ -69,8 +70,44 @@ impl HfTokenizer {
         Ok(HfTokenizer { plain })
     }
 
-    pub fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.plain.token_to_id(token)
+    /// The added tokens as this crate holds them after loading, or why the fast engine
+    /// cannot cut them out the same way.
+    fn added_tokens(&self) -> std::result::Result<Vec<AddedToken>, String> {
+        let mut tokens: Vec<AddedToken> = Vec::new();
+        for (&id, token) in self.plain.get_added_tokens_decoder().iter() {
+            if token.single_word || token.lstrip || token.rstrip {
+                return Err(format!(
+                    "added token {:?} with single_word, lstrip or rstrip",
+                    token.content
+                ));
+            }
+            tokens.push(AddedToken {
+                id,
+                content: token.content.clone(),
+                special: token.special,
+                normalized: token.normalized,
+            });
+        }
+        tokens.sort_by_key(|t| t.id);
+        Ok(tokens)
+    }
+
+    fn encode_into(&self, text: &str, add_special_tokens: bool, sink: &mut Sink) -> Result<()> {
+        if let Some(offsets) = sink.offsets.as_deref_mut() {
+            let encoding = self
+                .plain
+                .encode_char_offsets(text, add_special_tokens)
+                .map_err(encode_error)?;
+            sink.ids.extend_from_slice(encoding.get_ids());
+            offsets.extend_from_slice(encoding.get_offsets());
+        } else {
+            let encoding = self
+                .plain
+                .encode_fast(text, add_special_tokens)
+                .map_err(encode_error)?;
+            sink.ids.extend_from_slice(encoding.get_ids());
+        }
+        Ok(())
     }
 }
 
@@ -103,5 +140,148 @@ impl Encoder for HfTokenizer {
         }
         let encoding = self.plain.post_process(encoding, None, true).map_err(encode_error)?;
         Ok(encoding.get_ids().to_vec())
+    }
+}
+
+/// Which engine encodes: the fast one wherever it models the tokenizer (`Auto`), or one
+/// named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineChoice {
+    #[default]
+    Auto,
+    Fast,
+    Tokenizers,
+}
+
+/// A tokenizer.json on the fast engine when it applies, else on the `tokenizers` crate; the
+/// same ids and offsets either way. Under an NFC normalizer, a text that is not already NFC
+/// is encoded by the `tokenizers` crate even on the fast engine.
+pub struct Tokenizer {
+    exact: HfTokenizer,
+    fast: Option<FastBpe>,
+    /// Why the fast engine does not serve this tokenizer.
+    not_fast: Option<String>,
+}
+
+impl Tokenizer {
+    pub fn from_json(
+        json: &str,
+        split_special_tokens: bool,
+        engine: EngineChoice,
+    ) -> Result<Tokenizer> {
+        let exact = HfTokenizer::from_json(json, split_special_tokens)?;
+        let (fast, not_fast) = match engine {
+            EngineChoice::Tokenizers => (
+                None,
+                Some("the tokenizers engine was asked for".to_string()),
+            ),
+            _ => match fast_engine(&exact, json, split_special_tokens)? {
+                Ok(fast) => (Some(fast), None),
+                Err(why) if engine == EngineChoice::Fast => {
+                    return Err(Error::invalid(format!(
+                        "the fast engine does not model this tokenizer: {why}"
+                    )))
+                }
+                Err(why) => (None, Some(why)),
+            },
+        };
+        Ok(Tokenizer {
+            exact,
+            fast,
+            not_fast,
+        })
+    }
+
+    /// "fast" or "tokenizers".
+    pub fn engine(&self) -> &'static str {
+        if self.fast.is_some() {
+            "fast"
+        } else {
+            "tokenizers"
+        }
+    }
+
+    /// Why the `tokenizers` crate serves this tokenizer (None on the fast engine).
+    pub fn not_fast(&self) -> Option<&str> {
+        self.not_fast.as_deref()
+    }
+
+    /// Appends the ids (and code-point offsets, if `sink` takes them) of `text`.
+    pub fn encode_into(&self, text: &str, add_special_tokens: bool, sink: &mut Sink) -> Result<()> {
+        match &self.fast {
+            Some(fast) if fast.handles(text) => {
+                fast.encode_into(text, add_special_tokens, sink);
+                Ok(())
+            }
+            _ => self.exact.encode_into(text, add_special_tokens, sink),
+        }
+    }
+}
+
+fn fast_engine(
+    exact: &HfTokenizer,
+    json: &str,
+    split_special_tokens: bool,
+) -> Result<std::result::Result<FastBpe, String>> {
+    let added = match exact.added_tokens() {
+        Ok(added) => added,
+        Err(why) => return Ok(Err(why)),
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
+    Ok(FastBpe::new(&value, &added, split_special_tokens)?.map_err(|why| why.0))
+}
+
+impl Encoder for Tokenizer {
+    fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        self.encode_into(
+            text,
+            add_special_tokens,
+            &mut Sink {
+                ids: &mut ids,
+                offsets: None,
+            },
+        )?;
+        Ok(ids)
+    }
+
+    fn encode_with_offsets(&self, text: &str, add_special_tokens: bool) -> Result<Encoded> {
+        let mut out = Encoded::default();
+        self.encode_into(
+            text,
+            add_special_tokens,
+            &mut Sink {
+                ids: &mut out.ids,
+                offsets: Some(&mut out.offsets),
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn encode_truncated(
+        &self,
+        text: &str,
+        max_length: usize,
+        side: TruncationSide,
+    ) -> Result<Vec<u32>> {
+        let Some(fast) = &self.fast else {
+            return self.exact.encode_truncated(text, max_length, side);
+        };
+        let added = fast.added_special();
+        let room = max_length.checked_sub(added).ok_or_else(|| {
+            Error::invalid(format!(
+                "max_length {max_length} is below the {added} special tokens the tokenizer adds"
+            ))
+        })?;
+        let mut ids = self.encode(text, false)?;
+        if ids.len() > room {
+            match side {
+                TruncationSide::Right => ids.truncate(room),
+                TruncationSide::Left => drop(ids.drain(..ids.len() - room)),
+            }
+        }
+        Ok([fast.prefix(), &ids, fast.suffix()].concat())
     }
 }

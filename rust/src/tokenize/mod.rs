@@ -2,7 +2,9 @@
 //! chat templates rendered with minijinja set up as transformers sets up jinja2, tokenized
 //! with an `Encoder`, labels computed as Axolotl 0.19.0 computes them.
 //!
-//! - `encoder`: the tokenizer interface and the `tokenizers`-crate implementation;
+//! - `encoder`: the tokenizer interface, the `tokenizers`-crate implementation and the
+//!   engine choice;
+//! - `bpe`: the fast exact byte-level BPE engine;
 //! - `template` (+ `pyjson`, `pystr`, `pyrepr`): the chat-template environment;
 //! - `pyvalue`: row values with Python's semantics (Arrow and JSON in);
 //! - `plan`: what Python resolved once per dataset (strategy, template, options);
@@ -10,9 +12,11 @@
 //! - `batch`: rows in parallel, Arrow columns out, a status per row.
 
 pub mod batch;
+pub mod bpe;
 pub mod chat;
 pub mod completion;
 pub mod conversation;
+pub mod encode_batch;
 pub mod encoder;
 pub mod input_output;
 pub mod instruct;
@@ -23,7 +27,7 @@ pub mod pystr;
 pub mod pyvalue;
 pub mod template;
 
-pub use encoder::{Encoded, Encoder, HfTokenizer};
+pub use encoder::{Encoded, Encoder, EngineChoice, HfTokenizer, Tokenizer};
 pub use plan::Plan;
 pub use pyvalue::{PyValue, Unsupported};
 pub use template::ChatTemplate;
