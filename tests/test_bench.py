@@ -16,6 +16,7 @@ SMALL = {
     "bench_pack.py": ["--n-bins", "20000"],
     "bench_hash.py": ["--scale", "0.01", "--dedupe-rows", "2000"],
     "bench_ray.py": ["--rows", "3000"],  # starts its own local Ray cluster (~10-30 s)
+    "bench_tokenizer.py": ["--mb", "0.2", "--tokenizers", "llama3", "--kinds", "prose"],  # 12 processes (~20 s)
 }
 
 

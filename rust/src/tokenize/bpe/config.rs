@@ -6,6 +6,7 @@ use ahash::AHashMap;
 use serde_json::Value;
 
 use super::added::AddedToken;
+use super::merge::PieceMap;
 use super::split::Splitter;
 
 /// Why a tokenizer is not served by the fast engine.
@@ -22,7 +23,7 @@ fn unsupported<T>(reason: impl Into<String>) -> Check<T> {
 pub struct Config {
     pub byte_ids: [u32; 256],
     /// Each token's bytes (its byte-level characters mapped back) and id.
-    pub vocab: AHashMap<Box<[u8]>, u32>,
+    pub vocab: PieceMap<u32>,
     /// `(left, right, merged)` ids in rank order.
     pub merges: Vec<(u32, u32, u32)>,
     pub ignore_merges: bool,

@@ -20,7 +20,7 @@ pub struct Token {
 /// and the merges as `(left, right) -> (rank, merged)`.
 pub struct Bpe {
     byte_ids: [u32; 256],
-    vocab: AHashMap<Box<[u8]>, u32>,
+    vocab: PieceMap<u32>,
     merges: AHashMap<u64, (u32, u32)>,
     ignore_merges: bool,
     cache_id: u64,
@@ -34,13 +34,186 @@ const CACHE_MAX_PIECE: usize = 256;
 const CACHE_CAPACITY: usize = 1 << 17;
 /// Models whose caches a thread keeps; the least recently used beyond this is dropped.
 const CACHES_PER_THREAD: usize = 4;
-/// Pieces up to this many bytes are merged by scanning for the lowest rank (fast for short
-/// pieces); longer ones with a heap, as the `tokenizers` crate does.
-const SCAN_MAX_SYMBOLS: usize = 48;
+/// Pieces up to this many bytes are merged with an array of pair ranks scanned for the
+/// lowest (fast for short pieces); longer ones with a heap, as the `tokenizers` crate does.
+const SCAN_MAX_SYMBOLS: usize = 128;
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
-type PieceCache = AHashMap<Box<[u8]>, Box<[Token]>>;
+/// A map from byte strings; those of up to 15 bytes (nearly all pieces) are keyed by one
+/// integer, which hashes and compares without a call to `memcmp`.
+pub struct PieceMap<V> {
+    short: AHashMap<u128, V>,
+    long: AHashMap<Box<[u8]>, V>,
+}
+
+impl<V> Default for PieceMap<V> {
+    fn default() -> Self {
+        PieceMap { short: AHashMap::default(), long: AHashMap::default() }
+    }
+}
+
+/// The bytes and length of a piece of up to 15 bytes packed into one integer (bytes little
+/// endian from bit 0, the length in the top byte), read with overlapping word loads rather
+/// than a variable-length copy.
+#[inline]
+fn short_key(piece: &[u8]) -> Option<u128> {
+    let len = piece.len();
+    let bytes = match len {
+        0..=3 => piece.iter().rev().fold(0u128, |acc, &b| (acc << 8) | u128::from(b)),
+        4..=7 => {
+            let low = u32::from_le_bytes(piece[..4].try_into().expect("4 bytes"));
+            let high = u64::from(u32::from_le_bytes(piece[len - 4..].try_into().expect("4 bytes"))) >> (8 * (8 - len));
+            u128::from(low) | (u128::from(high) << 32)
+        }
+        8..=15 => {
+            let low = u64::from_le_bytes(piece[..8].try_into().expect("8 bytes"));
+            let high = u128::from(u64::from_le_bytes(piece[len - 8..].try_into().expect("8 bytes"))) >> (8 * (16 - len));
+            u128::from(low) | (high << 64)
+        }
+        _ => return None,
+    };
+    Some(bytes | ((len as u128) << 120))
+}
+
+impl<V> PieceMap<V> {
+    #[inline]
+    pub fn get(&self, piece: &[u8]) -> Option<&V> {
+        match short_key(piece) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(piece),
+        }
+    }
+
+    pub fn insert(&mut self, piece: &[u8], value: V) {
+        match short_key(piece) {
+            Some(key) => self.short.insert(key, value),
+            None => self.long.insert(piece.into(), value),
+        };
+    }
+
+    pub fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
+
+impl<V> FromIterator<(Box<[u8]>, V)> for PieceMap<V> {
+    fn from_iter<I: IntoIterator<Item = (Box<[u8]>, V)>>(items: I) -> Self {
+        let mut map = PieceMap::default();
+        for (piece, value) in items {
+            map.insert(&piece, value);
+        }
+        map
+    }
+}
+
+/// One thread's pieces for one model: a small direct-mapped table of recent short pieces
+/// (it stays in the core's cache, where the vocabulary and merge tables do not), then every
+/// merged piece.
+pub struct PieceCache {
+    recent: Box<[Recent]>,
+    merged: PieceMap<Box<[Token]>>,
+    pairs: Box<[PairSlot]>,
+}
+
+/// Slots of the recent-piece table (a power of two).
+const RECENT_SLOTS: usize = 1 << 12;
+/// Slots of the recent-pair table (a power of two): merging looks up every adjacent pair, and
+/// the same pairs recur (the bytes of one character, common syllables).
+const PAIR_SLOTS: usize = 1 << 13;
+
+/// A recent pair lookup: `key` is `pair_key` (0, the pair of two byte-0 tokens, is never
+/// stored, so 0 is empty), then its rank and merged id, or NO_MERGE.
+#[derive(Clone, Copy, Default)]
+struct PairSlot {
+    key: u64,
+    rank: u32,
+    merged: u32,
+}
+
+/// The rank of a pair that has no merge: above every real rank.
+const NO_MERGE: (u32, u32) = (u32::MAX, 0);
+
+/// Pair ranks: the merges table behind this thread's recent-pair table.
+pub struct Ranks<'a> {
+    table: &'a AHashMap<u64, (u32, u32)>,
+    recent: &'a mut [PairSlot],
+}
+
+impl Ranks<'_> {
+    /// `(rank, merged)` of the pair, or NO_MERGE.
+    #[inline]
+    fn get(&mut self, left: u32, right: u32) -> (u32, u32) {
+        let key = pair_key(left, right);
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - PAIR_SLOTS.trailing_zeros())) as usize;
+        let slot = &mut self.recent[index];
+        if slot.key == key && key != 0 {
+            return (slot.rank, slot.merged);
+        }
+        let (rank, merged) = self.table.get(&key).copied().unwrap_or(NO_MERGE);
+        *slot = PairSlot { key, rank, merged };
+        (rank, merged)
+    }
+}
+/// Tokens a recent-piece slot holds; pieces with more are looked up in `merged` only.
+const RECENT_TOKENS: usize = 3;
+
+/// A recent piece: its key and its tokens (ids and byte lengths); `key == 0` is empty (no
+/// piece has length 0).
+#[derive(Clone, Copy, Default)]
+struct Recent {
+    key: u128,
+    ids: [u32; RECENT_TOKENS],
+    lens: [u8; RECENT_TOKENS],
+    count: u8,
+}
+
+impl Default for PieceCache {
+    fn default() -> Self {
+        PieceCache {
+            recent: vec![Recent::default(); RECENT_SLOTS].into_boxed_slice(),
+            merged: PieceMap::default(),
+            pairs: vec![PairSlot::default(); PAIR_SLOTS].into_boxed_slice(),
+        }
+    }
+}
+
+#[inline]
+fn recent_slot(key: u128) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
+}
+
+impl PieceCache {
+    #[inline]
+    fn recent(&self, key: u128, out: &mut Vec<Token>) -> bool {
+        let slot = &self.recent[recent_slot(key)];
+        if slot.key != key {
+            return false;
+        }
+        for i in 0..slot.count as usize {
+            out.push(Token { id: slot.ids[i], len: u32::from(slot.lens[i]) });
+        }
+        true
+    }
+
+    #[inline]
+    fn remember(&mut self, key: u128, tokens: &[Token]) {
+        if tokens.len() <= RECENT_TOKENS {
+            let mut slot = Recent { key, count: tokens.len() as u8, ..Recent::default() };
+            for (i, t) in tokens.iter().enumerate() {
+                slot.ids[i] = t.id;
+                slot.lens[i] = t.len as u8;
+            }
+            self.recent[recent_slot(key)] = slot;
+        }
+    }
+}
 
 thread_local! {
     static CACHES: RefCell<Vec<(u64, PieceCache)>> = const { RefCell::new(Vec::new()) };
@@ -53,168 +226,167 @@ fn pair_key(left: u32, right: u32) -> u64 {
 impl Bpe {
     /// `byte_ids[b]` is the id of byte `b`'s byte-level character; `vocab` maps each token's
     /// bytes to its id; `merges` are `(left, right, merged)` ids in rank order.
-    pub fn new(
-        byte_ids: [u32; 256],
-        vocab: AHashMap<Box<[u8]>, u32>,
-        merges: &[(u32, u32, u32)],
-        ignore_merges: bool,
-    ) -> Bpe {
+    pub fn new(byte_ids: [u32; 256], vocab: PieceMap<u32>, merges: &[(u32, u32, u32)], ignore_merges: bool) -> Bpe {
         let mut table = AHashMap::with_capacity(merges.len());
         for (rank, &(left, right, merged)) in merges.iter().enumerate() {
             // A pair listed twice keeps its last rank, as the `tokenizers` crate's map does.
             table.insert(pair_key(left, right), (rank as u32, merged));
         }
         let cache_id = NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed);
-        Bpe {
-            byte_ids,
-            vocab,
-            merges: table,
-            ignore_merges,
-            cache_id,
-        }
+        Bpe { byte_ids, vocab, merges: table, ignore_merges, cache_id }
     }
 
-    /// Appends the tokens of `piece` (non-empty) to `out`.
-    pub fn encode_piece(&self, piece: &[u8], out: &mut Vec<Token>) {
-        if self.ignore_merges {
-            if let Some(&id) = self.vocab.get(piece) {
-                out.push(Token {
-                    id,
-                    len: piece.len() as u32,
-                });
-                return;
-            }
-        }
-        if piece.len() == 1 {
-            out.push(Token {
-                id: self.byte_ids[piece[0] as usize],
-                len: 1,
-            });
-            return;
-        }
-        if piece.len() > CACHE_MAX_PIECE {
-            self.merge(piece, out);
-            return;
-        }
+    /// Runs `work` with this model's piece cache on this thread (most recently used first).
+    pub fn with_cache<R>(&self, work: impl FnOnce(&mut PieceCache) -> R) -> R {
         CACHES.with(|caches| {
             let mut caches = caches.borrow_mut();
-            let cache = self.thread_cache(&mut caches);
-            if let Some(tokens) = cache.get(piece) {
-                out.extend_from_slice(tokens);
-                return;
+            let index = match caches.iter().position(|(id, _)| *id == self.cache_id) {
+                Some(i) => i,
+                None => {
+                    if caches.len() >= CACHES_PER_THREAD {
+                        caches.remove(0);
+                    }
+                    caches.push((self.cache_id, PieceCache::default()));
+                    caches.len() - 1
+                }
+            };
+            if index + 1 != caches.len() {
+                let entry = caches.remove(index);
+                caches.push(entry);
             }
-            let start = out.len();
-            self.merge(piece, out);
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-            cache.insert(piece.into(), out[start..].into());
+            work(&mut caches.last_mut().expect("just pushed").1)
         })
     }
 
-    /// This model's cache on this thread, made most recent.
-    fn thread_cache<'a>(&self, caches: &'a mut Vec<(u64, PieceCache)>) -> &'a mut PieceCache {
-        let index = match caches.iter().position(|(id, _)| *id == self.cache_id) {
-            Some(i) => i,
-            None => {
-                if caches.len() >= CACHES_PER_THREAD {
-                    caches.remove(0);
-                }
-                caches.push((self.cache_id, PieceCache::default()));
-                caches.len() - 1
+    /// Appends the tokens of `piece` (non-empty) to `out`.
+    #[inline]
+    pub fn encode_piece(&self, piece: &[u8], cache: &mut PieceCache, out: &mut Vec<Token>) {
+        if piece.len() == 1 {
+            out.push(Token { id: self.byte_ids[piece[0] as usize], len: 1 });
+            return;
+        }
+        let key = short_key(piece);
+        if let Some(key) = key {
+            if cache.recent(key, out) {
+                return;
             }
-        };
-        let entry = caches.remove(index);
-        caches.push(entry);
-        &mut caches.last_mut().expect("just pushed").1
+        }
+        let start = out.len();
+        let mut ranks = Ranks { table: &self.merges, recent: &mut cache.pairs };
+        self.encode_uncached(piece, &mut cache.merged, &mut ranks, out);
+        if let Some(key) = key {
+            cache.remember(key, &out[start..]);
+        }
     }
 
-    fn rank(&self, left: u32, right: u32) -> Option<(u32, u32)> {
-        self.merges.get(&pair_key(left, right)).copied()
+    /// `encode_piece` past the recent-piece table.
+    fn encode_uncached(&self, piece: &[u8], merged: &mut PieceMap<Box<[Token]>>, ranks: &mut Ranks, out: &mut Vec<Token>) {
+        if self.ignore_merges {
+            if let Some(&id) = self.vocab.get(piece) {
+                out.push(Token { id, len: piece.len() as u32 });
+                return;
+            }
+        }
+        if piece.len() > CACHE_MAX_PIECE {
+            self.merge(piece, ranks, out);
+            return;
+        }
+        if let Some(tokens) = merged.get(piece) {
+            out.extend_from_slice(tokens);
+            return;
+        }
+        let start = out.len();
+        self.merge(piece, ranks, out);
+        if merged.len() >= CACHE_CAPACITY {
+            merged.clear();
+        }
+        merged.insert(piece, out[start..].into());
     }
 
     /// Appends the merged tokens of `piece` to `out`.
-    fn merge(&self, piece: &[u8], out: &mut Vec<Token>) {
+    fn merge(&self, piece: &[u8], ranks: &mut Ranks, out: &mut Vec<Token>) {
         let start = out.len();
-        out.extend(piece.iter().map(|&b| Token {
-            id: self.byte_ids[b as usize],
-            len: 1,
-        }));
+        out.extend(piece.iter().map(|&b| Token { id: self.byte_ids[b as usize], len: 1 }));
         if piece.len() <= SCAN_MAX_SYMBOLS {
-            self.merge_by_scan(out, start);
+            merge_by_scan(ranks, out, start);
         } else {
-            self.merge_by_heap(out, start);
+            merge_by_heap(ranks, out, start);
         }
     }
+}
 
-    /// Repeatedly merges the lowest-ranked adjacent pair (the leftmost among equals) of
-    /// `symbols[start..]`, in place.
-    fn merge_by_scan(&self, symbols: &mut Vec<Token>, start: usize) {
-        loop {
-            let mut best: Option<(u32, usize, u32)> = None;
-            for i in start..symbols.len().saturating_sub(1) {
-                if let Some((rank, merged)) = self.rank(symbols[i].id, symbols[i + 1].id) {
-                    if best.is_none_or(|(r, _, _)| rank < r) {
-                        best = Some((rank, i, merged));
-                    }
-                }
+/// Repeatedly merges the lowest-ranked adjacent pair (the leftmost among equals) of
+/// `symbols[start..]` (at most SCAN_MAX_SYMBOLS), in place, keeping each pair's rank in an
+/// array so that a merge looks up only the two pairs it changes.
+fn merge_by_scan(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize) {
+    let mut pair = [NO_MERGE; SCAN_MAX_SYMBOLS];
+    let mut pairs = symbols.len() - start - 1;
+    for (i, w) in symbols[start..].windows(2).enumerate() {
+        pair[i] = ranks.get(w[0].id, w[1].id);
+    }
+    while pairs > 0 {
+        let mut best = 0;
+        for i in 1..pairs {
+            if pair[i].0 < pair[best].0 {
+                best = i;
             }
-            let Some((_, i, merged)) = best else { return };
-            symbols[i] = Token {
-                id: merged,
-                len: symbols[i].len + symbols[i + 1].len,
-            };
-            symbols.remove(i + 1);
+        }
+        let (rank, merged) = pair[best];
+        if rank == NO_MERGE.0 {
+            return;
+        }
+        let i = start + best;
+        symbols[i] = Token { id: merged, len: symbols[i].len + symbols[i + 1].len };
+        symbols.remove(i + 1);
+        pair.copy_within(best + 1..pairs, best);
+        pairs -= 1;
+        if best > 0 {
+            pair[best - 1] = ranks.get(symbols[i - 1].id, merged);
+        }
+        if best < pairs {
+            pair[best] = ranks.get(merged, symbols[i + 1].id);
         }
     }
+}
 
-    /// The same merges for long pieces: the `tokenizers` crate's algorithm (a heap of
-    /// candidate pairs by rank then position over a linked list of symbols, stale entries
-    /// skipped).
-    fn merge_by_heap(&self, symbols: &mut Vec<Token>, start: usize) {
-        let n = symbols.len() - start;
-        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
-        let mut next: Vec<usize> = (1..=n).collect();
-        let mut live: Vec<Token> = symbols[start..].to_vec();
-        let mut heap = BinaryHeap::new();
-        for i in 0..n.saturating_sub(1) {
-            if let Some((rank, merged)) = self.rank(live[i].id, live[i + 1].id) {
-                heap.push(Reverse((rank, i, merged)));
-            }
+/// The same merges for long pieces: the `tokenizers` crate's algorithm (a heap of candidate
+/// pairs by rank then position over a linked list of symbols, stale entries skipped).
+fn merge_by_heap(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize) {
+    let n = symbols.len() - start;
+    let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+    let mut next: Vec<usize> = (1..=n).collect();
+    let mut live: Vec<Token> = symbols[start..].to_vec();
+    let mut heap = BinaryHeap::new();
+    let mut push = |heap: &mut BinaryHeap<_>, i: usize, left: Token, right: Token| {
+        let (rank, merged) = ranks.get(left.id, right.id);
+        if rank != NO_MERGE.0 {
+            heap.push(Reverse((rank, i, left.id, right.id, merged)));
         }
-        while let Some(Reverse((rank, i, merged))) = heap.pop() {
-            let j = next[i];
-            if live[i].len == 0 || j >= n {
-                continue;
-            }
-            // Stale: the pair at `i` is no longer the one this entry was made for.
-            if self.rank(live[i].id, live[j].id) != Some((rank, merged)) {
-                continue;
-            }
-            live[i] = Token {
-                id: merged,
-                len: live[i].len + live[j].len,
-            };
-            live[j].len = 0;
-            next[i] = next[j];
-            if next[i] < n {
-                prev[next[i]] = i;
-            }
-            if prev[i] < n {
-                let p = prev[i];
-                if let Some((r, m)) = self.rank(live[p].id, live[i].id) {
-                    heap.push(Reverse((r, p, m)));
-                }
-            }
-            if next[i] < n {
-                if let Some((r, m)) = self.rank(live[i].id, live[next[i]].id) {
-                    heap.push(Reverse((r, i, m)));
-                }
-            }
-        }
-        symbols.truncate(start);
-        symbols.extend(live.into_iter().filter(|t| t.len != 0));
+    };
+    for i in 0..n.saturating_sub(1) {
+        push(&mut heap, i, live[i], live[i + 1]);
     }
+    while let Some(Reverse((_, i, left, right, merged))) = heap.pop() {
+        let j = next[i];
+        // Stale: the pair at `i` is no longer the one this entry was made for.
+        if live[i].len == 0 || j >= n || live[i].id != left || live[j].id != right {
+            continue;
+        }
+        live[i] = Token { id: merged, len: live[i].len + live[j].len };
+        live[j].len = 0;
+        next[i] = next[j];
+        if next[i] < n {
+            prev[next[i]] = i;
+        }
+        if prev[i] < n {
+            push(&mut heap, prev[i], live[prev[i]], live[i]);
+        }
+        if next[i] < n {
+            push(&mut heap, i, live[i], live[next[i]]);
+        }
+    }
+    symbols.truncate(start);
+    symbols.extend(live.into_iter().filter(|t| t.len != 0));
 }
 
 #[cfg(test)]
@@ -227,7 +399,7 @@ mod tests {
         for (i, b) in (b'a'..=b'e').enumerate() {
             byte_ids[b as usize] = i as u32;
         }
-        let mut vocab = AHashMap::new();
+        let mut vocab = PieceMap::default();
         for (token, id) in [
             ("ab", 10),
             ("bc", 11),
@@ -235,7 +407,7 @@ mod tests {
             ("cc", 13),
             ("abcd", 14),
         ] {
-            vocab.insert(token.as_bytes().into(), id);
+            vocab.insert(token.as_bytes(), id);
         }
         let merges = [(0, 1, 10), (1, 2, 11), (10, 2, 12), (2, 2, 13)];
         Bpe::new(byte_ids, vocab, &merges, ignore_merges)
@@ -244,13 +416,11 @@ mod tests {
     fn ids(bpe: &Bpe, text: &str, heap: bool) -> Vec<(u32, u32)> {
         let mut out = vec![];
         if heap {
-            out.extend(text.bytes().map(|b| Token {
-                id: bpe.byte_ids[b as usize],
-                len: 1,
-            }));
-            bpe.merge_by_heap(&mut out, 0);
+            out.extend(text.bytes().map(|b| Token { id: bpe.byte_ids[b as usize], len: 1 }));
+            let mut slots = vec![PairSlot::default(); PAIR_SLOTS];
+            merge_by_heap(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut out, 0);
         } else {
-            bpe.encode_piece(text.as_bytes(), &mut out);
+            bpe.with_cache(|cache| bpe.encode_piece(text.as_bytes(), cache, &mut out));
         }
         out.iter().map(|t| (t.id, t.len)).collect()
     }
@@ -268,20 +438,35 @@ mod tests {
     }
 
     #[test]
-    fn scan_and_heap_agree_on_long_pieces() {
+    fn short_keys_are_the_zero_padded_bytes_and_length() {
+        for len in 0..=15 {
+            let piece: Vec<u8> = (1..=len as u8).collect();
+            let mut expected = [0u8; 16];
+            expected[..len].copy_from_slice(&piece);
+            expected[15] = len as u8;
+            assert_eq!(short_key(&piece), Some(u128::from_le_bytes(expected)));
+        }
+        assert_eq!(short_key(&[0; 16]), None);
+    }
+
+    #[test]
+    fn scan_and_heap_agree() {
         let bpe = model(false);
-        let text: String = (0..500)
-            .map(|i| ["a", "b", "c", "cc", "abc", "e"][(i * 7 + i / 3) % 6])
-            .collect();
-        let mut scan = vec![];
-        scan.extend(text.bytes().map(|b| Token {
-            id: bpe.byte_ids[b as usize],
-            len: 1,
-        }));
-        bpe.merge_by_scan(&mut scan, 0);
-        assert_eq!(
-            ids(&bpe, &text, true),
-            scan.iter().map(|t| (t.id, t.len)).collect::<Vec<_>>()
-        );
+        let mut seed = 7u64;
+        for _ in 0..200 {
+            let length = 2 + (seed % (SCAN_MAX_SYMBOLS as u64 - 1)) as usize;
+            let text: Vec<u8> = (0..length)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    b"aabbcccde"[(seed >> 33) as usize % 9]
+                })
+                .collect();
+            let bytes: Vec<Token> = text.iter().map(|&b| Token { id: bpe.byte_ids[b as usize], len: 1 }).collect();
+            let mut slots = vec![PairSlot::default(); PAIR_SLOTS];
+            let (mut scan, mut heap) = (bytes.clone(), bytes);
+            merge_by_scan(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut scan, 0);
+            merge_by_heap(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut heap, 0);
+            assert_eq!(scan, heap, "{}", String::from_utf8_lossy(&text));
+        }
     }
 }

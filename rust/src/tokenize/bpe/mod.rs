@@ -101,24 +101,25 @@ impl FastBpe {
         self.added.split(text, &mut parts);
         let mut tokens: Vec<Token> = Vec::new();
         let mut cursor = CharCursor::default();
-        for part in parts {
-            match part {
-                Part::Token(id, a, b) => {
-                    sink.ids.push(id);
-                    if let Some(offsets) = sink.offsets.as_deref_mut() {
-                        offsets.push(cursor.span(text.as_bytes(), a, b));
+        self.bpe.with_cache(|cache| {
+            for &part in &parts {
+                match part {
+                    Part::Token(id, a, b) => {
+                        sink.ids.push(id);
+                        if let Some(offsets) = sink.offsets.as_deref_mut() {
+                            offsets.push(cursor.span(text.as_bytes(), a, b));
+                        }
+                    }
+                    Part::Text(a, b) => {
+                        tokens.clear();
+                        let bytes = &text.as_bytes()[a..b];
+                        self.splitter
+                            .split(&text[a..b], |s, e| self.bpe.encode_piece(&bytes[s..e], cache, &mut tokens));
+                        self.push_tokens(text, a, &tokens, &mut cursor, sink);
                     }
                 }
-                Part::Text(a, b) => {
-                    tokens.clear();
-                    let bytes = &text.as_bytes()[a..b];
-                    self.splitter.split(&text[a..b], |s, e| {
-                        self.bpe.encode_piece(&bytes[s..e], &mut tokens)
-                    });
-                    self.push_tokens(text, a, &tokens, &mut cursor, sink);
-                }
             }
-        }
+        });
         if add_special_tokens {
             push_specials(&self.post.suffix, sink);
         }
