@@ -139,7 +139,18 @@ def _string_chunks(texts) -> list:
     kinds = {c.type for c in chunks}
     if len(kinds) != 1 or not next(iter(kinds)) in (pa.string(), pa.large_string(), pa.string_view()):
         raise TypeError(f"texts must be strings, got {', '.join(sorted(map(str, kinds)))}")
+    _refuse_nulls(chunks)
     return chunks
+
+
+def _refuse_nulls(chunks: list) -> None:
+    """A null text is an error naming its index in `texts` (the C call names it within the
+    call, and a long input takes several calls)."""
+    first = 0
+    for chunk in chunks:
+        if chunk.null_count:
+            raise InvalidArgumentError(f"text {first + chunk.is_null().index(True).as_py()} is null")
+        first += len(chunk)
 
 
 def _python_strings(texts: Iterable) -> pa.Array:

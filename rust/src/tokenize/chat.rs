@@ -397,25 +397,46 @@ fn find_first(ids: &[u32], start: isize, found: impl Fn(u32) -> bool) -> Result<
 pub fn diff_char_span(full: &str, dummy: &str) -> (usize, usize) {
     let full_chars = full.chars().count();
     let limit = full_chars.min(dummy.chars().count());
-    let (prefix_bytes, prefix_chars) = common_prefix(full.as_bytes(), dummy.as_bytes(), full);
+    let (prefix_bytes, prefix_chars) = common_prefix(full, dummy);
     let prefix = prefix_chars.min(limit);
+    // Both texts have the same bytes up to prefix_bytes, so the same character boundaries.
     let prefix_bytes = if prefix < prefix_chars { char_byte(full, prefix) } else { prefix_bytes };
-    let suffix_chars = common_suffix_chars(&full[prefix_bytes..], &dummy[char_byte(dummy, prefix)..]);
+    let suffix_chars = common_suffix_chars(&full[prefix_bytes..], &dummy[prefix_bytes..]);
     let suffix = suffix_chars.min(limit - prefix);
     (prefix, full_chars - suffix)
 }
 
 /// Bytes and code points of the longest common prefix that ends on a character boundary.
-fn common_prefix(a: &[u8], b: &[u8], a_text: &str) -> (usize, usize) {
-    let mut n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    while !a_text.is_char_boundary(n) {
+fn common_prefix(a: &str, b: &str) -> (usize, usize) {
+    let mut n = common_prefix_bytes(a.as_bytes(), b.as_bytes());
+    while !a.is_char_boundary(n) {
         n -= 1;
     }
-    (n, a_text[..n].chars().count())
+    (n, a[..n].chars().count())
 }
 
+/// Code points of the longest common suffix: the common bytes from the end, less a partial
+/// character (equal bytes have equal boundaries, so this is the same as comparing characters).
 fn common_suffix_chars(a: &str, b: &str) -> usize {
-    a.chars().rev().zip(b.chars().rev()).take_while(|(x, y)| x == y).count()
+    let mut n = common_suffix_bytes(a.as_bytes(), b.as_bytes());
+    while !a.is_char_boundary(a.len() - n) {
+        n -= 1;
+    }
+    a[a.len() - n..].chars().count()
+}
+
+/// The length of the common prefix of two byte strings, compared a word at a time.
+fn common_prefix_bytes(a: &[u8], b: &[u8]) -> usize {
+    let words = a.chunks_exact(8).zip(b.chunks_exact(8)).take_while(|(x, y)| x == y).count();
+    let n = words * 8;
+    n + a[n..].iter().zip(&b[n..]).take_while(|(x, y)| x == y).count()
+}
+
+/// The length of the common suffix of two byte strings, compared a word at a time.
+fn common_suffix_bytes(a: &[u8], b: &[u8]) -> usize {
+    let words = a.rchunks_exact(8).zip(b.rchunks_exact(8)).take_while(|(x, y)| x == y).count();
+    let n = words * 8;
+    n + a[..a.len() - n].iter().rev().zip(b[..b.len() - n].iter().rev()).take_while(|(x, y)| x == y).count()
 }
 
 fn char_byte(text: &str, chars: usize) -> usize {

@@ -34,14 +34,16 @@ pub struct BatchOptions {
     pub num_threads: usize,
 }
 
-/// The texts of one string column, whatever its Arrow string type.
+/// The texts of one string column, whatever its Arrow string type; `first` is the number of
+/// texts before it in the call (errors name texts by their index in the call).
 pub struct Texts<'a> {
     get: Box<dyn Fn(usize) -> Option<&'a str> + Sync + 'a>,
     len: usize,
+    first: usize,
 }
 
 impl<'a> Texts<'a> {
-    pub fn of(array: &'a dyn Array) -> Result<Texts<'a>> {
+    pub fn of(array: &'a dyn Array, first: usize) -> Result<Texts<'a>> {
         let len = array.len();
         let get: Box<dyn Fn(usize) -> Option<&'a str> + Sync + 'a> = match array.data_type() {
             DataType::Utf8 => {
@@ -68,11 +70,11 @@ impl<'a> Texts<'a> {
                 )))
             }
         };
-        Ok(Texts { get, len })
+        Ok(Texts { get, len, first })
     }
 
     fn text(&self, i: usize) -> Result<&'a str> {
-        (self.get)(i).ok_or_else(|| Error::invalid(format!("text {i} is null")))
+        (self.get)(i).ok_or_else(|| Error::invalid(format!("text {} is null", self.first + i)))
     }
 }
 
@@ -92,8 +94,10 @@ pub fn encode_batch(
     options: BatchOptions,
 ) -> Result<(ArrayRef, Option<ArrayRef>)> {
     let mut chunks = Vec::new();
+    let mut first = 0;
     for column in columns {
-        let texts = Texts::of(column.as_ref())?;
+        let texts = Texts::of(column.as_ref(), first)?;
+        first += texts.len;
         let ranges = task_ranges(&texts)?;
         let work = || {
             ranges
