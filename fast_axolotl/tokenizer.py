@@ -39,6 +39,8 @@ class Tokenizer:
         out = ffi.new("FaxTokenizer **")
         _native.check(lib.fax_tokenizer_new(data, len(data), options, len(options), out))
         self._handle = ffi.gc(out[0], lib.fax_tokenizer_free)
+        # Kept so that the tokenizer can be sent to other processes (pickling, Ray workers).
+        self._json, self.split_special_tokens, self._engine_asked = tokenizer_json, bool(split_special_tokens), engine
         info = self._info()
         self.engine: str = info["engine"]
         self.reason: Optional[str] = info["reason"]
@@ -66,6 +68,14 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(engine={self.engine!r})"
+
+    def to_str(self) -> str:
+        """The tokenizer.json text it was loaded from."""
+        return self._json
+
+    def __reduce__(self):
+        # A process that unpickles it loads the same JSON with the same options.
+        return (_rebuild, (self._json, self.split_special_tokens, self._engine_asked))
 
     def _info(self) -> dict:
         size = ffi.new("size_t *")
@@ -116,6 +126,10 @@ class Tokenizer:
         ids = pa.Array._import_from_c(_ptr(ids_array), _ptr(ids_schema))
         spans = pa.Array._import_from_c(_ptr(off_array), _ptr(off_schema)) if offsets else None
         return ids, spans
+
+
+def _rebuild(tokenizer_json: str, split_special_tokens: bool, engine: str) -> Tokenizer:
+    return Tokenizer(tokenizer_json, split_special_tokens=split_special_tokens, engine=engine)
 
 
 def _ptr(struct) -> int:

@@ -1,7 +1,8 @@
 """fast_axolotl.ray on a local Ray cluster (2 CPUs, started once for the module): the rows
-the Ray dedupe keeps are the rows single-process dedupe keeps, in the same order; packing
-fills within 0.1% of the lower bound and puts every input row in exactly once; the CLI's
---ray runs against the same cluster."""
+the Ray dedupe keeps are the rows single-process dedupe keeps, in the same order; the Ray
+tokenization gives the ids of one process and of the `tokenizers` package, row for row;
+packing fills within 0.1% of the lower bound and puts every input row in exactly once; the
+CLI's --ray runs against the same cluster."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ ray = pytest.importorskip("ray")
 fr = pytest.importorskip("fast_axolotl.ray")
 
 import fast_axolotl as fa  # noqa: E402
+from conftest import REPO  # noqa: E402
 from fast_axolotl.reader import open_reader  # noqa: E402
+from tokenizer_fixtures import llama3_tokenizer_file, load_llama3_tokenizer  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+import corpus  # noqa: E402
 
 MAX_LENGTH = 512
 
@@ -176,6 +182,140 @@ def assert_axolotl_reads_it(directory, table):
     expected = datasets.load_dataset(str(directory), split="train")
     assert got.features == expected.features
     assert got.data.table.equals(expected.data.table) and got.num_rows == table.num_rows
+
+
+# --- tokenize -------------------------------------------------------------------------
+
+# Llama 3's special tokens inside text: one id each, or split into pieces with
+# split_special_tokens.
+SPECIAL_TEXTS = ["<|begin_of_text|>Hello<|eot_id|>", "a<|end_of_text|>b", "<|start_header_id|>user<|end_header_id|>"]
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    """bench/corpus.py's mixture of every kind of text (CJK, Arabic, emoji, combining marks,
+    controls, empty documents), whole and line by line, and SPECIAL_TEXTS: ~6,000 rows with
+    an `id` column, as 3 Parquet shards and as the whole table."""
+    docs = corpus.mixture(500_000, seed=0)
+    texts = docs + [line for doc in docs for line in doc.split("\n")] + SPECIAL_TEXTS
+    table = pa.table({"id": np.arange(len(texts)), "text": texts})
+    root = tmp_path_factory.mktemp("documents")
+    step = -(-table.num_rows // 3)
+    for i in range(3):
+        pq.write_table(table.slice(i * step, step), root / f"part-{i}.parquet")
+    return root, table
+
+
+@pytest.fixture(scope="module")
+def splitting_tokenizer():
+    """Llama 3 as a transformers fast tokenizer that splits special tokens."""
+    tokenizer = load_llama3_tokenizer()
+    tokenizer.split_special_tokens = True
+    return tokenizer
+
+
+def collect(ds) -> pa.Table:
+    return pa.concat_tables(ray.get(ds.to_arrow_refs()))
+
+
+def oracle_ids(texts: list, split_special_tokens: bool, add_special_tokens: bool) -> list:
+    """The `tokenizers` package's ids: the independent reference."""
+    tokenizers = pytest.importorskip("tokenizers")
+    oracle = tokenizers.Tokenizer.from_file(str(llama3_tokenizer_file()))
+    oracle.encode_special_tokens = split_special_tokens
+    return [e.ids for e in oracle.encode_batch(texts, add_special_tokens=add_special_tokens)]
+
+
+@pytest.mark.parametrize("form", ["path", "transformers"])
+def test_tokenize_equals_one_process_and_tokenizers(cluster, documents, splitting_tokenizer, form):
+    """From a tokenizer.json path, and from a transformers tokenizer that splits special
+    tokens (with add_special_tokens): a pool of 2 workers over 7 blocks gives each row the
+    ids fast_axolotl gives in one process and the ids of `tokenizers`."""
+    _, table = documents
+    path = llama3_tokenizer_file()
+    tokenizer, split, add = (path, False, False) if form == "path" else (splitting_tokenizer, True, True)
+    blocks = [table.slice(start, 1000) for start in range(0, table.num_rows, 1000)]
+    ds = fr.tokenize(ray.data.from_arrow(blocks), tokenizer, add_special_tokens=add, batch_rows=300, workers=2)
+    got = collect(ds).sort_by("id")  # the pool may hand blocks on in any order
+    assert got.select(["id", "text"]).equals(table), "the input columns, unchanged"
+    one = fa.Tokenizer.from_file(path, split_special_tokens=split).encode_batch(table["text"], add_special_tokens=add)
+    assert got.schema.field("input_ids").type == one.type == pa.list_(pa.field("item", pa.int32(), nullable=False))
+    assert got["input_ids"].combine_chunks().equals(one)
+    assert got["input_ids"].to_pylist() == oracle_ids(table["text"].to_pylist(), split, add)
+
+
+def test_tokenize_read_then_pack(cluster, documents):
+    """read -> tokenize -> pack: the rows come out in read()'s order (the actor pool keeps it)
+    with the ids of one process, and packing puts every row's tokens in once."""
+    root, table = documents
+    path = llama3_tokenizer_file()
+    tokens = fr.tokenize(fr.read(root, batch_size=1000), str(path)).materialize()
+    got = collect(tokens)
+    assert got.column_names == ["id", "text", fr.ROW_ID, "input_ids"]
+    assert got["id"].to_pylist() == table["id"].to_pylist()
+    one = fa.Tokenizer.from_file(path).encode_batch(table["text"])
+    assert got["input_ids"].combine_chunks().equals(one)
+    longest = pa.compute.max(pa.compute.list_value_length(one)).as_py()
+    packed = collect(fr.pack(tokens, longest))
+    expected = Counter((tuple(ids), tuple(ids)) for ids in one.to_pylist() if ids)
+    assert samples(packed) == expected
+
+
+def test_tokenize_refuses_bad_input_before_running(cluster, documents, tmp_path):
+    _, table = documents
+    path = llama3_tokenizer_file()
+    ds = ray.data.from_arrow(table)  # its schema is known without running it
+    with pytest.raises(ValueError, match=r"no column 'body' \(columns: id, text\)"):
+        fr.tokenize(ds, path, column="body")
+    with pytest.raises(TypeError, match="column 'id' must hold strings, got int64"):
+        fr.tokenize(ds, path, column="id")
+    with pytest.raises(ValueError, match="already has a column 'id'"):
+        fr.tokenize(ds, path, output_column="id")
+    with pytest.raises(ValueError, match="batch_rows must be at least 1"):
+        fr.tokenize(ds, path, batch_rows=0)
+    with pytest.raises(fa.FormatError, match="tokenizer JSON"):
+        fr.tokenize(ds, "{}")
+    with pytest.raises(FileNotFoundError):
+        fr.tokenize(ds, tmp_path / "missing.json")
+
+
+def test_tokenize_refuses_a_missing_column_when_it_runs(cluster, documents):
+    root, _ = documents
+    ds = fr.tokenize(fr.read(root), llama3_tokenizer_file(), column="body", workers=1)  # read()'s schema: not yet
+    with pytest.raises(Exception, match="no column 'body'"):
+        ds.materialize()
+
+
+def test_tokenizer_source_of_each_form(splitting_tokenizer):
+    """What the workers get: the JSON text and the options, from a path, its text or a
+    transformers tokenizer (whose split_special_tokens it keeps unless told otherwise)."""
+    path = llama3_tokenizer_file()
+    text = path.read_text(encoding="utf-8")
+    expected = fr.TokenizerSource(text, split_special_tokens=False, engine="auto")
+    assert fr.tokenizer_source(path) == fr.tokenizer_source(str(path)) == fr.tokenizer_source(text) == expected
+    assert fr.tokenizer_source(fa.Tokenizer.from_file(path)) == expected
+    assert fr.tokenizer_source(fa.Tokenizer.from_file(path, split_special_tokens=True)).split_special_tokens
+    assert fr.tokenizer_source(path, True, "tokenizers") == fr.TokenizerSource(text, True, "tokenizers")
+    source = fr.tokenizer_source(splitting_tokenizer)
+    assert source.split_special_tokens and source.json == splitting_tokenizer.backend_tokenizer.to_str()
+    assert not fr.tokenizer_source(splitting_tokenizer, split_special_tokens=False).split_special_tokens
+    with pytest.raises(TypeError, match="tokenizer must be"):
+        fr.tokenizer_source(42)
+
+
+def test_tokenize_worker_builds_its_tokenizer_once(cluster, documents):
+    """The UDF Ray runs in each worker (called here in the driver): the tokenizer is built in
+    the constructor with the engine asked for, each call reuses it; null texts are refused."""
+    _, table = documents
+    source = fr.TokenizerSource(llama3_tokenizer_file().read_text(encoding="utf-8"), engine="tokenizers")
+    worker = fr.TokenizeBatches(source, "text", "input_ids", add_special_tokens=False)
+    tokenizer = worker.tokenizer
+    assert tokenizer.engine == "tokenizers"
+    first, second = table.slice(0, 100), table.slice(100, 100)
+    assert worker(first)["input_ids"].equals(pa.chunked_array([tokenizer.encode_batch(first["text"])]))
+    assert worker(second).num_rows == 100 and worker.tokenizer is tokenizer
+    with pytest.raises(ValueError, match="column 'text' has 1 null rows"):
+        worker(pa.table({"text": ["a", None]}))
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:

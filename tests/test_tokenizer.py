@@ -800,3 +800,14 @@ def test_c_program_encodes_like_the_python_binding(c_program, any_pair, tmp_path
     ids, offsets = any_pair.ours.encode_batch(C_TEXTS, offsets=True, output="python")
     assert lines[:-1] == expected_c_lines(ids, offsets)
     assert_identical(any_pair, C_TEXTS)
+
+
+def test_a_pickled_tokenizer_is_the_same_tokenizer(llama3_json):
+    """Pickling (multiprocessing, Ray, datasets.map workers) sends the JSON and the options."""
+    import pickle
+
+    original = Tokenizer.from_str(llama3_json, split_special_tokens=True, engine="tokenizers")
+    copy = pickle.loads(pickle.dumps(original))
+    assert (copy.engine, copy.split_special_tokens, copy.to_str()) == ("tokenizers", True, llama3_json)
+    texts = ["<|begin_of_text|>Hello, world!", "x" * 100]
+    assert copy.encode_batch(texts, output="python") == original.encode_batch(texts, output="python")
