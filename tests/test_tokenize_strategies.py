@@ -521,3 +521,20 @@ def test_tokenize_dataset_takes_an_axolotl_strategy_object():
         assert out.column(name).to_pylist() == [row[name] for row in expected]
     with pytest.raises(fa.InvalidArgumentError, match="does not model"):
         fa.tokenize_dataset(pa.Table.from_pylist(rows), strategy=object())
+
+
+def test_a_tokenizer_off_the_fast_engine_is_said_once(caplog, monkeypatch):
+    """A tokenizer the fast engine does not serve still gives Axolotl's rows (on the
+    tokenizers engine); the run says so once per reason, so that a slow run is explained."""
+    import fast_axolotl
+
+    monkeypatch.setattr(tokenization, "_engine_notes", set())
+    tokenizer = fast_axolotl.Tokenizer.from_transformers(tokenizer_named("llama3"), engine="tokenizers")
+    with caplog.at_level("INFO", logger="axolotl.integrations.fast_axolotl"):
+        tokenization.note_engine(tokenizer)
+        tokenization.note_engine(tokenizer)
+    notes = [r.getMessage() for r in caplog.records if "tokenizers engine" in r.getMessage()]
+    assert notes == ["fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: "
+                     "the tokenizers engine was asked for"]
+    tokenization.note_engine(fast_axolotl.Tokenizer.from_transformers(tokenizer_named("llama3")))
+    assert len([r for r in caplog.records if "tokenizers engine" in r.getMessage()]) == 1

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from fast_axolotl.tokenize import STATUS_DONE, PromptStrategy, rows_of, tokenizer_json
 
 from . import stages
-from .patches import Fallback, count_fallback_rows
+from .patches import SUMMARY_LOG, Fallback, count_fallback_rows
 from .plans import plan_of
 
 # Rust's reason for a row whose messages make Axolotl treat the whole map batch as one
@@ -38,6 +38,18 @@ def compile_strategy(strategy) -> PromptStrategy:
     return PromptStrategy(text, plan, split)
 
 
+_engine_notes: set = set()
+
+
+def note_engine(tokenizer) -> None:
+    """Says once per reason that a tokenizer runs on the `tokenizers` engine (the same ids,
+    at that library's speed), so that a slow run is explained."""
+    if tokenizer.engine != "fast" and tokenizer.reason not in _engine_notes:
+        _engine_notes.add(tokenizer.reason)
+        SUMMARY_LOG.info("fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: %s",
+                         tokenizer.reason)
+
+
 def process(self, dataset):
     """`TokenizedPromptDataset.process(dataset)`: the tokenized `datasets.Dataset` (its
     `.data` becomes the TokenizedPromptDataset), where `map` would leave it: written batch
@@ -51,6 +63,7 @@ def process(self, dataset):
     if getattr(strategy, "filter_rows", None):
         raise Fallback("the strategy filters rows first")
     compiled = compile_strategy(strategy)
+    note_engine(compiled.tokenizer)
     table, indices = rows_of(dataset)
     fingerprint = stages.new_fingerprint(dataset, "tokenize_prompts", (compiled.plan, compiled.tokenizer_digest))
     batches = _tokenized_batches(compiled, table, indices, dataset, strategy, self.process_count or 0,
