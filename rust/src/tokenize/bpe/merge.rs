@@ -122,7 +122,7 @@ pub struct PieceCache {
 }
 
 /// Slots of the recent-piece table (a power of two).
-const RECENT_SLOTS: usize = 1 << 12;
+const RECENT_SLOTS: usize = 1 << 15;
 /// Slots of the recent-pair table (a power of two): merging looks up every adjacent pair, and
 /// the same pairs recur (the bytes of one character, common syllables).
 const PAIR_SLOTS: usize = 1 << 13;
