@@ -214,7 +214,7 @@ def bench_preprocess(bench: harness.Bench, rows: int, seed: int) -> None:
                          note=f"dataset_num_proc {demo.os.cpu_count()}; output compared table for table")
         if got[0] != expected[0] or not got[1].equals(expected[1]):
             raise AssertionError(f"{case}: the prepared dataset differs from Axolotl's")
-    bench.goal(f"{case}: >= 3x Axolotl", case, PATCHED, AXOLOTL, need=3.0)
+    bench.goal(f"{case}: >= 8x Axolotl", case, PATCHED, AXOLOTL, need=8.0)
     # The stages by their progress bars, on each row.
     for row in bench.rows:
         if row["case"] == case:
