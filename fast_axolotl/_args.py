@@ -27,6 +27,8 @@ def size_arg(value, name: str, minimum: int, allow_none: bool = False) -> Option
 
 def utf8_arg(text: str, what: str) -> bytes:
     """`text` as UTF-8; a str Python holds but UTF-8 cannot (lone surrogates) is refused."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, got {type(text).__name__}")
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as error:

@@ -381,6 +381,37 @@ def fuzz_tokenize_dataset(data):
             **kwargs)
 
 
+@SETTINGS
+@given(st.data())
+def fuzz_Tokenizer(data):
+    """Garbage for the tokenizer JSON, the texts and each option of encode_batch; valid
+    texts are checked against the tokenizers package."""
+    import tokenizers
+
+    text_garbage = st.one_of(scalar_garbage, st.lists(st.one_of(st.text(max_size=5), scalar_garbage), max_size=4),
+                             st.just(pa.array([1, 2])), st.just(pa.array(["a", None])))
+    bad = data.draw(st.sampled_from(["json", "texts", "output", "num_threads", "engine", "none"]))
+    if bad in ("json", "engine"):
+        json_text = data.draw(st.one_of(scalar_garbage, st.sampled_from(["{}", '{"model": 1}', "[", ""])))
+        engine = data.draw(st.one_of(scalar_garbage, st.sampled_from(["auto", "fast", "Fast", ""])))
+        if bad == "json":
+            engine = "auto"
+        else:
+            json_text = _small_tokenizer_json()
+        outcome(fa.Tokenizer, json_text, engine=engine,
+                names=("tokenizer", "JSON", "engine", "str", "expected", "must", "not"))
+        return
+    tokenizer = fa.Tokenizer(_small_tokenizer_json())
+    texts = data.draw(text_garbage) if bad == "texts" else data.draw(st.lists(st.text(max_size=20), max_size=5))
+    output = data.draw(st.one_of(scalar_garbage, st.just("pandas"))) if bad == "output" else "python"
+    threads = data.draw(st.one_of(scalar_garbage, sizes)) if bad == "num_threads" else 0
+    result = outcome(tokenizer.encode_batch, texts, output=output, num_threads=threads,
+                     names=("text", "output", "num_threads", "str", "null", "UTF-8"))
+    if bad == "none":
+        reference = tokenizers.Tokenizer.from_str(_small_tokenizer_json())
+        assert result == [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+
+
 READER_EXTENSIONS = ["csv", "jsonl", "json", "txt", "parquet", "arrow", "feather", "csv.gz", "jsonl.zst", "bin", ""]
 READER_FORMATS = [None, "parquet", "arrow", "feather", "csv", "json", "jsonl", "text", "CSV.GZ", "hf_dataset"]
 
@@ -468,7 +499,7 @@ def fuzz_open_reader(data):
 PROPERTIES = [fuzz_pad_sequences, fuzz_create_padding_mask, fuzz_pack_sequences, fuzz_concatenate_and_pack,
               fuzz_pack_bins, fuzz_gather_packed, fuzz_parallel_hash_rows, fuzz_deduplicate_indices,
               fuzz_row_digests, fuzz_dedupe_table, fuzz_deduplicate_dataset, fuzz_render_chat_template,
-              fuzz_ChatTemplate, fuzz_tokenize_dataset]
+              fuzz_ChatTemplate, fuzz_tokenize_dataset, fuzz_Tokenizer]
 HAS_READER = "open_reader" in fa._KERNELS  # the streaming reader, in builds that have it
 if HAS_READER:
     PROPERTIES.append(fuzz_open_reader)
