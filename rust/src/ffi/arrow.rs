@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::ffi::{from_ffi_and_data_type, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{RecordBatch, RecordBatchOptions, StructArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, StructArray};
 use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 
 use super::guard;
@@ -167,4 +167,22 @@ mod tests {
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].column(0).len(), 2);
     }
+}
+
+/// Writes `array` through the C Data Interface; whatever the out-structs held is
+/// overwritten, not released, as the interface specifies for outputs.
+pub(super) unsafe fn export(
+    array: &ArrayRef,
+    out_array: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> Result<()> {
+    let data = array.to_data();
+    let schema = FFI_ArrowSchema::try_from(data.data_type())
+        .map_err(|e| Error::invalid(format!("output schema: {e}")))?;
+    // SAFETY: the caller checked both are non-NULL and writable.
+    unsafe {
+        std::ptr::write(out_array, FFI_ArrowArray::new(&data));
+        std::ptr::write(out_schema, schema);
+    }
+    Ok(())
 }

@@ -6,9 +6,11 @@ use std::os::raw::c_char;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{Array, StructArray};
+use std::sync::Arc;
 
-use super::arrow::read_stream;
+use arrow_array::{ArrayRef, StructArray};
+
+use super::arrow::{export, read_stream};
 use super::guard;
 use super::template::utf8_arg;
 use super::tokenizer::FaxTokenizer;
@@ -79,16 +81,9 @@ pub unsafe extern "C" fn fax_prompt_strategy_tokenize(
             return Err(Error::invalid("out_array and out_schema must not be NULL"));
         }
         let output = tokenize_batches(&strategy.0, &batches, num_threads)?;
-        let data = StructArray::from(output).into_data();
-        let array = FFI_ArrowArray::new(&data);
-        let schema = FFI_ArrowSchema::try_from(data.data_type())
-            .map_err(|e| Error::invalid(format!("output schema: {e}")))?;
-        // SAFETY: both point to writable structs (checked non-NULL above); whatever they
-        // held is overwritten, not released, as the C Data Interface specifies for outputs.
-        unsafe {
-            std::ptr::write(out_array, array);
-            std::ptr::write(out_schema, schema);
-        }
+        let output: ArrayRef = Arc::new(StructArray::from(output));
+        // SAFETY: both are non-NULL (checked above) and writable (caller's contract).
+        unsafe { export(&output, out_array, out_schema) }?;
         Ok(())
     })
 }

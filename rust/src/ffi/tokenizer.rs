@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{Array, ArrayRef};
 
-use super::arrow::read_stream;
+use super::arrow::{export, read_stream};
 use super::guard;
 use super::lists::slice_mut;
 use super::template::utf8_arg;
@@ -181,24 +180,6 @@ pub unsafe extern "C" fn fax_tokenizer_encode(
         }
         Ok(())
     })
-}
-
-/// Writes `array` through the C Data Interface; whatever the out-structs held is
-/// overwritten, not released, as the interface specifies for outputs.
-unsafe fn export(
-    array: &ArrayRef,
-    out_array: *mut FFI_ArrowArray,
-    out_schema: *mut FFI_ArrowSchema,
-) -> Result<()> {
-    let data = array.to_data();
-    let schema = FFI_ArrowSchema::try_from(data.data_type())
-        .map_err(|e| Error::invalid(format!("output schema: {e}")))?;
-    // SAFETY: the caller checked both are non-NULL and writable.
-    unsafe {
-        std::ptr::write(out_array, FFI_ArrowArray::new(&data));
-        std::ptr::write(out_schema, schema);
-    }
-    Ok(())
 }
 
 // The handle is shared across threads by callers (docs above).
