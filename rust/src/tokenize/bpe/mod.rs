@@ -1,8 +1,8 @@
-//! The fast exact encoder for byte-level BPE tokenizer.json files (GPT-2, Llama 3, Qwen2/3
-//! and their kin): added tokens cut out, each text part split by a hand-written scanner of
-//! its pre-tokenizer regex, each piece merged by rank through a per-thread cache, offsets
-//! computed from the tokens' byte lengths. Ids and offsets are the `tokenizers` crate's;
-//! `Config::read` refuses (with a reason) whatever it does not model.
+//! The fast exact encoder for byte-level BPE tokenizer.json files (GPT-2, Llama 3, Qwen2/3,
+//! GPT-4o's o200k, Mistral's tekken and their kin): added tokens cut out, each text part split
+//! by a hand-written scanner of its pre-tokenizer regex, each piece merged by rank through a
+//! per-thread cache, offsets computed from the tokens' byte lengths. Ids and offsets are the
+//! `tokenizers` crate's; `Config::read` refuses (with a reason) whatever it does not model.
 //!
 //! - `config`: what of the JSON is modelled;
 //! - `added`: added and special tokens;
