@@ -1,4 +1,5 @@
-"""Hatchling build hook: builds libfastaxo.so with cargo and puts it inside the package.
+"""Hatchling build hook: builds the native library with cargo (libfastaxo.so, libfastaxo.dylib
+or fastaxo.dll: fast_axolotl/_libname.py) and puts it inside the package.
 
 Used for `pip install .`, `pip install -e .` and `pip wheel .`. The library and its header go
 into fast_axolotl/ (git-ignored, so they are listed as artifacts: hatchling would otherwise
@@ -17,13 +18,12 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-LIBRARY = "libfastaxo.so"
 HEADER = "fastaxo.h"
 
 
-def _load_cdef_module(root: Path):
-    """fast_axolotl/_cdef.py by path: the package itself cannot be imported while building."""
-    spec = importlib.util.spec_from_file_location("_fastaxo_cdef", root / "fast_axolotl" / "_cdef.py")
+def _load_package_module(root: Path, name: str):
+    """fast_axolotl/<name>.py by path: the package itself cannot be imported while building."""
+    spec = importlib.util.spec_from_file_location(f"_fastaxo{name}", root / "fast_axolotl" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -54,12 +54,13 @@ class CargoBuildHook(BuildHookInterface):
         root = Path(self.root)
         package = root / "fast_axolotl"
         self._cargo_build(root)
-        _replace(_target_dir(root) / "release" / LIBRARY, package / LIBRARY)
+        library = _load_package_module(root, "_libname").library_filename()
+        _replace(_target_dir(root) / "release" / library, package / library)
         header = root / "include" / HEADER
         self._check_header(root, header.read_text(encoding="utf-8"))
         _replace(header, package / HEADER)
 
-        build_data["artifacts"] += [f"fast_axolotl/{LIBRARY}", f"fast_axolotl/{HEADER}"]
+        build_data["artifacts"] += [f"fast_axolotl/{library}", f"fast_axolotl/{HEADER}"]
         build_data["pure_python"] = False
         build_data["tag"] = f"py3-none-{sysconfig.get_platform().replace('-', '_').replace('.', '_')}"
 
@@ -80,4 +81,4 @@ class CargoBuildHook(BuildHookInterface):
         """Fail the build, not the first import, if cffi cannot parse the header."""
         from cffi import FFI
 
-        FFI().cdef(_load_cdef_module(root).cdef_from_header(header))
+        FFI().cdef(_load_package_module(root, "_cdef").cdef_from_header(header))

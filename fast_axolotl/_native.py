@@ -1,4 +1,4 @@
-"""Find and open libfastaxo.so with cffi (ABI mode) and turn failed calls into exceptions.
+"""Find and open the native library (libfastaxo.so, .dylib or fastaxo.dll) with cffi (ABI mode) and turn failed calls into exceptions.
 
 Importing this module loads the library; `fast_axolotl` imports it only when a kernel is
 first used, so `import fast_axolotl` stays cheap. Every call into the library goes through
@@ -14,12 +14,13 @@ from cffi import FFI
 
 from . import errors
 from ._cdef import cdef_from_header
+from ._libname import library_filename
 
 # The ABI this Python code was written against; must equal the library's fax_abi_version().
 ABI_VERSION = 1
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-LIBRARY_NAME = "libfastaxo.so"
+LIBRARY_NAME = library_filename()
 HEADER_NAME = "fastaxo.h"
 
 ffi = FFI()
@@ -48,11 +49,12 @@ def open_library(path: Path, expected_abi: int = ABI_VERSION):
     if not path.is_file():
         raise ImportError(
             f"fast_axolotl: native library not found at {path} "
-            "(reinstall fast-axolotl, or point FASTAXO_LIB at a built libfastaxo.so)"
+            f"(reinstall fast-axolotl, or point FASTAXO_LIB at a built {LIBRARY_NAME})"
         )
     try:
         # NODELETE: the library must outlive any pointer Python still holds into it.
-        lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_NODELETE)
+        # (Windows has no dlopen flags: cffi there has neither constant.)
+        lib = ffi.dlopen(str(path), getattr(ffi, "RTLD_NOW", 0) | getattr(ffi, "RTLD_NODELETE", 0))
     except OSError as exc:
         raise ImportError(f"fast_axolotl: cannot load {path}: {exc}") from exc
     found = lib.fax_abi_version()

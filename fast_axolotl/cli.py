@@ -142,7 +142,10 @@ def library_info() -> dict:
         from . import _native
     except ImportError as exc:
         # _native raises before defining library_path(): name the path it tried.
-        return {"loaded": False, "path": os.environ.get("FASTAXO_LIB") or str(Path(__file__).parent / "libfastaxo.so"), "error": str(exc)}
+        from ._libname import library_filename
+
+        tried = os.environ.get("FASTAXO_LIB") or str(Path(__file__).parent / library_filename())
+        return {"loaded": False, "path": tried, "error": str(exc)}
     from .hashing import sha256_backend
 
     return {

@@ -12,6 +12,7 @@ import pytest
 
 import fast_axolotl
 from conftest import REPO, run
+from fast_axolotl._libname import library_filename
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def check_wheel(wheel: Path) -> None:
     platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     assert wheel.name == f"fast_axolotl-{fast_axolotl.__version__}-py3-none-{platform}.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"fast_axolotl/libfastaxo.so", "fast_axolotl/fastaxo.h", "fast_axolotl/py.typed"} <= names
+    assert {f"fast_axolotl/{library_filename()}", "fast_axolotl/fastaxo.h", "fast_axolotl/py.typed"} <= names
 
 
 def install_in_fresh_venv(wheel: Path, tmp_path: Path) -> Path:
@@ -64,3 +65,36 @@ def check_imports_and_runs(python: Path, cwd: Path) -> None:
 
 def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
     check_imports_and_runs(install_in_fresh_venv(wheel, tmp_path), cwd=tmp_path)
+
+
+# What cargo names a cdylib `fastaxo` on each platform (the other platforms cannot run here:
+# the release workflow builds and tests their wheels).
+@pytest.mark.parametrize("platform, name", [
+    ("linux", "libfastaxo.so"), ("freebsd14", "libfastaxo.so"), ("darwin", "libfastaxo.dylib"),
+    ("win32", "fastaxo.dll"), ("cygwin", "fastaxo.dll"),
+])
+def test_library_file_name_per_platform(platform, name):
+    assert library_filename(platform) == name
+
+
+def test_loader_and_build_hook_name_the_same_file(monkeypatch):
+    """The build hook reads the name from the same module, by path, and copies that file."""
+    import importlib.util
+
+    from fast_axolotl import _native
+
+    spec = importlib.util.spec_from_file_location("cargo_build", REPO / "build_hooks" / "cargo_build.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    for platform in ("linux", "darwin", "win32"):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert hook._load_package_module(REPO, "_libname").library_filename() == library_filename(platform)
+    monkeypatch.undo()
+    assert _native.LIBRARY_NAME == library_filename() and _native.library_path().name == library_filename()
+
+
+def test_release_workflow_builds_every_platform():
+    """The wheel workflow covers Linux, macOS and Windows, one CPython each (py3-none wheels)."""
+    text = (REPO / ".github" / "workflows" / "wheels.yml").read_text(encoding="utf-8")
+    assert all(os_name in text for os_name in ("ubuntu-", "macos-", "windows-"))
+    assert 'CIBW_BUILD: "cp311-*"' in text
