@@ -146,8 +146,6 @@ def verify_single(name: str, tokenizer_json: str, total_bytes: int, seed: int) -
     and encodes the parts apart, so that is its answer for the whole text; on one 100 MB
     string it takes tens of GB). Ids, offsets and the memory ours took. Returns 1 if they
     differ."""
-    import resource
-
     import numpy as np
 
     from fast_axolotl import Tokenizer
@@ -156,17 +154,29 @@ def verify_single(name: str, tokenizer_json: str, total_bytes: int, seed: int) -
     documents = corpus.texts("mixed", total_bytes, seed=seed)
     text = separator["content"].join(documents)
     ours = Tokenizer.from_str(tokenizer_json, engine="fast")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_reset()
     started = time.perf_counter()
     ids, offsets = ours.encode_batch([text], offsets=True)
     took = time.perf_counter() - started
-    grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    grew = (peak_rss() - before) / MB
     want_ids, want_offsets = joined_reference(tokenizer_json, documents, separator)
     same = np.array_equal(ids.values.to_numpy(), want_ids) and np.array_equal(
         offsets.values.flatten().to_numpy(), want_offsets)
     print(f"{name:8} one text   {len(text.encode('utf-8')) / MB:8.1f} MB  {len(ids.values):,} tokens  "
           f"{'IDENTICAL' if same else 'DIFFER'}  (ours {took:.1f} s, peak RSS +{grew:.0f} MB)", flush=True)
     return 0 if same else 1
+
+
+def peak_rss() -> int:
+    """This process's peak resident set, in bytes (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
+
+
+def peak_rss_reset() -> int:
+    """Resets the peak to the current resident set (Linux: clear_refs 5); returns it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return peak_rss()
 
 
 def joined_reference(tokenizer_json: str, documents: list, separator: dict) -> tuple:

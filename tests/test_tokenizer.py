@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import threading
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -561,6 +562,7 @@ def test_nul_characters_are_text(any_pair):
     assert_identical(any_pair, texts)
 
 
+@pytest.mark.slow
 def test_a_20_mb_text(llama3):
     text = "".join(corpus.texts("prose", 20 * 10**6, seed=8))
     ids = llama3.ours.encode_batch([text])
@@ -568,6 +570,19 @@ def test_a_20_mb_text(llama3):
     expected = llama3.reference.encode_batch_fast([text])[0].ids
     assert len(ids) == 1 and len(expected) > 4 * 10**6
     assert np.array_equal(ids.values.to_numpy(), np.asarray(expected, dtype=np.int32))
+
+
+def test_a_long_text_that_is_not_nfc_under_nfc(qwen):
+    """Past 64 KiB such a text is encoded in parts cut at line starts, each on the engine
+    that can take it; ids and offsets as the reference's on the whole text. The parts mix
+    NFC lines with lines that are not, text before the first cut, and CRLF line ends."""
+    lines = corpus.texts("mixed", 3 * 10**6, seed=5)
+    text = "\r\n".join(lines[:40]) + "\n" + "\n".join(lines[40:]) + "\n\u0301tail"
+    assert not unicodedata.is_normalized("NFC", text)
+    ids, offsets = qwen.ours.encode_batch([text], offsets=True)
+    expected = qwen.reference.encode(text, add_special_tokens=False)
+    assert np.array_equal(ids.values.to_numpy(), np.asarray(expected.ids, dtype=np.int32))
+    assert np.array_equal(offsets.values.flatten().to_numpy(), np.asarray(expected.offsets, dtype=np.int64).reshape(-1))
 
 
 # Run in a fresh interpreter, whose peak RSS (VmHWM) is then this call's. (Not ru_maxrss:

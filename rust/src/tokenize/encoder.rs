@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 use tokenizers::{PostProcessor, TruncationDirection};
 
-use super::bpe::{AddedToken, FastBpe, Sink};
+use super::bpe::{push_specials, AddedToken, FastBpe, Sink};
 use crate::error::{Error, Result};
 
 /// Token ids of a text with each token's span in the text, in code points (Python's
@@ -214,9 +214,65 @@ impl Tokenizer {
                 fast.encode_into(text, add_special_tokens, sink);
                 Ok(())
             }
+            Some(fast) if text.len() > CHUNK_BYTES && fast.cuts_at_line_starts() => {
+                self.encode_in_chunks(fast, text, add_special_tokens, sink)
+            }
             _ => self.exact.encode_into(text, add_special_tokens, sink),
         }
     }
+
+    /// A long text the fast engine cannot take whole (not NFC under an NFC normalizer), cut
+    /// at line starts into parts of about CHUNK_BYTES: each part on the fast engine if it
+    /// can, else on the `tokenizers` crate, whose memory on one long text grows to a hundred
+    /// times its size.
+    fn encode_in_chunks(&self, fast: &FastBpe, text: &str, add_special_tokens: bool, sink: &mut Sink) -> Result<()> {
+        if add_special_tokens {
+            push_specials(fast.prefix(), sink);
+        }
+        let mut chars_before = 0;
+        for (start, end) in line_start_chunks(text, CHUNK_BYTES) {
+            let part = &text[start..end];
+            let first = sink.offsets.as_deref().map_or(0, Vec::len);
+            if fast.handles(part) {
+                fast.encode_into(part, false, sink);
+            } else {
+                self.exact.encode_into(part, false, sink)?;
+            }
+            if let Some(offsets) = sink.offsets.as_deref_mut() {
+                for span in &mut offsets[first..] {
+                    *span = (span.0 + chars_before, span.1 + chars_before);
+                }
+            }
+            chars_before += part.chars().count();
+        }
+        if add_special_tokens {
+            push_specials(fast.suffix(), sink);
+        }
+        Ok(())
+    }
+}
+
+/// Texts past this size that the fast engine cannot take whole are cut into parts of about
+/// this size.
+const CHUNK_BYTES: usize = 1 << 16;
+
+/// The byte ranges of `text` cut at the first line start after every `size` bytes: after a
+/// `\n` that an ASCII non-space character follows (`FastBpe::cuts_at_line_starts`).
+fn line_start_chunks(text: &str, size: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut end = (start + size).min(bytes.len());
+        while end < bytes.len() && !(bytes[end - 1] == b'\n' && bytes[end].is_ascii_graphic()) {
+            end += 1;
+        }
+        let chunk = (start, end);
+        start = end;
+        Some(chunk)
+    })
 }
 
 fn fast_engine(

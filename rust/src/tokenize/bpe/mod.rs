@@ -36,6 +36,8 @@ pub struct FastBpe {
     bpe: Bpe,
     nfc: bool,
     post: PostProcess,
+    /// No added token holds a line break (see `cuts_at_line_starts`).
+    added_single_line: bool,
 }
 
 /// Where encoded ids (and, when asked, code-point offsets) go.
@@ -56,6 +58,7 @@ impl FastBpe {
             Ok(config) => config,
             Err(why) => return Ok(Err(why)),
         };
+        let added_single_line = added.iter().all(|t| !t.content.contains('\n'));
         let added = AddedTokens::new(added, split_special_tokens)?;
         let bpe = Bpe::new(
             config.byte_ids,
@@ -69,6 +72,7 @@ impl FastBpe {
             bpe,
             nfc: config.nfc,
             post: config.post,
+            added_single_line,
         }))
     }
 
@@ -77,6 +81,15 @@ impl FastBpe {
     /// alignments of normalized text this engine does not model).
     pub fn handles(&self, text: &str) -> bool {
         !self.nfc || text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes
+    }
+
+    /// Whether a text cut after a line break that an ASCII non-space character follows
+    /// encodes as its parts do, one after the other: every modelled split regex ends a piece
+    /// there, no added token spans it, and NFC never joins characters across it (an ASCII
+    /// character is never the second of a composition, nor reordered). `ByteLevel` without a
+    /// regex makes each text one piece, so it does not.
+    pub fn cuts_at_line_starts(&self) -> bool {
+        self.splitter != Splitter::Whole && self.added_single_line
     }
 
     /// The special-token ids the post-processor adds around a text.
@@ -150,7 +163,7 @@ impl FastBpe {
     }
 }
 
-fn push_specials(ids: &[u32], sink: &mut Sink) {
+pub(crate) fn push_specials(ids: &[u32], sink: &mut Sink) {
     sink.ids.extend_from_slice(ids);
     if let Some(offsets) = sink.offsets.as_deref_mut() {
         offsets.extend(ids.iter().map(|_| (0, 0)));
