@@ -17,7 +17,7 @@ from ._cdef import cdef_from_header
 from ._libname import library_filename
 
 # The ABI this Python code was written against; must equal the library's fax_abi_version().
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 LIBRARY_NAME = library_filename()
@@ -80,6 +80,7 @@ _ERROR_CLASSES = {
 }
 for _status, _cls in _ERROR_CLASSES.items():
     _cls.status = _status
+ERROR_STATUSES = frozenset(_ERROR_CLASSES)
 
 
 def last_error_message() -> str:
@@ -93,8 +94,15 @@ def last_error_message() -> str:
 def check(status: int) -> None:
     """Raise the exception that `status` stands for; do nothing for FAX_OK."""
     if status:
-        cls = _ERROR_CLASSES.get(status, errors.FastAxolotlError)
-        raise cls(last_error_message())
+        raise last_error(status)
+
+
+def last_error(status: int) -> errors.FastAxolotlError:
+    """The exception for the calling thread's last failure, whose status is `status`."""
+    cls = _ERROR_CLASSES.get(status, errors.FastAxolotlError)
+    if cls is errors.BufferTooSmallError:
+        return cls(last_error_message(), needed=lib.fax_last_error_needed())
+    return cls(last_error_message())
 
 
 def library_version() -> str:

@@ -26,7 +26,12 @@ class FormatError(FastAxolotlError, ValueError):
 
 
 class BufferTooSmallError(FastAxolotlError, ValueError):
-    """An output array is smaller than the result (FAX_ERR_BUFFER_TOO_SMALL)."""
+    """An output array is smaller than the result (FAX_ERR_BUFFER_TOO_SMALL); `needed` is
+    the size it would take (elements, or bytes for text)."""
+
+    def __init__(self, message: str = "", needed: int = 0):
+        super().__init__(message)
+        self.needed = needed
 
 
 class RustPanicError(FastAxolotlError):

@@ -9,6 +9,7 @@ works. Every batch but the last has exactly `batch_size` rows.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 import re
@@ -18,7 +19,7 @@ from typing import Iterator, Optional, Sequence, Union
 import pyarrow as pa
 
 from ._types import PathArg
-from . import errors
+from . import _native, errors
 from ._args import size_arg
 from ._native import check, ffi, lib
 
@@ -60,20 +61,18 @@ def _path_arg(path) -> bytes:
     return os.fsencode(path)
 
 
-def _format_arg(dataset_type) -> Optional[bytes]:
-    if dataset_type is None:
-        return None
-    if not isinstance(dataset_type, str):
-        raise TypeError(f"dataset_type must be a str or None, got {type(dataset_type).__name__}")
-    return dataset_type.encode()
+def _format_arg(dataset_type) -> Optional[str]:
+    if dataset_type is None or isinstance(dataset_type, str):
+        return dataset_type
+    raise TypeError(f"dataset_type must be a str or None, got {type(dataset_type).__name__}")
 
 
-def _columns_arg(columns) -> Optional[list[bytes]]:
+def _columns_arg(columns) -> Optional[list[str]]:
     if columns is None:
         return None
     if isinstance(columns, (str, bytes)) or not all(isinstance(c, str) for c in columns):
         raise TypeError("columns must be a list of column names (str) or None")
-    return [c.encode() for c in columns]
+    return list(columns)
 
 
 def _open_stream(path, dataset_type, batch_size, num_threads, columns) -> pa.RecordBatchReader:
@@ -81,20 +80,10 @@ def _open_stream(path, dataset_type, batch_size, num_threads, columns) -> pa.Rec
     path_bytes = _path_arg(path)
     batch_size = size_arg(batch_size, "batch_size", 1)
     num_threads = size_arg(num_threads, "num_threads", 0, allow_none=True) or 0
-    format_bytes, names = _format_arg(dataset_type), _columns_arg(columns)
-    # cffi frees an ffi.new() object when its Python owner dies, and a struct field does not
-    # own what is assigned to it: every buffer stays in a local until the call returns.
-    name_buffers = [ffi.new("char[]", n) for n in names or ()]
-    column_array = ffi.new("const char *[]", name_buffers or 1)
-    format_buffer = ffi.new("char[]", format_bytes) if format_bytes is not None else ffi.NULL
-    options = ffi.new("FaxReadOptions *")
-    options.format = format_buffer
-    options.batch_size, options.num_threads = batch_size, num_threads
-    if names is not None:
-        options.columns, options.num_columns = column_array, len(names)
+    options = json.dumps({"format": _format_arg(dataset_type), "batch_size": batch_size,
+                          "num_threads": num_threads, "columns": _columns_arg(columns)}).encode()
     stream = ffi.new("struct ArrowArrayStream *")
-    check(lib.fax_reader_open(path_bytes, options, stream))
-    del name_buffers, column_array, format_buffer  # only now may they be freed
+    check(lib.fax_reader_open(path_bytes, options, len(options), stream))
     return pa.RecordBatchReader._import_from_c(int(ffi.cast("uintptr_t", stream)))
 
 
@@ -103,13 +92,15 @@ _ARROW_PREFIX = re.compile(r"^(Parser error|Io error|Invalid argument error|Comp
 
 
 def _translate(error: Exception, path) -> errors.FastAxolotlError:
-    """A failure reported through the C stream, as our own exception class: the stream
-    reports I/O failures as EIO (pyarrow: OSError) and the rest as EINVAL (ArrowInvalid)."""
-    message = _ARROW_PREFIX.sub("", str(error))
+    """A failure reported through the C stream, as our own exception class: the stream's
+    errno (EIO or EINVAL) cannot say which, the library's last status on this thread (the
+    one that called `get_next`) does."""
+    status = lib.fax_last_error_status()
+    if status in _native.ERROR_STATUSES and _native.last_error_message() in str(error):
+        return _native.last_error(status)
+    message = _ARROW_PREFIX.sub("", str(error))  # not ours: an error of pyarrow's side
     if isinstance(error, OSError) and not isinstance(error, pa.ArrowInvalid):
         return errors.FastAxolotlIOError(message)
-    if "Rust panic" in message:
-        return errors.RustPanicError(message)
     return errors.FormatError(message)
 
 
@@ -148,8 +139,9 @@ class Reader:
                 except StopIteration:
                     return
                 except (pa.ArrowException, OSError) as error:
+                    translated = _translate(error, self.path)  # before close: a call may reset the last error
                     self.close()
-                    raise _translate(error, self.path) from None
+                    raise translated from None
             yield batch
 
     def read_all(self) -> pa.Table:

@@ -36,6 +36,7 @@ def test_header_matches_sources():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_unicode_table_matches_oniguruma():
     # Re-probes the Oniguruma build the tokenizers crate links (rust/gen-unicode) and fails
     # if the character classes the fast BPE scanners use differ from it.
@@ -103,6 +104,37 @@ def test_last_error_message_contract(native):
     assert isinstance(err.value, ValueError) and err.value.status == lib.FAX_ERR_INVALID_ARGUMENT
 
 
+def test_the_last_error_keeps_its_status_and_the_size_needed(native):
+    """After FAX_ERR_BUFFER_TOO_SMALL the needed size is a value, not only text: here a row
+    of 5 tokens padded into rows of width 3."""
+    ffi, lib = native.ffi, native.lib
+    values = ffi.new("int64_t[]", [1, 2, 3, 4, 5, 6])
+    offsets = ffi.new("int64_t[]", [0, 1, 6])
+    lists = ffi.new("FaxLists *")
+    lists.values, lists.values_len, lists.offsets, lists.num_rows = values, 6, offsets, 2
+    lists.offsets_dtype, lists.values_dtype = lib.FAX_DTYPE_INT64, lib.FAX_DTYPE_INT64
+    out = ffi.new("int64_t[]", 6)
+    status = lib.fax_pad_sequences(lists, 3, 0, lib.FAX_PAD_RIGHT, out, 6)
+    assert status == lib.FAX_ERR_BUFFER_TOO_SMALL
+    assert (lib.fax_last_error_status(), lib.fax_last_error_needed()) == (status, 5)
+    with pytest.raises(fast_axolotl.BufferTooSmallError) as err:
+        native.check(status)
+    assert err.value.needed == 5
+    assert lib.fax_pad_width(ffi.NULL, 0, 1, ffi.new("size_t *")) == lib.FAX_ERR_INVALID_ARGUMENT
+    assert (lib.fax_last_error_status(), lib.fax_last_error_needed()) == (lib.FAX_ERR_INVALID_ARGUMENT, 0)
+
+
+def test_every_status_code_has_its_exception(native):
+    """Each FAX_ERR_* of the header has a class, and `check` raises it."""
+    header = (REPO / "include" / "fastaxo.h").read_text()
+    codes = {name: getattr(native.lib, name) for name in re.findall(r"#define (FAX_ERR_\w+)", header)}
+    assert set(codes.values()) == set(native.ERROR_STATUSES)
+    for name, code in codes.items():
+        with pytest.raises(fast_axolotl.FastAxolotlError) as err:
+            native.check(code)
+        assert err.value.status == code and type(err.value) is not fast_axolotl.FastAxolotlError, name
+
+
 def test_errors_are_per_thread(native):
     """A failure on one thread does not overwrite the message another thread reads."""
     import threading
@@ -119,6 +151,9 @@ def test_errors_are_per_thread(native):
     assert "offsets_dtype" in native.last_error_message()
 
 
+DEBUG_RS = RUST / "src" / "ffi" / "debug.rs"
+
+
 @pytest.fixture(scope="session")
 def panic_library():
     """libfastaxo built with the `test-panic` feature (adds fax_debug_panic): a debug build
@@ -129,6 +164,7 @@ def panic_library():
     return target / "debug" / "libfastaxo.so"
 
 
+@pytest.mark.slow  # builds a debug library with the test-panic feature
 @pytest.mark.parametrize("in_worker", [0, 1], ids=["calling-thread", "rayon-worker"])
 def test_rust_panic_becomes_exception(panic_library, in_worker):
     code = f"""
@@ -143,7 +179,10 @@ print("still alive:", fast_axolotl.pad_sequences([[1], [2, 3]]))
     result = run_python(code, env={**os.environ, "FASTAXO_LIB": str(panic_library)})
     assert result.returncode == 0, result.stderr
     assert "caught: Rust panic inside fastaxo" in result.stdout
-    assert "deliberate panic" in result.stdout
+    # The message says where: the panic! line of the debug export.
+    line = next(i for i, text in enumerate(DEBUG_RS.read_text().splitlines(), 1) if 'panic!("{text}")' in text
+                and ("join" in text) == bool(in_worker))
+    assert f"deliberate panic (at src/ffi/debug.rs:{line}:" in result.stdout
     assert "still alive: [[1, 0], [2, 3]]" in result.stdout
     assert result.stderr == ""  # the guard's quiet hook: nothing printed
 

@@ -197,13 +197,15 @@ static void test_reader(void) {
     fprintf(f, "a,b\n");
     for (int i = 0; i < 5000; i++) fprintf(f, "%d,%.*s\n", i, i % 60, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     fclose(f);
-    FaxReadOptions options = {NULL, 100, 1, NULL, 0};
+    const char *options = "{\"batch_size\": 100, \"num_threads\": 1}";
+    const char *no_rows = "{\"batch_size\": 0}";
     struct ArrowArrayStream s;
-    CHECK(fax_reader_open(path, &options, &s) == FAX_OK && drain(&s, 0) == 5000);
-    CHECK(fax_reader_open(path, NULL, &s) == FAX_OK && drain(&s, 1) > 0);  /* abandoned early */
-    CHECK(fax_reader_open("/nonexistent/fastaxo.csv", NULL, &s) == FAX_ERR_NOT_FOUND);
-    options.batch_size = 0;
-    CHECK(fax_reader_open(path, &options, &s) == FAX_ERR_INVALID_ARGUMENT);
+    CHECK(fax_reader_open(path, options, strlen(options), &s) == FAX_OK && drain(&s, 0) == 5000);
+    CHECK(fax_reader_open(path, NULL, 0, &s) == FAX_OK && drain(&s, 1) > 0);  /* abandoned early */
+    CHECK(fax_reader_open("/nonexistent/fastaxo.csv", NULL, 0, &s) == FAX_ERR_NOT_FOUND);
+    CHECK(fax_last_error_status() == FAX_ERR_NOT_FOUND);
+    CHECK(fax_reader_open(path, no_rows, strlen(no_rows), &s) == FAX_ERR_INVALID_ARGUMENT);
+    CHECK(fax_reader_open(path, "{\"batch\": 1}", 12, &s) == FAX_ERR_INVALID_ARGUMENT);  /* unknown key */
     int32_t format = -1, compression = -1;
     CHECK(fax_detect_format(path, &format, &compression) == FAX_OK);
     CHECK(strcmp(fax_format_name(format), "csv") == 0 && strcmp(fax_compression_name(compression), "none") == 0);

@@ -52,18 +52,15 @@ fuzz_target!(|data: &[u8]| {
     let path = scratch_file(EXTENSIONS[ext as usize % EXTENSIONS.len()]);
     std::fs::write(&path, content).expect("writing the scratch file");
     let c_path = CString::new(path.to_str().unwrap()).unwrap();
-    let format = (format as usize % (FORMATS.len() + 1))
-        .checked_sub(1)
-        .map(|i| CString::new(FORMATS[i]).unwrap());
-    let options = FaxReadOptions {
-        format: format.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
-        batch_size: batch as usize % 9,
-        num_threads: 1 + (batch as usize >> 6),
-        columns: std::ptr::null(),
-        num_columns: 0,
-    };
+    let format = (format as usize % (FORMATS.len() + 1)).checked_sub(1).map(|i| FORMATS[i]);
+    let options = format!(
+        r#"{{"format": {}, "batch_size": {}, "num_threads": {}}}"#,
+        format.map_or("null".to_string(), |f| format!("{f:?}")),
+        batch as usize % 9,
+        1 + (batch as usize >> 6)
+    );
     let mut stream = FFI_ArrowArrayStream::empty();
-    let status = unsafe { fax_reader_open(c_path.as_ptr(), &options, &mut stream) };
+    let status = unsafe { fax_reader_open(c_path.as_ptr(), options.as_ptr().cast(), options.len(), &mut stream) };
     assert!(
         status != FAX_ERR_PANIC,
         "fax_reader_open panicked: {}",

@@ -3,33 +3,74 @@
 use std::cell::RefCell;
 use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
 use super::{FAX_ERR_BUFFER_TOO_SMALL, FAX_ERR_FORMAT, FAX_ERR_INVALID_ARGUMENT, FAX_ERR_IO, FAX_ERR_NOT_FOUND, FAX_ERR_PANIC, FAX_OK};
 use crate::error::{Error, Result};
 
-thread_local! {
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+/// Why the calling thread's last failed call failed.
+#[derive(Default)]
+struct LastError {
+    message: String,
+    status: i32,
+    /// For `FAX_ERR_BUFFER_TOO_SMALL`: the size the output needed; 0 otherwise.
+    needed: usize,
 }
 
-fn set_last_error(message: String) {
-    LAST_ERROR.with(|e| *e.borrow_mut() = message);
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
+    /// Where the last panic on this thread happened, from the panic hook.
+    static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Where the last panic of any thread happened: a panic in a rayon worker is resumed on the
+/// calling thread, whose own record is empty.
+static LAST_PANIC_AT: Mutex<Option<String>> = Mutex::new(None);
+
+fn set_last_error(status: i32, message: String, needed: usize) {
+    LAST_ERROR.with(|e| *e.borrow_mut() = LastError { message, status, needed });
+}
+
+/// Makes `err` the calling thread's last error.
+pub(crate) fn record_error(err: &Error) {
+    let needed = match err {
+        Error::BufferTooSmall { needed, .. } => *needed,
+        _ => 0,
+    };
+    set_last_error(status_of(err), err.to_string(), needed);
+}
+
+/// Makes a caught panic the calling thread's last error; returns its message.
+pub(crate) fn record_panic(payload: &(dyn std::any::Any + Send)) -> String {
+    let message = panic_message(payload);
+    set_last_error(FAX_ERR_PANIC, message.clone(), 0);
+    message
 }
 
 /// The default hook prints panics to stderr; a library loaded into a training process must
-/// not, since the guard reports them as `FAX_ERR_PANIC` with the message instead.
+/// not, since the guard reports them as `FAX_ERR_PANIC` with the message instead. The hook
+/// keeps where the panic happened for that message.
 pub(crate) fn silence_panics() {
     static QUIET: Once = Once::new();
-    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    QUIET.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            PANIC_AT.with(|p| *p.borrow_mut() = at.clone());
+            *LAST_PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        }))
+    });
 }
 
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    format!("Rust panic inside fastaxo (a bug, please report it): {text}")
+    let here = PANIC_AT.with(|p| p.borrow_mut().take());
+    let at = here.or_else(|| LAST_PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()).take());
+    let at = at.map_or(String::new(), |at| format!(" (at {at})"));
+    format!("Rust panic inside fastaxo (a bug, please report it): {text}{at}")
 }
 
 pub(crate) fn status_of(err: &Error) -> i32 {
@@ -50,12 +91,11 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> i32 {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => FAX_OK,
         Ok(Err(err)) => {
-            let status = status_of(&err);
-            set_last_error(err.to_string());
-            status
+            record_error(&err);
+            status_of(&err)
         }
         Err(payload) => {
-            set_last_error(panic_message(payload.as_ref()));
+            record_panic(payload.as_ref());
             FAX_ERR_PANIC
         }
     }
@@ -65,7 +105,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> i32 {
 pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     silence_panics();
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
-        set_last_error(panic_message(payload.as_ref()));
+        record_panic(payload.as_ref());
         fallback
     })
 }
@@ -78,7 +118,7 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 pub unsafe extern "C" fn fax_last_error_message(buf: *mut c_char, cap: usize) -> usize {
     guard_value(0, || {
         LAST_ERROR.with(|e| {
-            let msg = e.borrow();
+            let msg = &e.borrow().message;
             if !buf.is_null() && cap > 0 {
                 let n = msg.len().min(cap - 1);
                 // SAFETY: the caller promises `buf` holds `cap` bytes; we write n + 1 <= cap.
@@ -90,6 +130,22 @@ pub unsafe extern "C" fn fax_last_error_message(buf: *mut c_char, cap: usize) ->
             msg.len()
         })
     })
+}
+
+/// The status of the calling thread's last failure (`FAX_OK` before any): the status the
+/// failed call returned, or, after a reader's stream failed in `get_next` on this thread,
+/// the status that failure stands for (`FAX_ERR_IO`, `FAX_ERR_FORMAT`, `FAX_ERR_PANIC`, ...),
+/// which the stream's errno cannot tell apart.
+#[no_mangle]
+pub extern "C" fn fax_last_error_status() -> i32 {
+    guard_value(FAX_ERR_PANIC, || LAST_ERROR.with(|e| e.borrow().status))
+}
+
+/// After `FAX_ERR_BUFFER_TOO_SMALL`: the size the output needed (in the unit of the call's
+/// capacity argument: elements, or bytes for text); 0 after any other failure.
+#[no_mangle]
+pub extern "C" fn fax_last_error_needed() -> usize {
+    guard_value(0, || LAST_ERROR.with(|e| e.borrow().needed))
 }
 
 #[cfg(test)]
@@ -108,14 +164,18 @@ mod tests {
     #[test]
     fn panics_become_a_status() {
         assert_eq!(guard(|| panic!("boom {}", 42)), FAX_ERR_PANIC);
-        assert!(last_error().ends_with("boom 42"));
+        let message = last_error();
+        assert!(message.contains("boom 42 (at "), "{message}");
+        assert!(message.contains(&format!("{}:", file!())), "{message}");
+        assert_eq!(fax_last_error_status(), FAX_ERR_PANIC);
         let in_pool = || -> Result<()> {
             use rayon::prelude::*;
             (0..4).into_par_iter().for_each(|i| assert!(i < 3, "worker saw {i}"));
             Ok(())
         };
         assert_eq!(guard(in_pool), FAX_ERR_PANIC);
-        assert!(last_error().ends_with("worker saw 3"));
+        let message = last_error();
+        assert!(message.contains("worker saw 3 (at ") && message.contains(file!()), "{message}");
     }
 
     #[test]
@@ -125,6 +185,10 @@ mod tests {
         let mut small = [1 as c_char; 4];
         assert_eq!(unsafe { fax_last_error_message(small.as_mut_ptr(), 4) }, 9);
         assert_eq!(small.map(|c| c as u8), *b"bad\0");
+        assert_eq!((fax_last_error_status(), fax_last_error_needed()), (FAX_ERR_INVALID_ARGUMENT, 0));
+        let too_small = || Err(Error::BufferTooSmall { needed: 77, message: "needs 77".into() });
+        assert_eq!(guard(too_small), FAX_ERR_BUFFER_TOO_SMALL);
+        assert_eq!((fax_last_error_status(), fax_last_error_needed()), (FAX_ERR_BUFFER_TOO_SMALL, 77));
         assert_eq!(guard(|| Ok(())), FAX_OK);
     }
 }

@@ -9,6 +9,7 @@
 // separate "# Safety" heading would only repeat it.
 #![allow(clippy::missing_safety_doc)]
 
+mod args;
 mod arrow;
 mod gather;
 mod guard;
@@ -44,7 +45,7 @@ pub use debug::*;
 use std::os::raw::c_char;
 
 /// Bumped on every change that breaks callers compiled against an older header.
-pub const FAX_ABI_VERSION: u32 = 1;
+pub const FAX_ABI_VERSION: u32 = 2;
 
 /// Success.
 pub const FAX_OK: i32 = 0;
@@ -54,7 +55,7 @@ pub const FAX_ERR_INVALID_ARGUMENT: i32 = 1;
 pub const FAX_ERR_IO: i32 = 2;
 /// Input data is not in the format it claims.
 pub const FAX_ERR_FORMAT: i32 = 3;
-/// An output buffer is too small; the message says the size needed.
+/// An output buffer is too small; `fax_last_error_needed` gives the size needed.
 pub const FAX_ERR_BUFFER_TOO_SMALL: i32 = 4;
 /// A bug: Rust panicked inside the call. The process is intact; the message says where.
 pub const FAX_ERR_PANIC: i32 = 5;

@@ -9,37 +9,37 @@ use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-use super::guard::{guard, panic_message};
+use super::args::json_options;
+use super::guard::{guard, record_error, record_panic};
 use crate::error::{Error, Result};
-use crate::read::{self, ArrowBatches, ReadOptions, COMPRESSIONS, FORMATS};
+use crate::read::{self, to_arrow_error, BatchReader, ReadOptions, COMPRESSIONS, FORMATS};
 
-/// Options of `fax_reader_open`; pass NULL for the defaults (detect the format, 1024 rows
-/// per batch, all cores, all columns).
-#[repr(C)]
-pub struct FaxReadOptions {
+/// The options of `fax_reader_open`, a JSON object; every key may be left out.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ReaderOptions {
     /// A format name ("parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
-    /// "hf_dataset", optionally with ".zst"/".gz"), case-insensitive; NULL = detect.
-    pub format: *const c_char,
+    /// "hf_dataset", optionally with ".zst"/".gz"), case-insensitive; absent or null = detect.
+    format: Option<String>,
     /// Rows per batch, at least 1; every batch but the last has exactly this many.
-    pub batch_size: usize,
+    batch_size: usize,
     /// Decoding threads; 0 = all cores.
-    pub num_threads: usize,
-    /// Names of the columns to read, in the order wanted; NULL = all, in the file's order.
-    pub columns: *const *const c_char,
-    pub num_columns: usize,
+    num_threads: usize,
+    /// The columns to read, in the order wanted; absent or null = all, in the file's order.
+    columns: Option<Vec<String>>,
 }
 
-/// UTF-8 text of a NUL-terminated string argument.
-///
-/// # Safety
-/// `text` must be NULL or a valid NUL-terminated string.
-unsafe fn text_arg(text: *const c_char, name: &str) -> Result<String> {
-    if text.is_null() {
-        return Err(Error::invalid(format!("{name} is NULL")));
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        let d = ReadOptions::default();
+        ReaderOptions { format: d.format, batch_size: d.batch_size, num_threads: d.threads, columns: d.columns }
     }
-    // SAFETY: caller's contract.
-    let text = unsafe { CStr::from_ptr(text) };
-    text.to_str().map(str::to_owned).map_err(|_| Error::invalid(format!("{name} is not UTF-8")))
+}
+
+impl From<ReaderOptions> for ReadOptions {
+    fn from(o: ReaderOptions) -> Self {
+        ReadOptions { format: o.format, batch_size: o.batch_size, threads: o.num_threads, columns: o.columns }
+    }
 }
 
 /// A path argument: any bytes but NUL (Unix paths need not be UTF-8).
@@ -56,45 +56,41 @@ unsafe fn path_arg(path: *const c_char) -> Result<PathBuf> {
     Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
 }
 
-/// # Safety
-/// `options` must be NULL or point to a valid `FaxReadOptions` whose strings are valid.
-unsafe fn read_options(options: *const FaxReadOptions) -> Result<ReadOptions> {
-    // SAFETY: caller's contract.
-    let Some(o) = (unsafe { options.as_ref() }) else { return Ok(ReadOptions::default()) };
-    let format = if o.format.is_null() { None } else { Some(unsafe { text_arg(o.format, "format") }?) };
-    let columns = if o.columns.is_null() {
-        None
-    } else {
-        let names = unsafe { super::lists::slice::<*const c_char>(o.columns.cast(), o.num_columns, "columns") }?;
-        Some(names.iter().map(|&n| unsafe { text_arg(n, "a column name") }).collect::<Result<Vec<_>>>()?)
-    };
-    Ok(ReadOptions { format, batch_size: o.batch_size, threads: o.num_threads, columns })
-}
-
 /// Opens `path` (a file, a directory of shards, a glob pattern, or a directory written by
 /// `datasets`' `save_to_disk`) and writes an Arrow C stream of its record batches into `out`;
-/// the caller releases it (`out->release(out)`). Errors found while opening (missing path:
+/// the caller releases it (`out->release(out)`). `options_json` (`options_len` bytes; NULL
+/// with 0 = the defaults) is a JSON object: `{"format": null, "batch_size": 1024,
+/// "num_threads": 0, "columns": null}` (format: a `fax_format_name`, optionally with
+/// ".zst"/".gz", null = detect; num_threads 0 = all cores; columns: names in the order
+/// wanted, null = all). Errors found while opening (missing path:
 /// `FAX_ERR_NOT_FOUND`; unreadable or malformed file: `FAX_ERR_IO`/`FAX_ERR_FORMAT`; bad
 /// options: `FAX_ERR_INVALID_ARGUMENT`) are returned here; errors found later end the stream
-/// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`.
+/// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`;
+/// `fax_last_error_status` then gives the status on the thread that called `get_next`.
 /// Decoding happens in `get_next`, a few batches ahead at most: memory does not grow with the
 /// file. As for any Arrow C stream, one thread at a time may call its callbacks, and none
 /// after `release`.
 ///
 /// # Safety
-/// `path` must be a NUL-terminated string, `options` NULL or valid, `out` a writable
+/// `path` must be a NUL-terminated string, `options_json` NULL or `options_len` readable
+/// bytes, `out` a writable
 /// `struct ArrowArrayStream` (its old content is overwritten, not released).
 #[no_mangle]
-pub unsafe extern "C" fn fax_reader_open(path: *const c_char, options: *const FaxReadOptions, out: *mut FFI_ArrowArrayStream) -> i32 {
+pub unsafe extern "C" fn fax_reader_open(
+    path: *const c_char,
+    options_json: *const c_char,
+    options_len: usize,
+    out: *mut FFI_ArrowArrayStream,
+) -> i32 {
     guard(|| {
         if out.is_null() {
             return Err(Error::invalid("out is NULL"));
         }
         // SAFETY: caller's contract for every pointer.
         let path = unsafe { path_arg(path) }?;
-        let options = unsafe { read_options(options) }?;
-        let reader = read::open(&path, &options)?;
-        let stream = FFI_ArrowArrayStream::new(Box::new(Guarded(ArrowBatches(reader))));
+        let options: ReaderOptions = unsafe { json_options(options_json, options_len, "reader") }?;
+        let reader = read::open(&path, &options.into())?;
+        let stream = FFI_ArrowArrayStream::new(Box::new(Guarded(reader)));
         // SAFETY: `out` is writable (caller's contract); write does not drop the old value.
         unsafe { std::ptr::write(out, stream) };
         Ok(())
@@ -136,16 +132,26 @@ pub extern "C" fn fax_compression_name(code: i32) -> *const c_char {
 }
 
 /// The exported stream's reader: a panic while decoding becomes an error of the stream (the
-/// C stream callbacks cannot unwind into the caller).
-struct Guarded(ArrowBatches);
+/// C stream callbacks cannot unwind into the caller), and every error of the stream is also
+/// the calling thread's last error, with its status.
+struct Guarded(BatchReader);
 
 impl Iterator for Guarded {
     type Item = std::result::Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         super::guard::silence_panics();
-        catch_unwind(AssertUnwindSafe(|| self.0.next()))
-            .unwrap_or_else(|payload| Some(Err(ArrowError::ComputeError(panic_message(payload.as_ref())))))
+        match catch_unwind(AssertUnwindSafe(|| self.0.next())) {
+            Ok(Some(Err(err))) => {
+                record_error(&err);
+                Some(Err(to_arrow_error(err)))
+            }
+            Ok(item) => item.map(|batch| batch.map_err(to_arrow_error)),
+            Err(payload) => {
+                let message = record_panic(payload.as_ref());
+                Some(Err(ArrowError::ComputeError(message)))
+            }
+        }
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::os::raw::c_char;
 
+use super::args::utf8_arg;
 use super::guard;
-use super::lists::{slice, slice_mut};
-use crate::error::{Error, Result};
+use super::lists::slice_mut;
+use crate::error::Error;
 use crate::tokenize::pyvalue::from_json;
 use crate::tokenize::template::{ChatTemplate, TemplateOptions};
 
@@ -12,13 +13,6 @@ use crate::tokenize::template::{ChatTemplate, TemplateOptions};
 /// with `fax_chat_template_new`, free with `fax_chat_template_free`. Rendering does not
 /// change the handle: any number of threads may render with one handle at once.
 pub struct FaxChatTemplate(ChatTemplate);
-
-/// `len` bytes at `text` as UTF-8, naming the argument `what` when they are not.
-pub(super) unsafe fn utf8_arg<'a>(text: *const c_char, len: usize, what: &str) -> Result<&'a str> {
-    // SAFETY: the caller promises `len` readable bytes at `text` for the call.
-    let bytes = unsafe { slice::<u8>(text.cast(), len, what) }?;
-    std::str::from_utf8(bytes).map_err(|e| Error::invalid(format!("{what} is not UTF-8: {e}")))
-}
 
 /// Compiles the template `source` (`source_len` UTF-8 bytes, no NUL needed) into `*out`.
 /// `options_json` (`options_len` bytes; NULL with 0 = defaults) is a JSON object:

@@ -12,7 +12,7 @@ use arrow_array::{ArrayRef, StructArray};
 
 use super::arrow::{export, read_stream};
 use super::guard;
-use super::template::utf8_arg;
+use super::args::utf8_arg;
 use super::tokenizer::FaxTokenizer;
 use crate::error::Error;
 use crate::tokenize::batch::{tokenize_batches, Strategy};

@@ -11,8 +11,8 @@ use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use super::arrow::{export, read_stream};
 use super::guard;
 use super::lists::slice_mut;
-use super::template::utf8_arg;
-use crate::error::{Error, Result};
+use super::args::{json_options, utf8_arg};
+use crate::error::Error;
 use crate::tokenize::encode_batch::{encode_batch, BatchOptions};
 use crate::tokenize::{Encoder, EngineChoice, Tokenizer};
 
@@ -38,23 +38,6 @@ struct TokenizerOptions {
     engine: EngineChoice,
 }
 
-/// Parses an optional JSON options object (NULL or empty = defaults).
-unsafe fn options<T: serde::de::DeserializeOwned + Default>(
-    json: *const c_char,
-    len: usize,
-    what: &str,
-) -> Result<T> {
-    if json.is_null() {
-        return Ok(T::default());
-    }
-    // SAFETY: the caller promises `len` readable bytes.
-    let text = unsafe { utf8_arg(json, len, "options_json") }?;
-    if text.trim().is_empty() {
-        return Ok(T::default());
-    }
-    serde_json::from_str(text).map_err(|e| Error::invalid(format!("{what} options: {e}")))
-}
-
 /// Loads the tokenizer JSON `json` (`json_len` bytes: a tokenizer.json, or what
 /// transformers' `tokenizer.backend_tokenizer.to_str()` gives) into `*out`. `options_json`
 /// (NULL = defaults) is a JSON object: `{"split_special_tokens": false, "engine": "auto"}`.
@@ -73,7 +56,7 @@ pub unsafe extern "C" fn fax_tokenizer_new(
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
         let json = unsafe { utf8_arg(json, json_len, "json") }?;
-        let options: TokenizerOptions = unsafe { options(options_json, options_len, "tokenizer") }?;
+        let options: TokenizerOptions = unsafe { json_options(options_json, options_len, "tokenizer") }?;
         let tokenizer = Tokenizer::from_json(json, options.split_special_tokens, options.engine)?;
         *out = Box::into_raw(Box::new(FaxTokenizer(Arc::new(tokenizer))));
         Ok(())
@@ -153,7 +136,7 @@ pub unsafe extern "C" fn fax_tokenizer_encode(
         let batches = unsafe { read_stream(texts) }?;
         let tokenizer =
             unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
-        let options: BatchOptions = unsafe { options(options_json, options_len, "encode") }?;
+        let options: BatchOptions = unsafe { json_options(options_json, options_len, "encode") }?;
         if ids_array.is_null() || ids_schema.is_null() {
             return Err(Error::invalid("ids_array and ids_schema must not be NULL"));
         }
