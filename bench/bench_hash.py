@@ -1,6 +1,7 @@
 """SHA-256 row hashing benchmark, one run: fast_axolotl.parallel_hash_rows against a hashlib
 loop, hashlib in a thread pool and fast-axolotl 0.2.0 (its own venv, see setup_old_venv.sh),
-on JSON-like rows (100k and 1M rows of 60–200 bytes) and on 100k rows of 4 KiB.
+on JSON-like rows (100k and 1M rows of 60–200 bytes), on 100k rows of 4 KiB, and on the
+100k ~60-byte rows of issue #21 (against the hashlib loop).
 
 Run from the repo root with the .venv active:
     python bench/bench_hash.py [--quick] [--json PATH] [--seed S]
@@ -50,6 +51,18 @@ def make_rows(n: int, min_len: int, max_len: int, seed: int) -> list[str]:
         start = rng.randrange(len(text) - max_len)
         rows.append(head + text[start : start + length - len(head) - 2] + '"}')
     return rows
+
+
+def make_sample_rows(n: int) -> list[str]:
+    """The short rows of issue #21 (about 60 bytes): the per-row costs outside SHA-256
+    (encoding, walking the list, making the hex strings) weigh most here."""
+    return [f'{{"id": {i}, "text": "Sample text content {i}", "value": {i * 1.5}}}' for i in range(n)]
+
+
+def bench_short(bench: harness.Bench, case: str, rows: list[str]) -> None:
+    want = hashlib_loop(rows)
+    bench.time(case, HASHLIB, lambda: hashlib_loop(rows), want)
+    bench.time(case, LIST_HEX, lambda: fast_axolotl.parallel_hash_rows(rows), want)
 
 
 def hashlib_loop(rows: list[str]) -> list[str]:
@@ -114,6 +127,9 @@ def main() -> None:
 
     short_100k, short_1m = f"{n(100_000):,} JSON-like rows (60–200 B)", f"{n(1_000_000):,} JSON-like rows (60–200 B)"
     long_case = f"{n(100_000):,} rows of 4 KiB"
+    sample_rows = make_sample_rows(n(100_000))
+    sample = f"{len(sample_rows):,} rows of ~{sum(map(len, sample_rows)) // len(sample_rows)} B (issue #21)"
+    bench_short(bench, sample, sample_rows)
     with ThreadPoolExecutor(max_workers=cores()) as pool:
         bench_case(bench, short_100k, make_rows(n(100_000), SHORT_MIN, SHORT_MAX, args.seed), pool)
         bench_case(bench, short_1m, make_rows(n(1_000_000), SHORT_MIN, SHORT_MAX, args.seed), pool)
@@ -123,6 +139,7 @@ def main() -> None:
 
     bench.goal("list[str]→hex >= 2x the hashlib loop at 100k rows", short_100k, LIST_HEX, HASHLIB, need=2.0)
     bench.goal("list[str]→hex >= 2x fast-axolotl 0.2.0 at 100k rows", short_100k, LIST_HEX, OLD, need=2.0)
+    bench.goal("list[str]→hex >= 2x the hashlib loop on 100k ~60 B rows", sample, LIST_HEX, HASHLIB, need=2.0)
     bench_dedupe(bench, n(args.dedupe_rows), args.seed)
     bench.report(baseline=HASHLIB)
 

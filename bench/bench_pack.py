@@ -16,6 +16,7 @@ import pyarrow as pa
 
 import fast_axolotl
 import harness
+from fast_axolotl._lists import check_list_rows
 
 MAX_LENGTH, PAD, EOS, LABEL_PAD = 512, 0, 2, -100
 SEQ_N, SEQ_MIN, SEQ_MAX, VOCAB = 10_000, 10, 100, 32000
@@ -24,6 +25,7 @@ GROUP_SIZE = 100_000  # Axolotl's default multipack group size
 
 LIST_LIST, ARROW_NP = "pack_sequences list→list", "pack_sequences Arrow→np"
 PURE, NUMPY, OURS, OLD, LIMIT = "pure Python", "numpy", "fast_axolotl (ours)", "fast-axolotl 0.2.0", "np.full x3 (limit)"
+CHECK = "token check alone (limit)"
 AXOLOTL = "Axolotl pack_parallel (numba)"
 
 OLD_CODE = """
@@ -149,6 +151,9 @@ def bench_pack_sequences(bench: harness.Bench, seed: int) -> None:
     bench.time(LIST_LIST, PURE, lambda: pack_python(seqs), want)
     bench.time(LIST_LIST, OURS, lambda: dict(fast_axolotl.pack_sequences(seqs, MAX_LENGTH, PAD, EOS)), want)
     bench.time_other(LIST_LIST, OLD, OLD_CODE, {"seqs": seqs, "args": (MAX_LENGTH, PAD, EOS)}, want, compare=same_tokens)
+    # Not a result: the check every token gets (an int in the int64 range) costs this much on
+    # its own, a floor under list→list that the pure-Python reference does not pay.
+    bench.time(LIST_LIST, CHECK, lambda: check_list_rows(seqs, "sequences"))
 
     bench.time(ARROW_NP, PURE, lambda: {k: np.array(v, dtype=np.int64) for k, v in pack_python(arr.to_pylist()).items()}, want_np)
     bench.time(ARROW_NP, NUMPY, lambda: pack_numpy(arr), want_np)

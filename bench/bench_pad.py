@@ -14,6 +14,7 @@ import pyarrow as pa
 
 import fast_axolotl
 import harness
+from fast_axolotl._lists import check_list_rows
 
 TARGET = 256
 PAD = 0
@@ -22,6 +23,7 @@ MIN_LEN, MAX_LEN = 10, 256
 
 LIST_LIST, LIST_NP, ARROW_NP = "list→list", "list→np", "Arrow→np"
 PURE, NUMPY, OURS, OLD, LIMIT = "pure Python", "numpy", "fast_axolotl (ours)", "fast-axolotl 0.2.0", "np.full (limit)"
+CHECK = "token check alone (limit)"
 
 # Runs in the 0.2.0 interpreter (harness.run_in_python). The version check makes sure the
 # row is not silently timing some other fast_axolotl.
@@ -82,6 +84,9 @@ def main() -> None:
     bench.time(LIST_LIST, PURE, lambda: pad_python(seqs, TARGET), want_list)
     bench.time(LIST_LIST, OURS, lambda: fast_axolotl.pad_sequences(seqs, target_length=TARGET), want_list)
     bench.time_other(LIST_LIST, OLD, OLD_CODE, {"seqs": seqs, "target": TARGET}, want_list)
+    # Not a result: the check every token gets (an int in the int64 range) costs this much on
+    # its own, a floor under list→list that the pure-Python reference does not pay.
+    bench.time(LIST_LIST, CHECK, lambda: check_list_rows(seqs, "sequences"))
 
     bench.time(LIST_NP, PURE, lambda: np.array(pad_python(seqs, TARGET), dtype=np.int64), want_np)
     bench.time(LIST_NP, NUMPY, lambda: pad_numpy(seqs, TARGET), want_np)

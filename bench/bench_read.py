@@ -7,7 +7,9 @@ polars, `datasets` streaming (row by row) and fast-axolotl 0.2.0 (its own venv),
   B  100k rows: id int64, list<int32> of 200–2000 tokens, as Parquet, JSONL, JSONL.zst and
      CSV (the token list as one string column of space-separated integers, "17 4093 ...":
      CSV has no list type, so every reader returns that column as a string);
-  C  B twice (~880 MB decoded), Parquet and JSONL: the file of the peak-RSS goal.
+  C  B twice (~880 MB decoded), Parquet and JSONL: the file of the peak-RSS goal;
+  L  the long-text files of issue #21 (bench/long_text_case.py): each column alone and all
+     together, batch sizes 1,000 and 8,192, against pyarrow's streaming readers.
 
 Every implementation consumes the whole file (for "python" outputs: builds the Python
 objects) and is first checked against ours: row count and a checksum per column (sum of the
@@ -18,7 +20,7 @@ Data is generated once into --data-dir (default $TMPDIR/fastaxo-bench-read), key
 sizes and seed, and reused by later runs; it is never written into the repository.
 
 Run from the repo root with the .venv active:
-    python bench/bench_read.py [--quick] [--json PATH] [--batch-size N] [--data-dir DIR]
+    python bench/bench_read.py [--quick] [--json PATH] [--batch-size N] [--data-dir DIR] [--long-text-only]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import pyarrow.parquet as pq
 
 import fast_axolotl
 import harness
+from long_text_case import PYARROW as PYARROW_LONG, bench_long_text
 
 DATA_VERSION = 1  # bump when the generated files change
 WORDS = ["the", "model", "data", "token", "train", "loss", "answer", "user", "value", "batch", "rust", "fast", "a", "of"]
@@ -581,7 +584,16 @@ def main() -> None:
     p.add_argument("--data-dir", type=Path, default=default_data_dir(), help="where the generated files are kept (default $TMPDIR/fastaxo-bench-read)")
     p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--long-rows", type=int, help="rows of the long-text files of issue #21 (default 1,200,000; --quick 20,000)")
+    p.add_argument("--long-text-only", action="store_true", help="run only the long-text cases (bench/long_text_case.py)")
     args = p.parse_args()
+    args.long_rows = args.long_rows or (20_000 if args.quick else 1_200_000)
+    if args.long_text_only:
+        bench = harness.Bench(args)
+        bench.params["data_dir"] = str(args.data_dir)
+        bench_long_text(bench, args.data_dir, args.long_rows, args.seed)
+        bench.report(baseline=PYARROW_LONG)
+        return
     args.a_rows = args.a_rows or (20_000 if args.quick else 1_000_000)
     args.b_rows = args.b_rows or (2_000 if args.quick else 100_000)
     args.datasets_rows = args.datasets_rows or (300 if args.quick else 20_000)
@@ -610,6 +622,7 @@ def main() -> None:
     for name in ("a.parquet", "b.parquet", "b.jsonl"):
         bench.goal(f"{name}: ours python >= 20x datasets row streaming", cases[name], OURS_PY, DATASETS, need=20.0)
     bench.check("every implementation's output equals ours", ", ".join(run.mismatches) or "all equal", not run.mismatches)
+    bench_long_text(bench, args.data_dir, args.long_rows, args.seed)
 
     rss_rows = []
     if not args.no_rss:

@@ -9,6 +9,7 @@ Python lists are copied once into a flat int64 buffer, which also checks every t
 from __future__ import annotations
 
 import array
+import struct
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -118,6 +119,32 @@ def _from_python_rows(rows: list, name: str) -> TokenLists:
     # A Python bool in a row is read as 0/1, as numpy, torch and Axolotl's collators read it:
     # refusing it would cost a type check per token on the hot path (attention masks).
     return TokenLists(flat, offsets, len(rows), rows)
+
+
+def list_rows(sequences) -> list | None:
+    """`sequences` when it is a list of lists, the form list-out kernels build from directly
+    (reusing the int objects); else None."""
+    if isinstance(sequences, list) and all(type(r) is list for r in sequences):
+        return sequences
+    return None
+
+
+def check_list_rows(rows: list, name: str) -> None:
+    """Check what `_from_python_rows` checks (every token an int in the int64 range) without
+    copying: for kernels that return lists, the copy is all waste. One struct pack per row
+    accepts and refuses the same tokens as array('q'), for less than array's per-item append
+    (bench_pad.py times it); on a failure `_from_python_rows` raises its error, which names
+    the row."""
+    packers: dict = {}
+    try:
+        for row in rows:
+            pack = packers.get(len(row))
+            if pack is None:
+                pack = packers[len(row)] = struct.Struct(f"{len(row)}q").pack
+            pack(*row)
+    except struct.error:
+        _from_python_rows(rows, name)
+        raise
 
 
 def _row_list(row, what: str) -> list:

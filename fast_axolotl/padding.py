@@ -14,7 +14,7 @@ from . import _native
 from ._args import (
     check_result_size, check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg,
 )
-from ._lists import num_rows, token_lists
+from ._lists import check_list_rows, list_rows, num_rows, token_lists
 from ._native import ffi, lib
 
 _SIDES = {"right": lib.FAX_PAD_RIGHT, "left": lib.FAX_PAD_LEFT}
@@ -48,10 +48,16 @@ def pad_sequences(
     if out is not None and return_tensors is None:
         raise ValueError("out= needs return_tensors='np' or 'pt'")
 
+    widths = f"target_length={target_length}, pad_to_multiple_of={pad_to_multiple_of}"
+    rows = list_rows(sequences) if return_tensors is None else None
+    if rows is not None:
+        check_list_rows(rows, "sequences")
+        width = _list_width(rows, target, multiple)
+        check_result_size(len(rows), width, widths)
+        return _pad_python_rows(rows, width, pad, padding_side)
     chunks = token_lists(sequences)
     width = max(_chunk_width(c.c_struct(), target, multiple) for c in chunks)
     if out is None:
-        widths = f"target_length={target_length}, pad_to_multiple_of={pad_to_multiple_of}"
         check_result_size(num_rows(chunks), width, widths)
     if return_tensors is None and chunks[0].rows is not None:
         rows = chunks[0].rows
@@ -84,13 +90,22 @@ def _chunk_width(struct, target: int, multiple: int) -> int:
     return width[0]
 
 
+def _list_width(rows: list, target: int, multiple: int) -> int:
+    """`fax_pad_width` for Python rows: lengths are all it needs, and Python has them."""
+    width = max(max(map(len, rows), default=0), target)
+    return -(-width // multiple) * multiple
+
+
 def _pad_python_rows(rows: list, width: int, pad: int, side: str) -> list:
     """List in, list out: reuse the input's int objects. Making new ints from an int64 array
-    (`tolist`) costs more than the whole padding (see bench/bench_pad.py)."""
+    (`tolist`) costs more than the whole padding (see bench/bench_pad.py). Rows of a length
+    share one padding list, made once: a concatenation per row is then all that is left."""
+    rows = _as_lists(rows)
     padding = [pad] * width
+    tails = {n: padding[n:] for n in set(map(len, rows))}
     if side == "right":
-        return [row + padding[len(row):] for row in _as_lists(rows)]
-    return [padding[len(row):] + row for row in _as_lists(rows)]
+        return [row + tails[len(row)] for row in rows]
+    return [tails[len(row)] + row for row in rows]
 
 
 def _as_lists(rows: list) -> list:

@@ -85,6 +85,48 @@ def test_pack_sequences_matches_reference(batch, form, max_length, overflow, ret
         assert value == want, key
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30), max_size=12),
+    max_length=st.integers(2, 10),
+    overflow=st.sampled_from(["split", "truncate", "drop"]),
+)
+def test_pack_sequences_lists_out_equal_arrays_out(rows, max_length, overflow):
+    """Lists out and arrays out: the same rows and counts."""
+    got = fa.pack_sequences(rows, max_length, PAD, EOS, overflow=overflow)
+    arrays = fa.pack_sequences(rows, max_length, PAD, EOS, overflow=overflow, return_tensors="np")
+    assert got.overflow == arrays.overflow
+    assert {k: v for k, v in got.items()} == {k: v.tolist() for k, v in arrays.items()}
+
+
+@pytest.mark.parametrize("length", [7, 8, 9, 16, 17])
+def test_pack_sequences_list_split_at_row_ends(length):
+    """Sequences ending exactly at a row's end put their EOS on the next row."""
+    rows = [[5], list(range(1, length + 1)), [6]]
+    expected, counts = reference_pack(rows, 8)
+    got = fa.pack_sequences(rows, 8, PAD, EOS)
+    assert dict(got) == expected and got.overflow == counts
+
+
+@pytest.mark.parametrize(
+    "sequences, error, message",
+    [
+        ([[1, 2.5]], TypeError, r"sequences\[0\]: tokens must be integers"),
+        ([[1], ["7"]], TypeError, r"sequences\[1\]: tokens must be integers"),
+        ([[2**63]], ValueError, "outside the int64 range"),
+        ([[1], [1, 2, 3, 4, 5], [2.0]], TypeError, r"sequences\[2\]"),
+    ],
+)
+def test_pack_sequences_checks_list_tokens(sequences, error, message):
+    with pytest.raises(error, match=message):
+        fa.pack_sequences(sequences, 4, PAD, EOS, overflow="error")
+
+
+def test_pack_sequences_refuses_a_huge_result():
+    with pytest.raises(ValueError, match="max_length"):
+        fa.pack_sequences([[1]], 2**62, PAD, EOS)
+
+
 def test_pack_sequences_large_batch_parallel():
     rng = np.random.default_rng(1)
     rows = [rng.integers(0, 32000, n).tolist() for n in rng.integers(10, 700, 4000)]

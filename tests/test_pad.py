@@ -117,6 +117,41 @@ def test_list_output_reuses_python_ints_and_does_not_mutate_input():
     assert rows == [[big], [1, 2]]
 
 
+def test_list_output_rows_are_new_lists_with_shared_padding_values():
+    rows = [[1], [2], [3, 4]]
+    got = fa.pad_sequences(rows, target_length=3)
+    assert got == [[1, 0, 0], [2, 0, 0], [3, 4, 0]]
+    got[0][1] = 9  # rows of one length must not share a list
+    assert got[1] == [2, 0, 0] and rows == [[1], [2], [3, 4]]
+
+
+def test_list_path_refuses_a_huge_result():
+    with pytest.raises(ValueError, match="target_length"):
+        fa.pad_sequences([[1], [2]], target_length=2**62)
+
+
+class _Index:
+    def __index__(self):
+        return 3
+
+
+@pytest.mark.parametrize(
+    "token",
+    [True, np.int64(5), np.int32(-4), np.uint64(2**63), np.uint64(7), 2**63 - 1, -(2**63), 2**63, 1.0, np.float64(1), np.bool_(True), "1", None, _Index()],
+)
+def test_list_path_accepts_the_tokens_the_array_path_accepts(token):
+    """Lists out check tokens without the int64 copy: the same tokens pass and fail."""
+
+    def outcome(return_tensors):
+        try:
+            fa.pad_sequences([[1], [token]], return_tensors=return_tensors)
+        except Exception as exc:  # noqa: BLE001 - the type is what is compared
+            return type(exc)
+        return None
+
+    assert outcome(None) == outcome("np")
+
+
 def test_out_array_is_written_and_returned():
     out = np.full((2, 4), 77, dtype=np.int64)
     got = fa.pad_sequences([[1, 2], [3]], pad_to_multiple_of=4, pad_value=-5, return_tensors="np", out=out)
@@ -135,6 +170,7 @@ def test_empty_batch():
     assert fa.pad_sequences([[], []], return_tensors="np").shape == (2, 0)
 
 
+@pytest.mark.axolotl
 def test_pt_returns_tensor_sharing_memory():
     torch = pytest.importorskip("torch")
     t = fa.pad_sequences([[1, 2], [3]], return_tensors="pt")

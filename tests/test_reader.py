@@ -246,6 +246,25 @@ def test_converted_outputs_read_ahead_and_stop_with_the_caller(tmp_path, table):
     assert read_ahead_workers() == []
 
 
+@pytest.mark.parametrize("status_name, make", [
+    ("FAX_ERR_FORMAT", lambda path: path.write_text('{"a": 1}\n' * 2000 + '{"a": 2\n')),
+    ("FAX_ERR_IO", lambda path: path.write_bytes(gzip.compress(b'{"a": 1}\n' * 20000)[:-40])),
+])
+def test_a_stream_error_has_its_status_on_the_reading_thread(native, tmp_path, status_name, make):
+    """The C stream says only EIO or EINVAL; the thread that called get_next learns the status
+    from the library, as a C program would (here through pyarrow, no fast_axolotl translation)."""
+    path = tmp_path / ("d.jsonl.gz" if status_name == "FAX_ERR_IO" else "d.jsonl")
+    make(path)
+    stream = native.ffi.new("struct ArrowArrayStream *")
+    options = b'{"batch_size": 100}'
+    native.check(native.lib.fax_reader_open(bytes(path), options, len(options), stream))
+    imported = pa.RecordBatchReader._import_from_c(int(native.ffi.cast("uintptr_t", stream)))
+    with pytest.raises((pa.ArrowException, OSError)) as err:
+        imported.read_all()
+    assert native.lib.fax_last_error_status() == getattr(native.lib, status_name)
+    assert native.last_error_message() in str(err.value)
+
+
 def test_error_after_the_batches_read_before_it(tmp_path):
     lines = ['{"a": %d}' % i for i in range(1500)]
     lines[1200] = '{"a": 2'
@@ -556,3 +575,84 @@ def test_ctrl_c_stops_a_long_read(tmp_path, read):
     out, _ = process.communicate(timeout=60)
     assert process.returncode == 0 and out.startswith("interrupted"), out
     assert time.monotonic() - start < 5.0  # "within a second", with room for a busy machine
+
+
+# --- the long-text shapes of issue #21, against pyarrow's own streaming readers ------------
+
+LONG_ROWS = 20_000
+
+
+def long_text_table(rows: int = LONG_ROWS) -> pa.Table:
+    """Text of ~330 chars a row (non-ASCII included), tokens, a low-cardinality label and a
+    list<struct> chat column."""
+    rng = np.random.default_rng(21)
+    words = ["the", "model", "data", "token", "wörld", "日本語", "🙂", "a"]
+    text = " ".join(rng.choice(words, 200_000).tolist())
+    starts, lengths = rng.integers(0, len(text) - 401, rows).tolist(), rng.integers(260, 401, rows).tolist()
+    texts = [text[s : s + n] for s, n in zip(starts, lengths)]
+    chat = [[{"role": "user", "content": texts[i][:80]}, {"role": "assistant", "content": texts[i][80:]}][: 1 + i % 2] for i in range(rows)]
+    return pa.table(
+        {
+            "id": pa.array(np.arange(rows), pa.int64()),
+            "text": pa.array(texts, pa.string()),
+            "input_ids": pa.array([rng.integers(0, 32_000, rng.integers(50, 101)).tolist() for _ in range(rows)], pa.list_(pa.int32())),
+            "label": pa.array(rng.choice([f"category {i}" for i in range(40)], rows)),
+            "messages": pa.array(chat),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def long_files(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("long")
+    table = long_text_table()
+    files = {
+        "long": (table, dict(row_group_size=8_192)),
+        "large_string": (table.cast(table.schema.set(1, pa.field("text", pa.large_string()))), dict(row_group_size=8_192)),
+        "dictionary_pages": (table, dict(row_group_size=8_192, use_dictionary=["label"])),
+        "small_row_groups": (table, dict(row_group_size=1_000)),
+    }
+    paths = {}
+    for name, (data, options) in files.items():
+        paths[name] = folder / f"{name}.parquet"
+        pq.write_table(data, paths[name], **options)
+    return paths
+
+
+def stream_table(batches) -> pa.Table:
+    return pa.Table.from_batches(list(batches))
+
+
+@pytest.mark.parametrize("name", ["long", "large_string", "dictionary_pages", "small_row_groups"])
+@pytest.mark.parametrize("batch_size", [1_000, 8_192])
+@pytest.mark.parametrize("columns", [["id"], ["text"], ["input_ids"], ["label"], ["messages"], None])
+def test_long_text_parquet_matches_iter_batches(long_files, name, batch_size, columns):
+    path = long_files[name]
+    got = list(fa.streaming_dataset_reader(str(path), batch_size=batch_size, output="arrow", columns=columns))
+    expected = stream_table(pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns))
+    assert all(b.num_rows == batch_size for b in got[:-1])
+    assert stream_table(got).equals(expected)
+
+
+def test_long_text_csv_matches_pyarrow_csv(tmp_path):
+    import pyarrow.compute as pc
+
+    table = long_text_table(5_000).drop_columns(["messages"])
+    tokens = pc.binary_join(table["input_ids"].cast(pa.list_(pa.string())), " ")
+    table = table.set_column(2, "input_ids", tokens)
+    path = tmp_path / "long.csv"
+    pcsv.write_csv(table, path)
+    got = stream_table(fa.streaming_dataset_reader(str(path), batch_size=1_000, output="arrow"))
+    assert got.equals(stream_table(pcsv.open_csv(path)))
+
+
+def test_parquet_page_headers_longer_than_the_header_buffer(tmp_path):
+    """Page headers are read through a small buffer: headers carrying long statistics (min
+    and max of long strings) must read across refills of it."""
+    rng = np.random.default_rng(5)
+    texts = ["".join(rng.choice(list("abcdef"), rng.integers(1_500, 2_000))) for _ in range(300)]
+    table = pa.table({"id": pa.array(np.arange(300), pa.int64()), "text": pa.array(texts)})
+    path = tmp_path / "stats.parquet"
+    pq.write_table(table, path, row_group_size=7, data_page_size=1)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(1).statistics.has_min_max
+    assert read(path, batch_size=64).equals(pq.read_table(path))
