@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: Rust unit tests, then pytest (Python, C, packaging).
+# Builds everything and runs every test, quickest first so a failure shows early: the
+# format and lint gates, the Rust unit tests, the fast tier (no Axolotl, torch or Ray), then
+# Axolotl and torch are installed for the tiers that use them as oracles. Each phase prints
+# its time. Arguments go to every pytest run (e.g. -x).
+set -euo pipefail
 start=$SECONDS
 phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
 # The tests check behaviour, not speed: the library is built without the release profile's
@@ -7,8 +11,27 @@ phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
 # `pip install` build it as shipped.
 export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16}"
+# The gates, before anything is installed: formatting and lints (rust/rustfmt.toml and the
+# [lints] of rust/Cargo.toml; warnings are errors).
+(
+  cd "$(dirname "${BASH_SOURCE[0]}")/../rust"
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+  fi
+  cargo fmt --all --check
+  cargo clippy --locked --quiet --all-targets -- -D warnings
+)
+phase "gates passed (cargo fmt, cargo clippy)"
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 phase "venv and fast-axolotl built"
+# In the release profile the build hook just used (same settings above): the dependencies
+# are compiled once for both.
+(cd rust && cargo test --release --locked --quiet)
+phase "Rust unit tests done"
+# The tiers are the markers of tests/conftest.py; together they are every test.
+FAST="not (axolotl or e2e or ray or release or memory or slow)"
+tier() { local name=$1; shift; python -m pytest --durations=10 -m "$@"; phase "tier $name done"; }
+tier fast "$FAST" "$@"
 # valgrind (a Debian package) runs the C programs of tests/test_memory.py; without it those
 # tests skip, saying so.
 if ! command -v valgrind >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -19,7 +42,6 @@ fi
 # users but the tests exercise them. PyPI's torch is the CUDA build; it runs on CPU.
 bash scripts/install-axolotl.sh
 phase "Axolotl installed"
-(cd rust && cargo test --locked --quiet)
-phase "Rust unit tests done"
-# --durations: CI has a time budget; the slowest tests are listed to keep an eye on it.
-python -m pytest --durations=15 "$@"
+tier axolotl "axolotl and not e2e" "$@"
+tier "ray, release, memory, slow" "(ray or release or memory or slow) and not axolotl and not e2e" "$@"
+tier e2e "e2e" "$@"

@@ -27,6 +27,41 @@ def run_python(code: str, env=None) -> subprocess.CompletedProcess:
     return run([sys.executable, "-c", code], env=env)
 
 
+# The test tiers (pyproject.toml lists the markers; scripts/test.sh runs each tier in turn).
+# Whole modules get their tier here; a test elsewhere that needs Axolotl or torch carries
+# `@pytest.mark.axolotl` itself. Unmarked tests are the fast tier: `pytest` alone runs them,
+# and they need neither Axolotl, torch nor Ray.
+MODULE_TIERS = {
+    "test_axolotl_collators.py": "axolotl",
+    "test_axolotl_import_hook.py": "axolotl",
+    "test_axolotl_loader.py": "axolotl",
+    "test_axolotl_patches.py": "axolotl",
+    "test_axolotl_stages.py": "axolotl",
+    "test_chat_template_render.py": "axolotl",  # Axolotl's bundled templates are the inputs
+    "test_tokenize_abi.py": "axolotl",
+    "test_tokenize_chat.py": "axolotl",
+    "test_tokenize_strategies.py": "axolotl",
+    "test_trl.py": "axolotl",
+    "test_torch_loader.py": "axolotl",
+    "test_axolotl_e2e.py": "e2e",
+    "test_axolotl_own_tests.py": "e2e",
+    "test_ray.py": "ray",
+    "test_release.py": "release",
+    "test_packaging.py": "release",
+    "test_memory.py": "memory",
+    "test_bench.py": "slow",
+    "test_scale.py": "slow",
+    "test_fuzz_rust.py": "slow",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = MODULE_TIERS.get(item.path.name)
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
 @pytest.fixture(scope="session")
 def native():
     from fast_axolotl import _native

@@ -107,6 +107,7 @@ def test_info_with_missing_library_fails(tmp_path):
     assert f"NOT LOADED: fast_axolotl: native library not found at {missing}" in result.stdout
 
 
+@pytest.mark.axolotl
 def test_info_axolotl_installs_every_patch():
     pytest.importorskip("axolotl.utils.samplers.multipack")
     result = cli("info", "--json", "--axolotl")

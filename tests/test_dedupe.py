@@ -185,6 +185,7 @@ def test_deduplicate_dataset_equals_axolotl(view, bytes_per_call, monkeypatch):
     assert as_text(got) == as_text(ds.select(expected))  # str(): NaN == NaN here
 
 
+@pytest.mark.axolotl
 def test_deduplicate_dataset_against_axolotls_own_function():
     utils = pytest.importorskip("axolotl.utils.data.utils")
     train, evaluation = dataset_with_duplicates(seed=1).shuffle(seed=2), dataset_with_duplicates(seed=1).select(range(0, 400, 7))
@@ -255,6 +256,7 @@ def test_digests_a_slice_a_call_equal_one_call_with_indices(table, data):
     assert np.array_equal(got, expected)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_long_dedupe():
     # One dedupe_table call over this table takes longer than the second Ctrl-C may take.
     script = textwrap.dedent(

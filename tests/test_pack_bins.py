@@ -118,6 +118,7 @@ def test_decreasing_strategies_match_reference(lengths, capacity, limit, best):
     assert as_bins(got) == reference_decreasing(lengths, capacity, limit or len(lengths) + 1, best)
 
 
+@pytest.mark.axolotl
 def test_ports_equal_axolotl():
     pytest.importorskip("axolotl.utils.samplers.multipack")
     rng = np.random.default_rng(3)

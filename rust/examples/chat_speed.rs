@@ -20,7 +20,10 @@ impl Encoder for Chars {
         Ok(text.chars().map(|c| c as u32).collect())
     }
     fn encode_with_offsets(&self, text: &str, _: bool) -> fastaxo::Result<Encoded> {
-        Ok(Encoded { ids: text.chars().map(|c| c as u32).collect(), offsets: (0..text.chars().count()).map(|i| (i, i + 1)).collect() })
+        Ok(Encoded {
+            ids: text.chars().map(|c| c as u32).collect(),
+            offsets: (0..text.chars().count()).map(|i| (i, i + 1)).collect(),
+        })
     }
     fn encode_truncated(&self, text: &str, max_length: usize, _: TruncationSide) -> fastaxo::Result<Vec<u32>> {
         Ok(text.chars().take(max_length).map(|c| c as u32).collect())
@@ -29,7 +32,8 @@ impl Encoder for Chars {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let tokenizer = Tokenizer::from_json(&std::fs::read_to_string(&args[0]).unwrap(), false, EngineChoice::Auto).unwrap();
+    let tokenizer =
+        Tokenizer::from_json(&std::fs::read_to_string(&args[0]).unwrap(), false, EngineChoice::Auto).unwrap();
     let plan = Plan::from_json(&std::fs::read_to_string(&args[1]).unwrap()).unwrap();
     let strategy = if std::env::var("CHARS").is_ok() {
         Strategy::new(plan, Arc::new(Chars)).unwrap()

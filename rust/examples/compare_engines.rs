@@ -21,8 +21,7 @@ fn main() {
     }
     let json = std::fs::read_to_string(&paths[0]).expect("tokenizer.json");
     let fast = Tokenizer::from_json(&json, false, EngineChoice::Fast).expect("fast engine");
-    let exact =
-        Tokenizer::from_json(&json, false, EngineChoice::Tokenizers).expect("tokenizers engine");
+    let exact = Tokenizer::from_json(&json, false, EngineChoice::Tokenizers).expect("tokenizers engine");
     let (mut bytes, mut docs, mut diffs) = (0usize, 0usize, 0usize);
     let (mut fast_time, mut exact_time) = (0f64, 0f64);
     for path in &paths[1..] {
@@ -57,11 +56,7 @@ fn report(text: &str, a: &fastaxo::tokenize::Encoded, b: &fastaxo::tokenize::Enc
     let lo = i.saturating_sub(3);
     let chars: Vec<char> = text.chars().collect();
     let around = |o: &[(usize, usize)]| {
-        o.get(i).map(|&(s, _)| {
-            chars[s.saturating_sub(10)..(s + 20).min(chars.len())]
-                .iter()
-                .collect::<String>()
-        })
+        o.get(i).map(|&(s, _)| chars[s.saturating_sub(10)..(s + 20).min(chars.len())].iter().collect::<String>())
     };
     println!(
         "token {i}: fast {:?} {:?}\n          tokenizers {:?} {:?}\n          text near: {:?}",

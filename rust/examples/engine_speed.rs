@@ -4,14 +4,19 @@
 //!
 //! cargo run --release --example engine_speed -- TOKENIZER.json FILE...
 
-
 use fastaxo::tokenize::bpe::Sink;
 use fastaxo::tokenize::{EngineChoice, Tokenizer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = std::fs::read_to_string(&args[0]).expect("tokenizer.json");
-    let engine = std::env::var("ENGINE").map_or(EngineChoice::Fast, |e| if e == "tokenizers" { EngineChoice::Tokenizers } else { EngineChoice::Fast });
+    let engine = std::env::var("ENGINE").map_or(EngineChoice::Fast, |e| {
+        if e == "tokenizers" {
+            EngineChoice::Tokenizers
+        } else {
+            EngineChoice::Fast
+        }
+    });
     let tokenizer = Tokenizer::from_json(&json, false, engine).expect("tokenizer");
     for path in &args[1..] {
         let data = std::fs::read_to_string(path).expect("text");
@@ -43,6 +48,9 @@ fn thread_cpu_seconds() -> f64 {
     const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
     let mut t = Timespec { sec: 0, nsec: 0 };
     // SAFETY: a valid out-pointer for the duration of the call.
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    #[expect(unsafe_code, reason = "the thread's CPU clock: the standard library has none")]
+    unsafe {
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t)
+    };
     t.sec as f64 + t.nsec as f64 * 1e-9
 }

@@ -97,9 +97,7 @@ pub fn write_hex(digests: &[Digest], separator: Option<u8>, hex: &mut [u8], num_
         encode((hex, digests));
     } else {
         run_with_threads(num_threads, || {
-            hex.par_chunks_mut(stride * HEX_TASK_DIGESTS)
-                .zip(digests.par_chunks(HEX_TASK_DIGESTS))
-                .for_each(encode)
+            hex.par_chunks_mut(stride * HEX_TASK_DIGESTS).zip(digests.par_chunks(HEX_TASK_DIGESTS)).for_each(encode)
         });
     }
     Ok(())
@@ -128,7 +126,7 @@ fn encode_hex(digest: &Digest, out: &mut [u8]) {
 /// Mirrors sha2 0.11's choice (src/sha256.rs): a `sha2_backend`/`sha2_256_backend` cfg given
 /// in RUSTFLAGS forces a backend (the same cfg reaches this crate); otherwise sha2 asks the CPU
 /// at runtime, on x86 for "sha" and "sse4.1" through cpufeatures' CPUID check.
-#[allow(unexpected_cfgs)] // sha2's cfgs are unknown to this crate's check-cfg list
+#[expect(unexpected_cfgs, reason = "sha2's cfgs are unknown to this crate's check-cfg list")]
 pub fn sha256_backend() -> &'static str {
     if cfg!(any(sha2_backend = "soft", sha2_256_backend = "soft")) {
         "soft/asm"
@@ -214,10 +212,8 @@ mod tests {
             offsets.push(values.len() as i64);
         }
         let rows = Lists::new(Values::U8(&values), Offsets::I64(&offsets)).unwrap();
-        let serial: Vec<Digest> = offsets
-            .windows(2)
-            .map(|w| Sha256::digest(&values[w[0] as usize..w[1] as usize]).into())
-            .collect();
+        let serial: Vec<Digest> =
+            offsets.windows(2).map(|w| Sha256::digest(&values[w[0] as usize..w[1] as usize]).into()).collect();
         for threads in [1, 2, 3, 0, 10_000] {
             let digests = hash_rows(&rows, threads).unwrap();
             assert_eq!(digests, serial, "num_threads = {threads}");

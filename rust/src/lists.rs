@@ -176,10 +176,7 @@ impl<'a> Lists<'a> {
     /// Length of the longest row (0 when there are no rows).
     pub fn max_len(&self) -> usize {
         fn longest<O: Offset>(o: &[O]) -> usize {
-            o.windows(2)
-                .map(|w| w[1].to_usize() - w[0].to_usize())
-                .max()
-                .unwrap_or(0)
+            o.windows(2).map(|w| w[1].to_usize() - w[0].to_usize()).max().unwrap_or(0)
         }
         match self.offsets {
             Offsets::I32(o) => longest(o),
@@ -190,15 +187,10 @@ impl<'a> Lists<'a> {
 
 fn check_offsets<O: Offset>(offsets: &[O], num_values: usize) -> Result<()> {
     let Some(first) = offsets.first() else {
-        return Err(Error::invalid(
-            "offsets must hold num_rows + 1 entries (at least one)",
-        ));
+        return Err(Error::invalid("offsets must hold num_rows + 1 entries (at least one)"));
     };
     if first.to_i64() < 0 {
-        return Err(Error::invalid(format!(
-            "offsets[0] is {}: offsets must not be negative",
-            first.to_i64()
-        )));
+        return Err(Error::invalid(format!("offsets[0] is {}: offsets must not be negative", first.to_i64())));
     }
     for (i, w) in offsets.windows(2).enumerate() {
         if w[1].to_i64() < w[0].to_i64() {

@@ -74,13 +74,7 @@ pub fn pack_bins(
         Strategy::BestFitDecreasing => {
             let order = decreasing_order(lengths, capacity);
             let placed = if use_buckets(lengths.len(), capacity) {
-                best_fit(
-                    lengths,
-                    &order,
-                    capacity,
-                    max_items,
-                    &mut RoomBuckets::new(capacity as usize),
-                )
+                best_fit(lengths, &order, capacity, max_items, &mut RoomBuckets::new(capacity as usize))
             } else {
                 best_fit(lengths, &order, capacity, max_items, &mut BTreeSet::new())
             };
@@ -88,11 +82,7 @@ pub fn pack_bins(
         }
     };
     let oversize = lengths.iter().filter(|&&len| len > capacity).count();
-    Ok(Packing {
-        order,
-        bin_offsets,
-        oversize,
-    })
+    Ok(Packing { order, bin_offsets, oversize })
 }
 
 /// `pack_bins` on consecutive groups of `group_size` items, packed independently (in
@@ -116,11 +106,8 @@ pub fn pack_bins_grouped(
             .collect::<Result<_>>()
     })?;
     let bins: usize = groups.iter().map(|g| g.bin_offsets.len() - 1).sum();
-    let mut all = Packing {
-        order: Vec::with_capacity(lengths.len()),
-        bin_offsets: Vec::with_capacity(bins + 1),
-        oversize: 0,
-    };
+    let mut all =
+        Packing { order: Vec::with_capacity(lengths.len()), bin_offsets: Vec::with_capacity(bins + 1), oversize: 0 };
     all.bin_offsets.push(0);
     for (g, packing) in groups.into_iter().enumerate() {
         let (start, base) = ((g * group_size) as i64, all.order.len() as i64);
@@ -133,25 +120,16 @@ pub fn pack_bins_grouped(
 
 fn check_args(lengths: &[i64], capacity: i64, max_items_per_bin: Option<usize>) -> Result<()> {
     if capacity < 1 {
-        return Err(Error::invalid(format!(
-            "bin capacity must be at least 1, got {capacity}"
-        )));
+        return Err(Error::invalid(format!("bin capacity must be at least 1, got {capacity}")));
     }
     if max_items_per_bin == Some(0) {
         return Err(Error::invalid("max_items_per_bin must be at least 1"));
     }
     if u32::try_from(lengths.len()).is_err() {
-        return Err(Error::invalid(format!(
-            "{} items: bin packing takes at most {} at once",
-            lengths.len(),
-            u32::MAX
-        )));
+        return Err(Error::invalid(format!("{} items: bin packing takes at most {} at once", lengths.len(), u32::MAX)));
     }
     if let Some(i) = lengths.iter().position(|&len| len < 0) {
-        return Err(Error::invalid(format!(
-            "lengths[{i}] is {}: lengths must not be negative",
-            lengths[i]
-        )));
+        return Err(Error::invalid(format!("lengths[{i}] is {}: lengths must not be negative", lengths[i])));
     }
     Ok(())
 }
@@ -194,10 +172,7 @@ struct Placements {
 
 impl Placements {
     fn new(num_items: usize) -> Self {
-        Placements {
-            bins: Vec::with_capacity(num_items),
-            counts: Vec::new(),
-        }
+        Placements { bins: Vec::with_capacity(num_items), counts: Vec::new() }
     }
 
     fn num_bins(&self) -> usize {
@@ -242,12 +217,7 @@ impl Placements {
 }
 
 /// First fit over `items` (any order): the lowest-index bin with room, found in a `RoomTree`.
-fn first_fit(
-    lengths: &[i64],
-    items: impl Iterator<Item = u32>,
-    capacity: i64,
-    max_items: u32,
-) -> Placements {
+fn first_fit(lengths: &[i64], items: impl Iterator<Item = u32>, capacity: i64, max_items: u32) -> Placements {
     let mut placed = Placements::new(lengths.len());
     let mut tree = RoomTree::new(capacity);
     let mut current: Option<Current> = None;
@@ -263,11 +233,7 @@ fn first_fit(
             tree.set(cur.bin, cur.room_left(&placed, max_items).unwrap_or(-1));
         }
         // An oversize item fits no bin.
-        let fit = if len <= capacity {
-            tree.leftmost_fit(len)
-        } else {
-            None
-        };
+        let fit = if len <= capacity { tree.leftmost_fit(len) } else { None };
         current = Some(match fit {
             Some(bin) if bin < placed.num_bins() => {
                 placed.add(bin);
@@ -320,10 +286,7 @@ struct RoomTree {
 
 impl RoomTree {
     fn new(capacity: i64) -> Self {
-        RoomTree {
-            node: vec![capacity; 2 * 64],
-            capacity,
-        }
+        RoomTree { node: vec![capacity; 2 * 64], capacity }
     }
 
     fn leaves(&self) -> usize {
@@ -390,11 +353,8 @@ fn decreasing_order(lengths: &[i64], capacity: i64) -> Vec<u32> {
         return decreasing_order_counting(lengths, capacity, longest_fitting);
     }
     // The index makes every key distinct, so the faster unstable sort is still deterministic.
-    let mut keys: Vec<(Reverse<i64>, u32)> = lengths
-        .iter()
-        .enumerate()
-        .map(|(i, &len)| (Reverse(len), i as u32))
-        .collect();
+    let mut keys: Vec<(Reverse<i64>, u32)> =
+        lengths.iter().enumerate().map(|(i, &len)| (Reverse(len), i as u32)).collect();
     keys.sort_unstable();
     keys.into_iter().map(|(_, i)| i).collect()
 }
@@ -432,13 +392,7 @@ fn decreasing_order_counting(lengths: &[i64], capacity: i64, longest_fitting: i6
 
 /// Best fit over `order`: each item into the open bin with the smallest room that fits it,
 /// lowest index among equal rooms.
-fn best_fit(
-    lengths: &[i64],
-    order: &[u32],
-    capacity: i64,
-    max_items: u32,
-    open: &mut impl OpenBins,
-) -> Placements {
+fn best_fit(lengths: &[i64], order: &[u32], capacity: i64, max_items: u32, open: &mut impl OpenBins) -> Placements {
     let mut placed = Placements::new(lengths.len());
     let mut current: Option<Current> = None;
     for &item in order {
@@ -453,11 +407,7 @@ fn best_fit(
                 open.push(room, cur.bin as u32);
             }
         }
-        let fit = if len <= capacity {
-            open.pop_fit(len)
-        } else {
-            None
-        };
+        let fit = if len <= capacity { open.pop_fit(len) } else { None };
         current = Some(match fit {
             Some((room, bin)) => {
                 placed.add(bin as usize);
@@ -607,22 +557,13 @@ mod tests {
             bin_offsets.push(order.len() as i64);
         }
         let oversize = lengths.iter().filter(|&&len| len > capacity).count();
-        Packing {
-            order,
-            bin_offsets,
-            oversize,
-        }
+        Packing { order, bin_offsets, oversize }
     }
 
     /// The rules written out with linear scans over every bin. `FirstFit` and `NextFit` are
     /// line-by-line translations of Axolotl 0.19.0's `pack_group` (with `max_bins = n`, as
     /// `pack_parallel` calls it) and `allocate_sequentially` (plus the optional item limit).
-    fn reference(
-        lengths: &[i64],
-        capacity: i64,
-        strategy: Strategy,
-        max_items: Option<usize>,
-    ) -> Packing {
+    fn reference(lengths: &[i64], capacity: i64, strategy: Strategy, max_items: Option<usize>) -> Packing {
         let bin_size = max_items.unwrap_or(usize::MAX);
         let mut bins: Vec<Vec<usize>> = Vec::new();
         let mut remaining: Vec<i64> = Vec::new();
@@ -669,8 +610,8 @@ mod tests {
                 let mut alone: Vec<bool> = Vec::new();
                 for i in order {
                     let len = lengths[i];
-                    let mut fits = (0..bins.len())
-                        .filter(|&b| !alone[b] && bins[b].len() < bin_size && remaining[b] >= len);
+                    let mut fits =
+                        (0..bins.len()).filter(|&b| !alone[b] && bins[b].len() < bin_size && remaining[b] >= len);
                     let chosen = if strategy == Strategy::FirstFitDecreasing {
                         fits.next()
                     } else {
@@ -694,10 +635,7 @@ mod tests {
     }
 
     fn bins_of(p: &Packing) -> Vec<Vec<i64>> {
-        p.bin_offsets
-            .windows(2)
-            .map(|w| p.order[w[0] as usize..w[1] as usize].to_vec())
-            .collect()
+        p.bin_offsets.windows(2).map(|w| p.order[w[0] as usize..w[1] as usize].to_vec()).collect()
     }
 
     /// Properties every packing has, whatever the strategy.
@@ -715,27 +653,19 @@ mod tests {
             assert!(bin.len() <= max_items.unwrap_or(usize::MAX));
             let sum: i128 = bin.iter().map(|&i| lengths[i as usize] as i128).sum();
             let single_oversize = bin.len() == 1 && lengths[bin[0] as usize] > capacity;
-            assert!(
-                sum <= capacity as i128 || single_oversize,
-                "bin {bin:?} overflows"
-            );
+            assert!(sum <= capacity as i128 || single_oversize, "bin {bin:?} overflows");
             if !single_oversize {
                 fitting_total += sum;
             }
         }
         let oversize = lengths.iter().filter(|&&len| len > capacity).count();
         assert_eq!(p.oversize, oversize);
-        let lower_bound =
-            (fitting_total + capacity as i128 - 1) / capacity as i128 + oversize as i128;
+        let lower_bound = (fitting_total + capacity as i128 - 1) / capacity as i128 + oversize as i128;
         assert!((p.bin_offsets.len() - 1) as i128 >= lower_bound);
     }
 
-    const ALL: [Strategy; 4] = [
-        Strategy::FirstFit,
-        Strategy::NextFit,
-        Strategy::BestFitDecreasing,
-        Strategy::FirstFitDecreasing,
-    ];
+    const ALL: [Strategy; 4] =
+        [Strategy::FirstFit, Strategy::NextFit, Strategy::BestFitDecreasing, Strategy::FirstFitDecreasing];
 
     fn random_lengths(rng: &mut Rng, n: usize, capacity: i64) -> Vec<i64> {
         let cap = capacity as u64;
@@ -774,10 +704,7 @@ mod tests {
             for strategy in ALL {
                 let got = pack_bins(&lengths, capacity, strategy, max_items).unwrap();
                 let want = reference(&lengths, capacity, strategy, max_items);
-                assert_eq!(
-                    got, want,
-                    "{strategy:?} cap {capacity} max {max_items:?} {lengths:?}"
-                );
+                assert_eq!(got, want, "{strategy:?} cap {capacity} max {max_items:?} {lengths:?}");
                 check_invariants(&got, &lengths, capacity, max_items);
             }
         }
@@ -797,10 +724,8 @@ mod tests {
             sorted.sort_by_key(|&i| Reverse(lengths[i as usize]));
             assert_eq!(order, sorted);
             let buckets = &mut RoomBuckets::new(capacity as usize);
-            let a = best_fit(&lengths, &order, capacity, max_items, buckets)
-                .group(order.iter().copied());
-            let b = best_fit(&lengths, &order, capacity, max_items, &mut BTreeSet::new())
-                .group(order.iter().copied());
+            let a = best_fit(&lengths, &order, capacity, max_items, buckets).group(order.iter().copied());
+            let b = best_fit(&lengths, &order, capacity, max_items, &mut BTreeSet::new()).group(order.iter().copied());
             assert_eq!(a, b);
         }
     }
@@ -823,12 +748,7 @@ mod tests {
         assert_eq!(set.next_at_or_after(0), Some(0));
     }
 
-    fn bins(
-        lengths: &[i64],
-        capacity: i64,
-        strategy: Strategy,
-        max_items: Option<usize>,
-    ) -> Vec<Vec<i64>> {
+    fn bins(lengths: &[i64], capacity: i64, strategy: Strategy, max_items: Option<usize>) -> Vec<Vec<i64>> {
         bins_of(&pack_bins(lengths, capacity, strategy, max_items).unwrap())
     }
 
@@ -840,39 +760,15 @@ mod tests {
             let got = bins(lengths, 10, Strategy::FirstFit, Some(bin_size));
             assert_eq!(got, want, "{lengths:?}");
         };
-        check(
-            &[5, 3, 8, 2, 7, 1, 0, 4],
-            1000,
-            &[&[0, 1, 3, 6], &[2, 5], &[4], &[7]],
-        );
+        check(&[5, 3, 8, 2, 7, 1, 0, 4], 1000, &[&[0, 1, 3, 6], &[2, 5], &[4], &[7]]);
         // Oversize 12 and 15 sit alone; the zeros join bin 0, not theirs.
-        check(
-            &[3, 12, 0, 5, 15, 2, 10, 0, 7, 3],
-            1000,
-            &[&[0, 2, 3, 5, 7], &[1], &[4], &[6], &[8, 9]],
-        );
-        check(
-            &[12, 0, 0, 10, 0, 4, 6, 0],
-            1000,
-            &[&[0], &[1, 2, 3, 4, 7], &[5, 6]],
-        );
-        check(
-            &[4, 4, 4, 1, 1, 1, 2, 2, 9, 0],
-            2,
-            &[&[0, 1], &[2, 3], &[4, 5], &[6, 7], &[8, 9]],
-        );
+        check(&[3, 12, 0, 5, 15, 2, 10, 0, 7, 3], 1000, &[&[0, 2, 3, 5, 7], &[1], &[4], &[6], &[8, 9]]);
+        check(&[12, 0, 0, 10, 0, 4, 6, 0], 1000, &[&[0], &[1, 2, 3, 4, 7], &[5, 6]]);
+        check(&[4, 4, 4, 1, 1, 1, 2, 2, 9, 0], 2, &[&[0, 1], &[2, 3], &[4, 5], &[6, 7], &[8, 9]]);
         check(&[1, 1, 1, 1, 1, 1, 1], 3, &[&[0, 1, 2], &[3, 4, 5], &[6]]);
         // A full bin (room 0) still takes zeros.
-        check(
-            &[10, 0, 5, 5, 0, 11, 0, 3, 0],
-            1000,
-            &[&[0, 1, 4, 6, 8], &[2, 3], &[5], &[7]],
-        );
-        check(
-            &[11, 0, 2, 9, 1, 0, 12, 0],
-            3,
-            &[&[0], &[1, 2, 4], &[3, 5, 7], &[6]],
-        );
+        check(&[10, 0, 5, 5, 0, 11, 0, 3, 0], 1000, &[&[0, 1, 4, 6, 8], &[2, 3], &[5], &[7]]);
+        check(&[11, 0, 2, 9, 1, 0, 12, 0], 3, &[&[0], &[1, 2, 4], &[3, 5, 7], &[6]]);
     }
 
     #[test]
@@ -880,38 +776,16 @@ mod tests {
         // Expected bins printed by axolotl 0.19.0's numba-jitted `allocate_sequentially(
         // np.array(lengths, dtype=np.int32), 0, 10, 1)` (rank 0 of 1); capacity 10 throughout.
         let check = |lengths: &[i64], want: &[&[i64]]| {
-            assert_eq!(
-                bins(lengths, 10, Strategy::NextFit, None),
-                want,
-                "{lengths:?}"
-            );
+            assert_eq!(bins(lengths, 10, Strategy::NextFit, None), want, "{lengths:?}");
         };
-        check(
-            &[5, 3, 8, 2, 7, 1, 0, 4],
-            &[&[0, 1], &[2, 3], &[4, 5, 6], &[7]],
-        );
+        check(&[5, 3, 8, 2, 7, 1, 0, 4], &[&[0, 1], &[2, 3], &[4, 5, 6], &[7]]);
         // An oversize item closes the current bin, and the next item, even a 0, closes its.
-        check(
-            &[3, 12, 0, 5, 15, 2, 10, 0, 7, 3],
-            &[&[0], &[1], &[2, 3], &[4], &[5], &[6, 7], &[8, 9]],
-        );
-        check(
-            &[12, 0, 0, 10, 0, 4, 6, 0],
-            &[&[0], &[1, 2, 3, 4], &[5, 6, 7]],
-        );
-        check(
-            &[4, 4, 4, 1, 1, 1, 2, 2, 9, 0],
-            &[&[0, 1], &[2, 3, 4, 5, 6], &[7], &[8, 9]],
-        );
+        check(&[3, 12, 0, 5, 15, 2, 10, 0, 7, 3], &[&[0], &[1], &[2, 3], &[4], &[5], &[6, 7], &[8, 9]]);
+        check(&[12, 0, 0, 10, 0, 4, 6, 0], &[&[0], &[1, 2, 3, 4], &[5, 6, 7]]);
+        check(&[4, 4, 4, 1, 1, 1, 2, 2, 9, 0], &[&[0, 1], &[2, 3, 4, 5, 6], &[7], &[8, 9]]);
         check(&[1, 1, 1, 1, 1, 1, 1], &[&[0, 1, 2, 3, 4, 5, 6]]);
-        check(
-            &[10, 0, 5, 5, 0, 11, 0, 3, 0],
-            &[&[0, 1], &[2, 3, 4], &[5], &[6, 7, 8]],
-        );
-        check(
-            &[11, 0, 2, 9, 1, 0, 12, 0],
-            &[&[0], &[1, 2], &[3, 4, 5], &[6], &[7]],
-        );
+        check(&[10, 0, 5, 5, 0, 11, 0, 3, 0], &[&[0, 1], &[2, 3, 4], &[5], &[6, 7, 8]]);
+        check(&[11, 0, 2, 9, 1, 0, 12, 0], &[&[0], &[1, 2], &[3, 4, 5], &[6], &[7]]);
         // With an item limit the bin also closes when full by count.
         let got = bins(&[1, 1, 1, 1, 1], 10, Strategy::NextFit, Some(2));
         assert_eq!(got, vec![vec![0, 1], vec![2, 3], vec![4]]);
@@ -927,19 +801,10 @@ mod tests {
         // Placed as 7(2) 4(0) 4(3) 1(1): the 1 sees rooms 3 (bin 0) and 2 (bin 1); first fit
         // takes bin 0, best fit the tighter bin 1.
         let lengths = [4, 1, 7, 4];
-        assert_eq!(
-            bins(&lengths, 10, Strategy::FirstFitDecreasing, None),
-            vec![vec![2, 1], vec![0, 3]]
-        );
-        assert_eq!(
-            bins(&lengths, 10, Strategy::BestFitDecreasing, None),
-            vec![vec![2], vec![0, 3, 1]]
-        );
+        assert_eq!(bins(&lengths, 10, Strategy::FirstFitDecreasing, None), vec![vec![2, 1], vec![0, 3]]);
+        assert_eq!(bins(&lengths, 10, Strategy::BestFitDecreasing, None), vec![vec![2], vec![0, 3, 1]]);
         // Equal rooms: best fit takes the lowest bin index.
-        assert_eq!(
-            bins(&[7, 7, 3], 10, Strategy::BestFitDecreasing, None),
-            vec![vec![0, 2], vec![1]]
-        );
+        assert_eq!(bins(&[7, 7, 3], 10, Strategy::BestFitDecreasing, None), vec![vec![0, 2], vec![1]]);
         // Oversize items come first and sit alone; the 0 joins a real bin, not theirs.
         for strategy in [Strategy::BestFitDecreasing, Strategy::FirstFitDecreasing] {
             let p = pack_bins(&[20, 0, 15, 4], 10, strategy, None).unwrap();
@@ -958,11 +823,7 @@ mod tests {
             for strategy in ALL {
                 for max_items in [None, Some(1), Some(2)] {
                     let got = pack_bins(&lengths, capacity, strategy, max_items).unwrap();
-                    assert_eq!(
-                        got,
-                        reference(&lengths, capacity, strategy, max_items),
-                        "{strategy:?} {capacity}"
-                    );
+                    assert_eq!(got, reference(&lengths, capacity, strategy, max_items), "{strategy:?} {capacity}");
                     check_invariants(&got, &lengths, capacity, max_items);
                 }
             }
@@ -973,14 +834,7 @@ mod tests {
     fn empty_input() {
         for strategy in ALL {
             let p = pack_bins(&[], 8, strategy, Some(2)).unwrap();
-            assert_eq!(
-                p,
-                Packing {
-                    order: vec![],
-                    bin_offsets: vec![0],
-                    oversize: 0
-                }
-            );
+            assert_eq!(p, Packing { order: vec![], bin_offsets: vec![0], oversize: 0 });
         }
     }
 
@@ -988,10 +842,7 @@ mod tests {
     fn invalid_arguments() {
         for strategy in ALL {
             let err = pack_bins(&[1, 2, -3, 4], 10, strategy, None).unwrap_err();
-            assert!(
-                matches!(&err, Error::InvalidArgument(m) if m.contains("lengths[2]")),
-                "{err}"
-            );
+            assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("lengths[2]")), "{err}");
             for capacity in [0, -5] {
                 let err = pack_bins(&[1], capacity, strategy, None).unwrap_err();
                 assert!(matches!(err, Error::InvalidArgument(_)));
@@ -1009,8 +860,7 @@ mod tests {
         let (median, sigma) = (300f64, 1.0);
         (0..n)
             .map(|_| {
-                let z = (-2.0 * (1.0 - uniform()).ln()).sqrt()
-                    * (2.0 * std::f64::consts::PI * uniform()).cos();
+                let z = (-2.0 * (1.0 - uniform()).ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos();
                 ((median.ln() + sigma * z).exp() as i64).clamp(16, 8192)
             })
             .collect()
@@ -1031,10 +881,7 @@ mod tests {
                     best = best.min(start.elapsed().as_secs_f64());
                     num_bins = p.bin_offsets.len() - 1;
                 }
-                println!(
-                    "{strategy:?} max_items {max_items:?}: {num_bins} bins, best of 5 {:.1} ms",
-                    best * 1e3
-                );
+                println!("{strategy:?} max_items {max_items:?}: {num_bins} bins, best of 5 {:.1} ms", best * 1e3);
             }
         }
     }

@@ -124,9 +124,8 @@ mod tests {
         for &(rows_n, max_len) in &[(0usize, 4usize), (7, 5), (3000, 300)] {
             let mut rng = Rng(0x9e3779b97f4a7c15);
             let mut next = || rng.next();
-            let rows: Vec<Vec<i64>> = (0..rows_n)
-                .map(|_| (0..next() as usize % (max_len + 1)).map(|_| next() as i64).collect())
-                .collect();
+            let rows: Vec<Vec<i64>> =
+                (0..rows_n).map(|_| (0..next() as usize % (max_len + 1)).map(|_| next() as i64).collect()).collect();
             let (values, offsets) = to_layout(&rows);
             let lists = Lists::new(Values::I64(&values), Offsets::I64(&offsets)).unwrap();
             for side in [Side::Left, Side::Right] {
@@ -156,9 +155,6 @@ mod tests {
         let err = pad_into(&lists, 0, Side::Right, &mut out, 2).unwrap_err();
         assert!(matches!(err, Error::BufferTooSmall { needed: 3, .. }));
         let mut out = vec![0; 5];
-        assert!(matches!(
-            pad_into(&lists, 0, Side::Right, &mut out, 4),
-            Err(Error::InvalidArgument(_))
-        ));
+        assert!(matches!(pad_into(&lists, 0, Side::Right, &mut out, 4), Err(Error::InvalidArgument(_))));
     }
 }

@@ -50,12 +50,7 @@ const ROWS_PER_TASK: usize = 64;
 /// Digests of the rows of `batches` (one table, batch after batch). With `rows`, digest `j` is
 /// that of physical row `rows[j]` (a `datasets` indices mapping after shuffle/select);
 /// without, of every row in order. `out` holds one digest per row hashed.
-pub fn hash_rows(
-    batches: &[RecordBatch],
-    rows: Option<&[i64]>,
-    num_threads: usize,
-    out: &mut [Digest],
-) -> Result<()> {
+pub fn hash_rows(batches: &[RecordBatch], rows: Option<&[i64]>, num_threads: usize, out: &mut [Digest]) -> Result<()> {
     let table = Table::new(batches)?;
     let wanted = rows.map_or(table.num_rows, <[i64]>::len);
     if out.len() != wanted {

@@ -74,9 +74,7 @@ pub struct PackValues {
 
 fn check_max_length(max_length: usize) -> Result<()> {
     if max_length < 2 {
-        return Err(Error::invalid(format!(
-            "max_length must be at least 2 (a token and the EOS), got {max_length}"
-        )));
+        return Err(Error::invalid(format!("max_length must be at least 2 (a token and the EOS), got {max_length}")));
     }
     Ok(())
 }
@@ -176,7 +174,10 @@ pub fn fill_pack(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the kernel behind a C export: each buffer and option is its own argument"
+)]
 fn fill_rows<T: Token, O: Offset>(
     tokens: &[T],
     offsets: &[O],
@@ -232,7 +233,10 @@ pub fn concat_rows(input_ids: &Lists, labels: &Lists, attention_mask: &Lists, ma
 /// Concatenates each stream and cuts it into rows of `max_length`; the last row is padded
 /// with `pad` (`pad_token_id`, `label_pad_id`, 0 for the mask). Outputs hold
 /// `concat_rows(..) * max_length` elements.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the kernel behind a C export: each buffer and option is its own argument"
+)]
 pub fn concatenate_and_pack(
     input_ids: &Lists,
     labels: &Lists,
@@ -245,11 +249,9 @@ pub fn concatenate_and_pack(
     out_mask: &mut [i64],
 ) -> Result<()> {
     let size = matrix_len(concat_rows(input_ids, labels, attention_mask, max_length)?, max_length, "max_length")?;
-    for (lists, out, pad) in [
-        (input_ids, out_ids, pad_token_id),
-        (labels, out_labels, label_pad_id),
-        (attention_mask, out_mask, 0),
-    ] {
+    for (lists, out, pad) in
+        [(input_ids, out_ids, pad_token_id), (labels, out_labels, label_pad_id), (attention_mask, out_mask, 0)]
+    {
         check_len("an output", out.len(), size)?;
         let n = with_lists!(lists, |v, o| concat_into(v, o, out));
         out[n..].fill(pad);
@@ -351,7 +353,11 @@ mod tests {
                 .map(|_| (0..next(2 * max_length as u64 + 2)).map(|_| 1 + next(50) as i64).collect())
                 .collect();
             for overflow in [Overflow::Split, Overflow::Truncate, Overflow::Drop] {
-                assert_eq!(run(&rows, max_length, overflow), reference(&rows, max_length, overflow), "{rows:?} {max_length} {overflow:?}");
+                assert_eq!(
+                    run(&rows, max_length, overflow),
+                    reference(&rows, max_length, overflow),
+                    "{rows:?} {max_length} {overflow:?}"
+                );
             }
         }
     }

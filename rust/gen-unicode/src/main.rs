@@ -37,9 +37,7 @@ type Derived = fn(char, u16) -> bool;
 /// The bracket classes of the patterns, which a scanner computes from the bits: checked
 /// against Oniguruma so that their complements and unions are the ones the bits give.
 const DERIVED: [(&str, Derived); 3] = [
-    (r"[^\r\n\p{L}\p{N}]", |c, bits| {
-        bits & (L | N) == 0 && c != '\r' && c != '\n'
-    }),
+    (r"[^\r\n\p{L}\p{N}]", |c, bits| bits & (L | N) == 0 && c != '\r' && c != '\n'),
     (r"[^\s\p{L}\p{N}]", |_, bits| bits & (S | L | N) == 0),
     (r"\S", |_, bits| bits & S == 0),
 ];
@@ -68,23 +66,13 @@ struct Probed {
 }
 
 fn main() -> ExitCode {
-    let table_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(TABLE_PATH);
+    let table_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(TABLE_PATH);
     let check = std::env::args().any(|a| a == "--check");
 
     let started = Instant::now();
     let probed = probe();
-    eprintln!(
-        "probed Oniguruma {} in {:.1} s",
-        onig::version(),
-        started.elapsed().as_secs_f64()
-    );
-    eprintln!(
-        "{} ranges; {}",
-        ranges(&probed.bits).len(),
-        space_findings(&probed.bits)
-    );
+    eprintln!("probed Oniguruma {} in {:.1} s", onig::version(), started.elapsed().as_secs_f64());
+    eprintln!("{} ranges; {}", ranges(&probed.bits).len(), space_findings(&probed.bits));
     for (letter, chars) in &probed.folds {
         eprintln!("(?i:{letter}) matches {}", fold_list(chars));
     }
@@ -117,10 +105,7 @@ fn compare(path: &Path, generated: &str) -> ExitCode {
 fn probe() -> Probed {
     let bits = probe_classes();
     check_derived(&bits);
-    let folds = LETTERS
-        .chars()
-        .map(|letter| (letter, fold_set(letter)))
-        .collect();
+    let folds = LETTERS.chars().map(|letter| (letter, fold_set(letter))).collect();
     let probed = Probed { bits, folds };
     check_contractions(&probed.folds);
     probed
@@ -158,12 +143,7 @@ fn check_derived(bits: &[u16]) {
         let class = regex(pattern);
         for c in scalar_values() {
             let want = expected(c, bits[c as usize]);
-            assert_eq!(
-                matches_char(&class, c),
-                want,
-                "{pattern} on U+{:04X} disagrees with the bits",
-                c as u32
-            );
+            assert_eq!(matches_char(&class, c), want, "{pattern} on U+{:04X} disagrees with the bits", c as u32);
         }
     }
 }
@@ -171,17 +151,11 @@ fn check_derived(bits: &[u16]) {
 /// The characters `(?i:letter)` matches on their own.
 fn fold_set(letter: char) -> Vec<char> {
     let folded = regex(&format!("(?i:{letter})"));
-    scalar_values()
-        .filter(|&c| matches_char(&folded, c))
-        .collect()
+    scalar_values().filter(|&c| matches_char(&folded, c)).collect()
 }
 
 fn folds_of(folds: &Folds, letter: char) -> &[char] {
-    &folds
-        .iter()
-        .find(|(l, _)| *l == letter)
-        .expect("a letter of LETTERS")
-        .1
+    &folds.iter().find(|(l, _)| *l == letter).expect("a letter of LETTERS").1
 }
 
 /// Checks that the contraction alternative matches exactly what the fold sets predict: one
@@ -189,46 +163,25 @@ fn folds_of(folds: &Folds, letter: char) -> &[char] {
 /// case folds (`(?i:ss)` matches "ß"), so a character folding to "ll", "re" or "'s" would
 /// match where a scanner built on the fold sets would not.
 fn check_contractions(folds: &Folds) {
-    assert_eq!(
-        fold_set('\''),
-        ['\''],
-        "(?i:') matches more than the apostrophe"
-    );
+    assert_eq!(fold_set('\''), ['\''], "(?i:') matches more than the apostrophe");
     let alternation = regex(&format!("(?i:{})", CONTRACTIONS.join("|")));
     let expected = expected_contractions(folds);
     let surprises: Vec<String> = contraction_probes(folds)
         .filter_map(|text| {
-            let got =
-                alternation.match_with_options(&text, 0, SearchOptions::SEARCH_OPTION_NONE, None);
-            let want = expected
-                .iter()
-                .find(|m| text.starts_with(m.as_str()))
-                .map(String::len);
+            let got = alternation.match_with_options(&text, 0, SearchOptions::SEARCH_OPTION_NONE, None);
+            let want = expected.iter().find(|m| text.starts_with(m.as_str())).map(String::len);
             (got != want).then(|| format!("{text:?}: Oniguruma {got:?}, fold sets {want:?}"))
         })
         .collect();
-    assert!(
-        surprises.is_empty(),
-        "the contractions are not the fold sets':\n{}",
-        surprises.join("\n")
-    );
+    assert!(surprises.is_empty(), "the contractions are not the fold sets':\n{}", surprises.join("\n"));
 }
 
 /// The texts on which a character could match more than one pattern letter: every code point
 /// alone, before "e" or "l" and after the apostrophe (a fold for "'s", "'r", "'l", "re", ...),
 /// and every character after each first letter of 're, 've and 'll.
 fn contraction_probes(folds: &Folds) -> impl Iterator<Item = String> + '_ {
-    let singles = scalar_values().flat_map(|c| {
-        [
-            format!("{c}"),
-            format!("{c}e"),
-            format!("{c}l"),
-            format!("'{c}"),
-        ]
-    });
-    let firsts = ['r', 'v', 'l']
-        .into_iter()
-        .flat_map(|letter| folds_of(folds, letter).iter().copied());
+    let singles = scalar_values().flat_map(|c| [format!("{c}"), format!("{c}e"), format!("{c}l"), format!("'{c}")]);
+    let firsts = ['r', 'v', 'l'].into_iter().flat_map(|letter| folds_of(folds, letter).iter().copied());
     let pairs = firsts.flat_map(|first| scalar_values().map(move |c| format!("'{first}{c}")));
     singles.chain(pairs)
 }
@@ -238,19 +191,10 @@ fn contraction_probes(folds: &Folds) -> impl Iterator<Item = String> + '_ {
 /// the first of them that the text starts with is the match.
 fn expected_contractions(folds: &Folds) -> Vec<String> {
     let matches_of = |alternative: &str| {
-        alternative
-            .chars()
-            .fold(vec![String::new()], |prefixes, letter| {
-                let chars = if letter == '\'' {
-                    &['\''][..]
-                } else {
-                    folds_of(folds, letter)
-                };
-                prefixes
-                    .iter()
-                    .flat_map(|prefix| chars.iter().map(move |c| format!("{prefix}{c}")))
-                    .collect()
-            })
+        alternative.chars().fold(vec![String::new()], |prefixes, letter| {
+            let chars = if letter == '\'' { &['\''][..] } else { folds_of(folds, letter) };
+            prefixes.iter().flat_map(|prefix| chars.iter().map(move |c| format!("{prefix}{c}"))).collect()
+        })
     };
     CONTRACTIONS.into_iter().flat_map(matches_of).collect()
 }
@@ -269,16 +213,10 @@ fn ranges(bits: &[u16]) -> Vec<(u32, u32, u16)> {
 
 /// Which of `SPACE_QUESTIONS` `\s` matches and which it does not, as one sentence.
 fn space_findings(bits: &[u16]) -> String {
-    let (yes, no): (Vec<u32>, Vec<u32>) = SPACE_QUESTIONS
-        .into_iter()
-        .partition(|&cp| bits[cp as usize] & S != 0);
+    let (yes, no): (Vec<u32>, Vec<u32>) = SPACE_QUESTIONS.into_iter().partition(|&cp| bits[cp as usize] & S != 0);
     let list = |cps: Vec<u32>| match cps.len() {
         0 => "none".to_string(),
-        _ => cps
-            .iter()
-            .map(|cp| format!("U+{cp:04X}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        _ => cps.iter().map(|cp| format!("U+{cp:04X}")).collect::<Vec<_>>().join(", "),
     };
     format!("`\\s` matches {}; not {}.", list(yes), list(no))
 }
@@ -297,11 +235,7 @@ fn fold_list(chars: &[char]) -> String {
 
 /// A bit set as an expression of the constants, e.g. `L | LU`.
 fn bits_expression(bits: u16) -> String {
-    let names: Vec<&str> = CLASSES
-        .iter()
-        .filter(|&&(_, bit, ..)| bits & bit != 0)
-        .map(|&(name, ..)| name)
-        .collect();
+    let names: Vec<&str> = CLASSES.iter().filter(|&&(_, bit, ..)| bits & bit != 0).map(|&(name, ..)| name).collect();
     names.join(" | ")
 }
 
@@ -309,33 +243,19 @@ fn render(probed: &Probed) -> String {
     let mut out = String::new();
     render_header(&mut out, &probed.bits);
     for (name, bit, pattern, what) in CLASSES {
-        writeln!(
-            out,
-            "\n/// `{pattern}`: {what}.\npub const {name}: u16 = {bit};"
-        )
-        .unwrap();
+        writeln!(out, "\n/// `{pattern}`: {what}.\npub const {name}: u16 = {bit};").unwrap();
     }
-    writeln!(out, "\n/// Maximal inclusive ranges `(first, last, bits)` of the code points in at least one class,").unwrap();
+    writeln!(out, "\n/// Maximal inclusive ranges `(first, last, bits)` of the code points in at least one class,")
+        .unwrap();
     writeln!(out, "/// sorted; a code point in no range is in no class.").unwrap();
     writeln!(out, "pub static RANGES: &[(u32, u32, u16)] = &[").unwrap();
     for (first, last, bits) in ranges(&probed.bits) {
-        writeln!(
-            out,
-            "    (0x{first:04X}, 0x{last:04X}, {}),",
-            bits_expression(bits)
-        )
-        .unwrap();
+        writeln!(out, "    (0x{first:04X}, 0x{last:04X}, {}),", bits_expression(bits)).unwrap();
     }
     writeln!(out, "];").unwrap();
     for (letter, chars) in &probed.folds {
         writeln!(out, "\n/// The characters `(?i:{letter})` matches.").unwrap();
-        writeln!(
-            out,
-            "pub static FOLD_{}: &[char] = &[{}];",
-            letter.to_ascii_uppercase(),
-            fold_list(chars)
-        )
-        .unwrap();
+        writeln!(out, "pub static FOLD_{}: &[char] = &[{}];", letter.to_ascii_uppercase(), fold_list(chars)).unwrap();
     }
     out
 }
@@ -343,7 +263,10 @@ fn render(probed: &Probed) -> String {
 fn render_header(out: &mut String, bits: &[u16]) {
     let lines = [
         "// @generated by fastaxo-gen-unicode; do not edit".to_string(),
-        format!("//! The character classes of the pre-tokenizer regexes as Oniguruma {} decides them.", onig::version()),
+        format!(
+            "//! The character classes of the pre-tokenizer regexes as Oniguruma {} decides them.",
+            onig::version()
+        ),
         "//!".into(),
         "//! Probed code point by code point from the Oniguruma build the `tokenizers` crate links".into(),
         "//! (onig 6.5.3), so that a hand-written scanner classifies exactly as its regexes do.".into(),
@@ -368,9 +291,7 @@ mod tests {
     /// The drift test: the committed table is what Oniguruma answers now.
     #[test]
     fn committed_table_is_up_to_date() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(TABLE_PATH);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(TABLE_PATH);
         let committed = std::fs::read_to_string(&path).expect("read the unicode table");
         assert!(
             committed == render(&probe()),

@@ -95,6 +95,7 @@ fn producer_status(stream: &mut FFI_ArrowArrayStream, status: i32, call: &str) -
     // SAFETY: the C stream interface allows get_last_error right after a failed call; the
     // string is the producer's, valid until the next call, so it is copied at once.
     let detail = stream.get_last_error().map(|last_error| unsafe { last_error(stream) });
+    // SAFETY: as above, the caller's contract.
     let detail = detail.filter(|p| !p.is_null()).map(|p| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned());
     let detail = detail.map(|d| format!(": {d}")).unwrap_or_default();
     Err(Error::Format(format!("the stream's {call} failed with code {status}{detail}")))
@@ -117,10 +118,34 @@ pub unsafe extern "C" fn fax_row_digests(
     guard(|| {
         // SAFETY: caller's contract for every pointer.
         let batches = unsafe { read_stream(stream) }?;
-        let rows = if indices.is_null() { None } else { Some(unsafe { slice::<i64>(indices.cast(), num_indices, "indices") }?) };
+        let rows = if indices.is_null() {
+            None
+        } else {
+            // SAFETY: as above, the caller's contract.
+            Some(unsafe { slice::<i64>(indices.cast(), num_indices, "indices") }?)
+        };
+        // SAFETY: as above, the caller's contract.
         let out = unsafe { slice_mut(digests.cast::<Digest>(), num_digests, "digests") }?;
         hash_rows(&batches, rows, num_threads, out)
     })
+}
+
+/// Writes `array` through the C Data Interface; whatever the out-structs held is
+/// overwritten, not released, as the interface specifies for outputs.
+pub(super) unsafe fn export(
+    array: &ArrayRef,
+    out_array: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> Result<()> {
+    let data = array.to_data();
+    let schema =
+        FFI_ArrowSchema::try_from(data.data_type()).map_err(|e| Error::invalid(format!("output schema: {e}")))?;
+    // SAFETY: the caller checked both are non-NULL and writable.
+    unsafe {
+        std::ptr::write(out_array, FFI_ArrowArray::new(&data));
+        std::ptr::write(out_schema, schema);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -137,6 +162,7 @@ mod tests {
         let batch = RecordBatch::try_new(schema.clone(), vec![column]).unwrap();
         let reader = RecordBatchIterator::new([Ok(batch)], schema);
         let mut stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        // SAFETY: the caller's contract (the export's doc comment).
         unsafe { read_stream(&mut stream) }
     }
 
@@ -157,7 +183,10 @@ mod tests {
         let list = DataType::List(Arc::new(Field::new("item", DataType::Int32, true)));
         for column in [bad_offsets(DataType::Utf8, None), bad_offsets(list, Some(values))] {
             let err = round_trip(column).unwrap_err();
-            assert!(matches!(&err, Error::Format(m) if m.starts_with("stream batch 0, column \"c\": ") && m.contains("offset")), "{err:?}");
+            assert!(
+                matches!(&err, Error::Format(m) if m.starts_with("stream batch 0, column \"c\": ") && m.contains("offset")),
+                "{err:?}"
+            );
         }
     }
 
@@ -167,22 +196,4 @@ mod tests {
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].column(0).len(), 2);
     }
-}
-
-/// Writes `array` through the C Data Interface; whatever the out-structs held is
-/// overwritten, not released, as the interface specifies for outputs.
-pub(super) unsafe fn export(
-    array: &ArrayRef,
-    out_array: *mut FFI_ArrowArray,
-    out_schema: *mut FFI_ArrowSchema,
-) -> Result<()> {
-    let data = array.to_data();
-    let schema = FFI_ArrowSchema::try_from(data.data_type())
-        .map_err(|e| Error::invalid(format!("output schema: {e}")))?;
-    // SAFETY: the caller checked both are non-NULL and writable.
-    unsafe {
-        std::ptr::write(out_array, FFI_ArrowArray::new(&data));
-        std::ptr::write(out_schema, schema);
-    }
-    Ok(())
 }

@@ -20,7 +20,6 @@ pub struct FaxGatherPads {
 /// ids restarting at 0 for every item, and an attention mask numbering the items 1..K.
 /// A bin with more than `width` tokens -> `FAX_ERR_BUFFER_TOO_SMALL`.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fax_gather_packed(
     input_ids: *const FaxLists,
     labels: *const FaxLists,
@@ -39,10 +38,14 @@ pub unsafe extern "C" fn fax_gather_packed(
     guard(|| {
         // SAFETY: caller's contract for every pointer; NULL is checked where it is allowed.
         let ids = unsafe { lists_from_c(input_ids) }?;
+        // SAFETY: as above, the caller's contract.
         let labels = if labels.is_null() { None } else { Some(unsafe { lists_from_c(labels) }?) };
+        // SAFETY: as above, the caller's contract.
         let order = unsafe { slice::<i64>(order.cast(), order_len, "order") }?;
         let n_offsets = num_bins.checked_add(1).ok_or_else(|| Error::invalid("num_bins is too large"))?;
+        // SAFETY: the caller's contract (the export's doc comment).
         let bin_offsets = unsafe { slice::<i64>(bin_offsets.cast(), n_offsets, "bin_offsets") }?;
+        // SAFETY: as above, the caller's contract.
         let p = unsafe { pads.as_ref() }.ok_or_else(|| Error::invalid("pads is NULL"))?;
         let pads = GatherPads {
             pad_token_id: p.pad_token_id,
@@ -50,6 +53,7 @@ pub unsafe extern "C" fn fax_gather_packed(
             position_pad_id: p.position_pad_id,
             attention_pad_id: p.attention_pad_id,
         };
+        // SAFETY: the caller's contract (the export's doc comment).
         let out = unsafe {
             GatherOut {
                 input_ids: slice_mut(out_input_ids, out_len, "out_input_ids")?,

@@ -5,7 +5,10 @@ use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, Once};
 
-use super::{FAX_ERR_BUFFER_TOO_SMALL, FAX_ERR_FORMAT, FAX_ERR_INVALID_ARGUMENT, FAX_ERR_IO, FAX_ERR_NOT_FOUND, FAX_ERR_PANIC, FAX_OK};
+use super::{
+    FAX_ERR_BUFFER_TOO_SMALL, FAX_ERR_FORMAT, FAX_ERR_INVALID_ARGUMENT, FAX_ERR_IO, FAX_ERR_NOT_FOUND, FAX_ERR_PANIC,
+    FAX_OK,
+};
 use crate::error::{Error, Result};
 
 /// Why the calling thread's last failed call failed.
@@ -153,8 +156,10 @@ mod tests {
     use super::*;
 
     fn last_error() -> String {
+        // SAFETY: the caller's contract (the export's doc comment).
         let n = unsafe { fax_last_error_message(std::ptr::null_mut(), 0) };
         let mut buf = vec![0 as c_char; n + 1];
+        // SAFETY: the caller's contract (the export's doc comment).
         assert_eq!(unsafe { fax_last_error_message(buf.as_mut_ptr(), buf.len()) }, n);
         let bytes: Vec<u8> = buf[..n].iter().map(|&c| c as u8).collect();
         assert_eq!(buf[n], 0);
@@ -183,6 +188,7 @@ mod tests {
         assert_eq!(guard(|| Err(Error::invalid("bad width"))), FAX_ERR_INVALID_ARGUMENT);
         assert_eq!(last_error(), "bad width");
         let mut small = [1 as c_char; 4];
+        // SAFETY: the caller's contract (the export's doc comment).
         assert_eq!(unsafe { fax_last_error_message(small.as_mut_ptr(), 4) }, 9);
         assert_eq!(small.map(|c| c as u8), *b"bad\0");
         assert_eq!((fax_last_error_status(), fax_last_error_needed()), (FAX_ERR_INVALID_ARGUMENT, 0));

@@ -28,6 +28,7 @@ pub unsafe extern "C" fn fax_hash_rows(
         }
         // SAFETY: the caller passes valid rows and `digests_len` writable bytes.
         let rows = unsafe { lists_from_c(rows) }?;
+        // SAFETY: as above, the caller's contract.
         let out = unsafe { slice_mut::<Digest>(digests.cast(), digests_len / 32, "digests") }?;
         hash_rows_into(&rows, out, num_threads)
     })
@@ -50,6 +51,7 @@ pub unsafe extern "C" fn fax_hash_hex(
         let separator = (separator != 0).then_some(separator as u8);
         // SAFETY: the caller passes `32 * n` readable bytes and `hex_len` writable ones.
         let digests = unsafe { slice::<Digest>(digests.cast(), n, "digests") }?;
+        // SAFETY: as above, the caller's contract.
         let hex = unsafe { slice_mut::<u8>(hex.cast(), hex_len, "hex") }?;
         write_hex(digests, separator, hex, num_threads)
     })

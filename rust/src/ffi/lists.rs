@@ -39,10 +39,7 @@ fn check_buffer<T>(addr: usize, len: usize, what: &str) -> Result<bool> {
         return Err(Error::invalid(format!("{what} is NULL but its length is {len}")));
     }
     if !addr.is_multiple_of(std::mem::align_of::<T>()) {
-        return Err(Error::invalid(format!(
-            "{what} is not aligned to {} bytes",
-            std::mem::align_of::<T>()
-        )));
+        return Err(Error::invalid(format!("{what} is not aligned to {} bytes", std::mem::align_of::<T>())));
     }
     if len.checked_mul(std::mem::size_of::<T>()).is_none_or(|b| b > isize::MAX as usize) {
         return Err(Error::invalid(format!("{what} length {len} is too large")));
@@ -82,6 +79,7 @@ pub(crate) unsafe fn lists_from_c<'a>(raw: *const FaxLists) -> Result<Lists<'a>>
     // SAFETY: caller's contract; NULL is checked.
     let raw = unsafe { raw.as_ref() }.ok_or_else(|| Error::invalid("lists is NULL"))?;
     let n = raw.values_len;
+    // SAFETY: the caller's contract (the export's doc comment).
     let values = unsafe {
         match raw.values_dtype {
             FAX_DTYPE_UINT8 => Values::U8(slice(raw.values, n, "values")?),
@@ -92,10 +90,8 @@ pub(crate) unsafe fn lists_from_c<'a>(raw: *const FaxLists) -> Result<Lists<'a>>
             other => return Err(Error::invalid(format!("unknown values_dtype {other}"))),
         }
     };
-    let m = raw
-        .num_rows
-        .checked_add(1)
-        .ok_or_else(|| Error::invalid("num_rows is too large"))?;
+    let m = raw.num_rows.checked_add(1).ok_or_else(|| Error::invalid("num_rows is too large"))?;
+    // SAFETY: the caller's contract (the export's doc comment).
     let offsets = unsafe {
         match raw.offsets_dtype {
             FAX_DTYPE_INT32 => Offsets::I32(slice(raw.offsets, m, "offsets")?),

@@ -5,12 +5,16 @@
 //! give results through out-pointers or caller-allocated buffers; after a failure,
 //! `fax_last_error_message` tells the calling thread why. No export lets a panic escape.
 
-// Each export's doc comment (copied into the header) states its pointer contract; a
-// separate "# Safety" heading would only repeat it.
-#![allow(clippy::missing_safety_doc)]
+#![allow(unsafe_code, reason = "the C ABI: the one module of the crate where unsafe code lives")]
+#![allow(
+    clippy::missing_safety_doc,
+    reason = "each export's doc comment (copied into the header) states its pointer contract; a separate Safety heading would only repeat it"
+)]
 
 mod args;
 mod arrow;
+#[cfg(feature = "test-panic")]
+mod debug;
 mod gather;
 mod guard;
 mod hash;
@@ -23,10 +27,10 @@ mod seqpack;
 mod template;
 mod tokenize;
 mod tokenizer;
-#[cfg(feature = "test-panic")]
-mod debug;
 
 pub use arrow::*;
+#[cfg(feature = "test-panic")]
+pub use debug::*;
 pub use gather::*;
 pub use guard::*;
 pub use hash::*;
@@ -39,8 +43,6 @@ pub use seqpack::*;
 pub use template::*;
 pub use tokenize::*;
 pub use tokenizer::*;
-#[cfg(feature = "test-panic")]
-pub use debug::*;
 
 use std::os::raw::c_char;
 

@@ -18,7 +18,6 @@ pub const FAX_PACK_FIRST_FIT_DECREASING: u32 = 3;
 /// first `*num_bins + 1` are written): bin i holds `order[bin_offsets[i] .. bin_offsets[i+1]]`.
 /// `*oversize` = items longer than `capacity` (each alone in a bin).
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fax_pack_bins(
     lengths: *const i64,
     n: usize,
@@ -49,6 +48,7 @@ pub unsafe extern "C" fn fax_pack_bins(
                 slice_mut(bin_offsets, offsets_cap, "bin_offsets")?,
             )
         };
+        // SAFETY: the caller's contract (the export's doc comment).
         let (num_bins, oversize) = unsafe { (num_bins.as_mut(), oversize.as_mut()) };
         let (Some(num_bins), Some(oversize)) = (num_bins, oversize) else {
             return Err(Error::invalid("num_bins and oversize must not be NULL"));

@@ -21,6 +21,7 @@ pub unsafe extern "C" fn fax_pad_width(
     guard(|| {
         // SAFETY: the caller passes valid lists and a writable `width`.
         let lists = unsafe { lists_from_c(lists) }?;
+        // SAFETY: as above, the caller's contract.
         let out = unsafe { width.as_mut() }.ok_or_else(|| Error::invalid("width is NULL"))?;
         *out = padded_width(lists.max_len(), Some(target_length), Some(pad_to_multiple_of))?;
         Ok(())
@@ -49,6 +50,7 @@ pub unsafe extern "C" fn fax_pad_sequences(
         };
         // SAFETY: the caller passes valid lists and an `out` of `out_len` writable elements.
         let lists = unsafe { lists_from_c(lists) }?;
+        // SAFETY: as above, the caller's contract.
         let out = unsafe { super::lists::slice_mut::<i64>(out, out_len, "out") }?;
         pad_into(&lists, pad_value, side, out, width)
     })

@@ -88,6 +88,7 @@ pub unsafe extern "C" fn fax_reader_open(
         }
         // SAFETY: caller's contract for every pointer.
         let path = unsafe { path_arg(path) }?;
+        // SAFETY: as above, the caller's contract.
         let options: ReaderOptions = unsafe { json_options(options_json, options_len, "reader") }?;
         let reader = read::open(&path, &options.into())?;
         let stream = FFI_ArrowArrayStream::new(Box::new(Guarded(reader)));
@@ -111,6 +112,7 @@ pub unsafe extern "C" fn fax_detect_format(path: *const c_char, format: *mut i32
         // SAFETY: caller's contract.
         let path = unsafe { path_arg(path) }?;
         let (f, c) = read::detect_path(&path)?;
+        // SAFETY: the caller's contract (the export's doc comment).
         unsafe {
             *format = f.code();
             *compression = c.code();

@@ -59,8 +59,11 @@ pub unsafe extern "C" fn fax_seen_insert(
     guard(|| {
         // SAFETY: caller's contract: a live handle, 32 * n digest bytes, n writable slots.
         let seen = unsafe { seen.as_mut() }.ok_or_else(|| Error::invalid("seen is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let digests = unsafe { slice::<Digest>(digests.cast(), n, "digests") }?;
+        // SAFETY: as above, the caller's contract.
         let kept = unsafe { slice_mut(kept, n, "kept") }?;
+        // SAFETY: as above, the caller's contract.
         let num_kept = unsafe { num_kept.as_mut() }.ok_or_else(|| Error::invalid("num_kept is NULL"))?;
         let new = seen.0.insert_new(digests);
         for (slot, &i) in kept.iter_mut().zip(&new) {

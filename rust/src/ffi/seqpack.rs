@@ -58,7 +58,6 @@ pub unsafe extern "C" fn fax_pack_sequences_rows(
 /// labels = tokens where the mask is 1, `label_pad_id` elsewhere; mask 1 / 0. `counts`
 /// (may be NULL) receives how many sequences were split, truncated or dropped.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fax_pack_sequences(
     lists: *const FaxLists,
     max_length: usize,
@@ -77,6 +76,7 @@ pub unsafe extern "C" fn fax_pack_sequences(
         let lists = unsafe { lists_from_c(lists) }?;
         let plan = plan_pack(&lists, max_length, overflow_from(overflow)?)?;
         let values = PackValues { pad_token_id, eos_token_id, label_pad_id };
+        // SAFETY: the caller's contract (the export's doc comment).
         let (ids, labs, mask) = unsafe {
             (
                 slice_mut(input_ids, out_len, "input_ids")?,
@@ -113,7 +113,6 @@ pub unsafe extern "C" fn fax_concatenate_rows(
 /// Concatenates each stream and cuts it into `[rows, max_length]` row-major int64 matrices of
 /// `out_len` elements; the last row is padded (`pad_token_id`, `label_pad_id`, mask 0).
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn fax_concatenate_and_pack(
     input_ids: *const FaxLists,
     labels: *const FaxLists,
@@ -129,6 +128,7 @@ pub unsafe extern "C" fn fax_concatenate_and_pack(
     guard(|| {
         // SAFETY: caller's contract.
         let (a, b, c) = unsafe { (lists_from_c(input_ids)?, lists_from_c(labels)?, lists_from_c(attention_mask)?) };
+        // SAFETY: as above, the caller's contract.
         let (o1, o2, o3) = unsafe {
             (
                 slice_mut(out_input_ids, out_len, "out_input_ids")?,

@@ -30,7 +30,9 @@ pub unsafe extern "C" fn fax_chat_template_new(
     guard(|| {
         // SAFETY: caller's contract: readable buffers of the given lengths, NULL or writable `out`.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let source = unsafe { utf8_arg(source, source_len, "source") }?;
+        // SAFETY: as above, the caller's contract.
         let options_text = unsafe { utf8_arg(options_json, options_len, "options_json") }?;
         let options = if options_text.trim().is_empty() {
             TemplateOptions::default()
@@ -76,7 +78,9 @@ pub unsafe extern "C" fn fax_chat_template_render(
         // SAFETY: caller's contract: a live handle, readable context bytes, `out_cap`
         // writable bytes at `out`, NULL or writable `out_len`.
         let template = unsafe { handle.as_ref() }.ok_or_else(|| Error::invalid("handle is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let out_len = unsafe { out_len.as_mut() }.ok_or_else(|| Error::invalid("out_len is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let context = unsafe { utf8_arg(context_json, context_len, "context_json") }?;
         let context = from_json(context).map_err(|e| Error::invalid(format!("context_json: {}", e.0)))?;
         let text = template.0.render(&context.to_jinja())?;
@@ -87,6 +91,7 @@ pub unsafe extern "C" fn fax_chat_template_render(
                 message: format!("the rendered text is {} bytes, the buffer holds {out_cap}", text.len()),
             });
         }
+        // SAFETY: the caller's contract (the export's doc comment).
         let out = unsafe { slice_mut(out.cast::<u8>(), text.len(), "out") }?;
         out.copy_from_slice(text.as_bytes());
         Ok(())
@@ -101,6 +106,7 @@ mod tests {
     fn compile(source: &str) -> *mut FaxChatTemplate {
         let mut handle = std::ptr::null_mut();
         let status =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { fax_chat_template_new(source.as_ptr().cast(), source.len(), std::ptr::null(), 0, &mut handle) };
         assert_eq!(status, FAX_OK);
         handle
@@ -111,18 +117,13 @@ mod tests {
         let handle = compile("{% for m in messages %}{{ m.content }}{% endfor %}");
         let context = r#"{"messages": [{"role": "user", "content": "héllo"}]}"#;
         let mut len = 0;
+        // SAFETY: the caller's contract (the export's doc comment).
         let status = unsafe {
-            fax_chat_template_render(
-                handle,
-                context.as_ptr().cast(),
-                context.len(),
-                std::ptr::null_mut(),
-                0,
-                &mut len,
-            )
+            fax_chat_template_render(handle, context.as_ptr().cast(), context.len(), std::ptr::null_mut(), 0, &mut len)
         };
         assert_eq!((status, len), (FAX_ERR_BUFFER_TOO_SMALL, 6));
         let mut buf = vec![0u8; len];
+        // SAFETY: the caller's contract (the export's doc comment).
         let status = unsafe {
             fax_chat_template_render(
                 handle,
@@ -136,18 +137,14 @@ mod tests {
         assert_eq!(status, FAX_OK);
         assert_eq!(std::str::from_utf8(&buf[..len]).unwrap(), "héllo");
         let bad = "{not json";
+        // SAFETY: the caller's contract (the export's doc comment).
         let status = unsafe {
-            fax_chat_template_render(
-                handle,
-                bad.as_ptr().cast(),
-                bad.len(),
-                buf.as_mut_ptr().cast(),
-                6,
-                &mut len,
-            )
+            fax_chat_template_render(handle, bad.as_ptr().cast(), bad.len(), buf.as_mut_ptr().cast(), 6, &mut len)
         };
         assert_eq!(status, FAX_ERR_INVALID_ARGUMENT);
+        // SAFETY: the caller's contract (the export's doc comment).
         unsafe { fax_chat_template_free(handle) };
+        // SAFETY: as above, the caller's contract.
         unsafe { fax_chat_template_free(std::ptr::null_mut()) };
     }
 
@@ -156,6 +153,7 @@ mod tests {
         let source = "{% if %}";
         let mut handle = std::ptr::null_mut();
         let status =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { fax_chat_template_new(source.as_ptr().cast(), source.len(), std::ptr::null(), 0, &mut handle) };
         assert_eq!(status, FAX_ERR_INVALID_ARGUMENT);
         assert!(handle.is_null());

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, StructArray};
 
+use super::args::utf8_arg;
 use super::arrow::{export, read_stream};
 use super::guard;
-use super::args::utf8_arg;
 use super::tokenizer::FaxTokenizer;
 use crate::error::Error;
 use crate::tokenize::batch::{tokenize_batches, Strategy};
@@ -37,7 +37,9 @@ pub unsafe extern "C" fn fax_prompt_strategy_new(
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
         let tokenizer =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let plan = Plan::from_json(unsafe { utf8_arg(plan_json, plan_len, "plan_json") }?)?;
         let strategy = Strategy::new(plan, tokenizer.shared())?;
         *out = Box::into_raw(Box::new(FaxPromptStrategy(strategy)));
@@ -76,6 +78,7 @@ pub unsafe extern "C" fn fax_prompt_strategy_tokenize(
         // it is released on every path.
         let batches = unsafe { read_stream(rows) }?;
         let strategy =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { strategy.as_ref() }.ok_or_else(|| Error::invalid("strategy is NULL"))?;
         if out_array.is_null() || out_schema.is_null() {
             return Err(Error::invalid("out_array and out_schema must not be NULL"));

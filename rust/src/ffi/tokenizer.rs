@@ -8,10 +8,10 @@ use std::sync::Arc;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 
+use super::args::{json_options, utf8_arg};
 use super::arrow::{export, read_stream};
 use super::guard;
 use super::lists::slice_mut;
-use super::args::{json_options, utf8_arg};
 use crate::error::Error;
 use crate::tokenize::encode_batch::{encode_batch, BatchOptions};
 use crate::tokenize::{Encoder, EngineChoice, Tokenizer};
@@ -55,7 +55,9 @@ pub unsafe extern "C" fn fax_tokenizer_new(
     guard(|| {
         // SAFETY: caller's contract for every pointer.
         let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid("out is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let json = unsafe { utf8_arg(json, json_len, "json") }?;
+        // SAFETY: as above, the caller's contract.
         let options: TokenizerOptions = unsafe { json_options(options_json, options_len, "tokenizer") }?;
         let tokenizer = Tokenizer::from_json(json, options.split_special_tokens, options.engine)?;
         *out = Box::into_raw(Box::new(FaxTokenizer(Arc::new(tokenizer))));
@@ -88,23 +90,19 @@ pub unsafe extern "C" fn fax_tokenizer_info(
 ) -> i32 {
     guard(|| {
         // SAFETY: caller's contract: a live handle, `out_cap` writable bytes, writable `out_len`.
-        let tokenizer =
-            unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
+        let tokenizer = unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
         let out_len =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { out_len.as_mut() }.ok_or_else(|| Error::invalid("out_len is NULL"))?;
-        let info =
-            serde_json::json!({"engine": tokenizer.0.engine(), "reason": tokenizer.0.not_fast()})
-                .to_string();
+        let info = serde_json::json!({"engine": tokenizer.0.engine(), "reason": tokenizer.0.not_fast()}).to_string();
         *out_len = info.len();
         if info.len() > out_cap {
             return Err(Error::BufferTooSmall {
                 needed: info.len(),
-                message: format!(
-                    "the info is {} bytes, the buffer holds {out_cap}",
-                    info.len()
-                ),
+                message: format!("the info is {} bytes, the buffer holds {out_cap}", info.len()),
             });
         }
+        // SAFETY: the caller's contract (the export's doc comment).
         let out = unsafe { slice_mut(out.cast::<u8>(), info.len(), "out") }?;
         out.copy_from_slice(info.as_bytes());
         Ok(())
@@ -135,23 +133,20 @@ pub unsafe extern "C" fn fax_tokenizer_encode(
         // it is released on every path.
         let batches = unsafe { read_stream(texts) }?;
         let tokenizer =
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { tokenizer.as_ref() }.ok_or_else(|| Error::invalid("tokenizer is NULL"))?;
+        // SAFETY: as above, the caller's contract.
         let options: BatchOptions = unsafe { json_options(options_json, options_len, "encode") }?;
         if ids_array.is_null() || ids_schema.is_null() {
             return Err(Error::invalid("ids_array and ids_schema must not be NULL"));
         }
         if options.offsets && (offsets_array.is_null() || offsets_schema.is_null()) {
-            return Err(Error::invalid(
-                "offsets_array and offsets_schema must not be NULL when offsets are asked for",
-            ));
+            return Err(Error::invalid("offsets_array and offsets_schema must not be NULL when offsets are asked for"));
         }
         let mut columns = Vec::with_capacity(batches.len());
         for batch in &batches {
             if batch.num_columns() != 1 {
-                return Err(Error::invalid(format!(
-                    "texts batches must have one column, not {}",
-                    batch.num_columns()
-                )));
+                return Err(Error::invalid(format!("texts batches must have one column, not {}", batch.num_columns())));
             }
             columns.push(batch.column(0).clone());
         }
@@ -159,6 +154,7 @@ pub unsafe extern "C" fn fax_tokenizer_encode(
         // SAFETY: the out-pointers are non-NULL (checked) and writable (caller's contract).
         unsafe { export(&ids, ids_array, ids_schema) }?;
         if let Some(offsets) = offsets {
+            // SAFETY: the caller's contract (the export's doc comment).
             unsafe { export(&offsets, offsets_array, offsets_schema) }?;
         }
         Ok(())

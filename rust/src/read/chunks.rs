@@ -51,7 +51,9 @@ where
         let round = std::mem::take(&mut self.ahead);
         let (read, decode, batch_size) = (&mut self.read, &self.decode, self.batch_size);
         let (results, next) = if self.stop.is_none() {
-            run_with_threads(self.threads, || rayon::join(|| decode_round(&round, decode), || read_round(read, batch_size, wanted)))
+            run_with_threads(self.threads, || {
+                rayon::join(|| decode_round(&round, decode), || read_round(read, batch_size, wanted))
+            })
         } else {
             (decode_round(&round, decode), (Vec::new(), None))
         };
@@ -80,7 +82,11 @@ where
 }
 
 /// Up to `wanted` chunks, and why fewer, if fewer.
-fn read_round<K>(read: &mut impl FnMut(usize) -> Result<Option<K>>, batch_size: usize, wanted: usize) -> (Vec<K>, Option<Stop>) {
+fn read_round<K>(
+    read: &mut impl FnMut(usize) -> Result<Option<K>>,
+    batch_size: usize,
+    wanted: usize,
+) -> (Vec<K>, Option<Stop>) {
     let mut round = Vec::with_capacity(wanted);
     while round.len() < wanted {
         match read(batch_size) {
@@ -92,7 +98,10 @@ fn read_round<K>(read: &mut impl FnMut(usize) -> Result<Option<K>>, batch_size: 
     (round, None)
 }
 
-fn decode_round<K: Sync>(round: &[K], decode: &(impl Fn(&K) -> Result<RecordBatch> + Sync)) -> Vec<Result<RecordBatch>> {
+fn decode_round<K: Sync>(
+    round: &[K],
+    decode: &(impl Fn(&K) -> Result<RecordBatch> + Sync),
+) -> Vec<Result<RecordBatch>> {
     if round.len() > 1 {
         round.par_iter().map(decode).collect()
     } else {
@@ -127,7 +136,12 @@ mod tests {
 
     /// Chunks 0..count read in order (reading chunk `read_fails` fails), each decoded into a
     /// one-row batch holding its number (decoding chunk `decode_fails` fails): what comes out.
-    fn run(count: i64, read_fails: Option<i64>, decode_fails: Option<i64>, threads: usize) -> Vec<std::result::Result<i64, String>> {
+    fn run(
+        count: i64,
+        read_fails: Option<i64>,
+        decode_fails: Option<i64>,
+        threads: usize,
+    ) -> Vec<std::result::Result<i64, String>> {
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
         let mut next = 0;
         let read = move |_rows: usize| {

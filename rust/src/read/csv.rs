@@ -19,7 +19,12 @@ use crate::error::{Error, Result};
 /// Bytes read ahead to infer types from (at most `INFER_LINES` records of them).
 const INFER_BYTES: u64 = 8 << 20;
 
-pub(crate) fn open(path: &Path, compression: Compression, schema: Option<&SchemaRef>, options: &ReadOptions) -> Result<Part> {
+pub(crate) fn open(
+    path: &Path,
+    compression: Compression,
+    schema: Option<&SchemaRef>,
+    options: &ReadOptions,
+) -> Result<Part> {
     let mut input = open_bytes(path, compression)?;
     let mut prefix = Vec::new();
     (&mut input).take(INFER_BYTES).read_to_end(&mut prefix).map_err(|e| io_error(path, e))?;
@@ -30,7 +35,8 @@ pub(crate) fn open(path: &Path, compression: Compression, schema: Option<&Schema
         Some(schema) => schema.clone(),
         None => {
             // Only records known to be complete: the prefix may end inside one.
-            let records = if whole { INFER_LINES } else { complete_records(&prefix).saturating_sub(2).min(INFER_LINES) };
+            let records =
+                if whole { INFER_LINES } else { complete_records(&prefix).saturating_sub(2).min(INFER_LINES) };
             let (schema, _) = format.infer_schema(Cursor::new(&prefix), Some(records)).map_err(bad)?;
             if schema.fields().is_empty() {
                 return Err(Error::Format(format!("{}: no header row", path.display())));

@@ -43,7 +43,8 @@ fn saved_dataset(dir: &Path) -> Result<Inputs> {
     let entries = state.get("_data_files").and_then(|v| v.as_array()).ok_or_else(|| bad("no _data_files list"))?;
     let mut files = Vec::with_capacity(entries.len());
     for entry in entries {
-        let name = entry.get("filename").and_then(|v| v.as_str()).ok_or_else(|| bad("a _data_files entry has no filename"))?;
+        let name =
+            entry.get("filename").and_then(|v| v.as_str()).ok_or_else(|| bad("a _data_files entry has no filename"))?;
         let file = dir.join(name);
         if !file.is_file() {
             return Err(Error::NotFound(format!("{}: listed in state.json but missing", file.display())));

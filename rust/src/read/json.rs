@@ -29,10 +29,17 @@ pub(crate) const INFER_LINES: usize = 1000;
 /// one), since 1000 long lines (documents, token lists) can be hundreds of MB held at once.
 pub(crate) const INFER_BYTES: usize = 16 << 20;
 
-pub(crate) fn open(path: &Path, compression: Compression, format: Format, schema: Option<&SchemaRef>, options: &ReadOptions) -> Result<Part> {
+pub(crate) fn open(
+    path: &Path,
+    compression: Compression,
+    format: Format,
+    schema: Option<&SchemaRef>,
+    options: &ReadOptions,
+) -> Result<Part> {
     let mut input = open_bytes(path, compression)?;
     let array = format == Format::Json && first_byte(&mut input, path)? == Some(b'[');
-    let input: Box<dyn BufRead + Send> = if array { Box::new(io::BufReader::with_capacity(1 << 20, ArrayToLines::new(input))) } else { input };
+    let input: Box<dyn BufRead + Send> =
+        if array { Box::new(io::BufReader::with_capacity(1 << 20, ArrayToLines::new(input))) } else { input };
     let unit = if array { "element" } else { "line" };
     let place = Place { path: path.to_path_buf(), unit, schema_from: "the first file".into() };
     let mut lines = Lines { input, place, line: 0 };
@@ -212,8 +219,9 @@ fn decoder(schema: &SchemaRef, rows: usize) -> Result<arrow_json::reader::Decode
 }
 
 fn decode(chunk: &Chunk, schema: &SchemaRef, lines: &Place) -> Result<RecordBatch> {
-    decode_bytes(&chunk.bytes, schema, chunk.len())
-        .map_err(|e| locate(chunk, schema, lines).unwrap_or_else(|| Error::Format(format!("{}: {e}", lines.path.display()))))
+    decode_bytes(&chunk.bytes, schema, chunk.len()).map_err(|e| {
+        locate(chunk, schema, lines).unwrap_or_else(|| Error::Format(format!("{}: {e}", lines.path.display())))
+    })
 }
 
 fn decode_bytes(bytes: &[u8], schema: &SchemaRef, rows: usize) -> std::result::Result<RecordBatch, String> {
@@ -251,7 +259,12 @@ fn locate(chunk: &Chunk, schema: &SchemaRef, lines: &Place) -> Option<Error> {
 struct ExactNumbers;
 
 impl DecoderFactory for ExactNumbers {
-    fn make_default_decoder(&self, _ctx: &DecoderContext, field: &FieldRef, _nullable: bool) -> std::result::Result<Option<Box<dyn ArrayDecoder>>, ArrowError> {
+    fn make_default_decoder(
+        &self,
+        _ctx: &DecoderContext,
+        field: &FieldRef,
+        _nullable: bool,
+    ) -> std::result::Result<Option<Box<dyn ArrayDecoder>>, ArrowError> {
         Ok(match field.data_type() {
             DataType::Int64 => Some(Box::new(ExactInt)),
             DataType::Float64 => Some(Box::new(ExactFloat)),
@@ -274,7 +287,9 @@ impl ArrayDecoder for ExactInt {
                     TapeElement::I32(low) => out.append_value(((high as i64) << 32) | (low as u32) as i64),
                     _ => return Err(tape.error(p, "an integer")),
                 },
-                TapeElement::String(idx) => return Err(json_error(format!("expected an integer, got the string {:?}", tape.get_string(idx)))),
+                TapeElement::String(idx) => {
+                    return Err(json_error(format!("expected an integer, got the string {:?}", tape.get_string(idx))))
+                }
                 _ => return Err(tape.error(p, "an integer")),
             }
         }
@@ -302,7 +317,8 @@ impl ArrayDecoder for ExactFloat {
                 TapeElement::Null => out.append_null(),
                 TapeElement::Number(idx) => {
                     let text = tape.get_string(idx);
-                    let value = lexical_core::parse::<f64>(text.as_bytes()).map_err(|_| json_error(format!("{text} is not a number")))?;
+                    let value = lexical_core::parse::<f64>(text.as_bytes())
+                        .map_err(|_| json_error(format!("{text} is not a number")))?;
                     out.append_value(value);
                 }
                 TapeElement::I32(v) => out.append_value(v as f64),
@@ -311,7 +327,9 @@ impl ArrayDecoder for ExactFloat {
                     TapeElement::F32(low) => out.append_value(f64::from_bits(((high as u64) << 32) | low as u64)),
                     _ => return Err(tape.error(p, "a number")),
                 },
-                TapeElement::String(idx) => return Err(json_error(format!("expected a number, got the string {:?}", tape.get_string(idx)))),
+                TapeElement::String(idx) => {
+                    return Err(json_error(format!("expected a number, got the string {:?}", tape.get_string(idx))))
+                }
                 _ => return Err(tape.error(p, "a number")),
             }
         }

@@ -137,7 +137,11 @@ pub fn detect_path(path: &Path) -> Result<(Format, Compression)> {
     }
 }
 
-fn kind_of(file: &Path, forced: Option<(Format, Option<Compression>)>, listed: Option<Format>) -> Result<(Format, Compression)> {
+fn kind_of(
+    file: &Path,
+    forced: Option<(Format, Option<Compression>)>,
+    listed: Option<Format>,
+) -> Result<(Format, Compression)> {
     match forced {
         Some((format, Some(compression))) => Ok((format, detect::confirm(file, compression)?)),
         Some((format, None)) => Ok((format, detect::compression_of(file)?)),
@@ -179,7 +183,12 @@ fn describe(schema: &SchemaRef) -> String {
 
 /// Opens one file. `schema`: the schema of the first file, which JSON and CSV shards decode
 /// into instead of inferring their own.
-fn open_part(file: &Path, (format, compression): (Format, Compression), schema: Option<&SchemaRef>, options: &ReadOptions) -> Result<Part> {
+fn open_part(
+    file: &Path,
+    (format, compression): (Format, Compression),
+    schema: Option<&SchemaRef>,
+    options: &ReadOptions,
+) -> Result<Part> {
     source::check_not_empty(file)?;
     let columns = options.columns.as_deref();
     match format {
@@ -192,7 +201,11 @@ fn open_part(file: &Path, (format, compression): (Format, Compression), schema: 
 }
 
 /// `batch` with the `columns` of `schema`, in that order; `None` keeps all columns.
-pub(crate) fn project_indices(schema: &arrow_schema::Schema, columns: Option<&[String]>, file: &Path) -> Result<Option<Vec<usize>>> {
+pub(crate) fn project_indices(
+    schema: &arrow_schema::Schema,
+    columns: Option<&[String]>,
+    file: &Path,
+) -> Result<Option<Vec<usize>>> {
     let Some(columns) = columns else { return Ok(None) };
     let mut indices = Vec::with_capacity(columns.len());
     for name in columns {
@@ -212,7 +225,8 @@ pub(crate) fn project_indices(schema: &arrow_schema::Schema, columns: Option<&[S
 pub(crate) fn project_part(schema: SchemaRef, batches: Batches, indices: Option<Vec<usize>>) -> Result<Part> {
     let Some(indices) = indices else { return Ok(Part { schema: schema.clone(), source_schema: schema, batches }) };
     let projected = std::sync::Arc::new(schema.project(&indices).map_err(|e| Error::invalid(e.to_string()))?);
-    let batches = batches.map(move |batch| batch.and_then(|b| b.project(&indices).map_err(|e| Error::invalid(e.to_string()))));
+    let batches =
+        batches.map(move |batch| batch.and_then(|b| b.project(&indices).map_err(|e| Error::invalid(e.to_string()))));
     Ok(Part { schema: projected, source_schema: schema, batches: Box::new(batches) })
 }
 

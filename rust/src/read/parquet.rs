@@ -47,7 +47,9 @@ impl ChunkReader for Positional {
         // more than the file holds (a failed allocation aborts the process).
         if start.checked_add(length as u64).is_none_or(|end| end > self.len()) {
             let size = self.len();
-            return Err(parquet::errors::ParquetError::EOF(format!("{length} bytes at {start} are past the end ({size} bytes)")));
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} bytes at {start} are past the end ({size} bytes)"
+            )));
         }
         let mut buffer = vec![0; length];
         self.0.read_exact_at(&mut buffer, start)?;
@@ -99,7 +101,13 @@ pub(crate) fn open(file: &File, path: &Path, columns: Option<&[String]>, options
     Ok(Part { schema: schema.clone(), source_schema: full, batches: Box::new(lockstep) })
 }
 
-fn column_reader(source: &Positional, metadata: &ArrowReaderMetadata, roots: &[usize], batch_size: usize, path: &Path) -> Result<ParquetRecordBatchReader> {
+fn column_reader(
+    source: &Positional,
+    metadata: &ArrowReaderMetadata,
+    roots: &[usize],
+    batch_size: usize,
+    path: &Path,
+) -> Result<ParquetRecordBatchReader> {
     let mask = ProjectionMask::roots(metadata.metadata().file_metadata().schema_descr(), roots.iter().copied());
     ParquetRecordBatchReaderBuilder::new_with_metadata(source.clone(), metadata.clone())
         .with_projection(mask)
@@ -141,7 +149,10 @@ impl Iterator for Lockstep {
 }
 
 impl Lockstep {
-    fn zip(&mut self, parts: Vec<Option<std::result::Result<RecordBatch, arrow_schema::ArrowError>>>) -> Result<RecordBatch> {
+    fn zip(
+        &mut self,
+        parts: Vec<Option<std::result::Result<RecordBatch, arrow_schema::ArrowError>>>,
+    ) -> Result<RecordBatch> {
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.wanted.len()];
         let mut rows = None;
         for (part, group) in parts.into_iter().zip(&self.groups) {
@@ -162,7 +173,8 @@ impl Lockstep {
         self.rows_read += rows as u64;
         let columns: Vec<ArrayRef> = columns.into_iter().map(|c| c.expect("every wanted column is read")).collect();
         let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
-        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options).map_err(|e| self.error(&e.to_string()))
+        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+            .map_err(|e| self.error(&e.to_string()))
     }
 
     /// A decoding error, located by row group (the batch being read starts at `rows_read`).

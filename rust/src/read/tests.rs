@@ -47,10 +47,7 @@ fn jsonl_keeps_key_order_big_ints_and_missing_keys() {
 #[test]
 fn jsonl_errors_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str); 2] = [
-        ("{\"a\": 1}\n{\"a\": 2\n", "line 2"),
-        ("{\"a\": 1}\n[1, 2]\n", "line 2"),
-    ];
+    let cases: [(&str, &str); 2] = [("{\"a\": 1}\n{\"a\": 2\n", "line 2"), ("{\"a\": 1}\n[1, 2]\n", "line 2")];
     for (body, want) in cases {
         let path = write(dir.path(), "bad.jsonl", body.as_bytes());
         let err = read_all(&path, &opts(100)).unwrap_err();
@@ -71,7 +68,10 @@ fn jsonl_errors_name_the_line() {
         let path = write(dir.path(), "long.jsonl", body.as_bytes());
         let err = read_all(&path, &opts(64)).unwrap_err();
         let message = err.message();
-        assert!(message.contains("line 3") && message.contains(why) && message.contains("the first 2 lines"), "{message}");
+        assert!(
+            message.contains("line 3") && message.contains(why) && message.contains("the first 2 lines"),
+            "{message}"
+        );
     }
     // Within it, ints and floats widen to float64 (as pyarrow does).
     let path = write(dir.path(), "mixed.jsonl", b"{\"a\": 1}\n{\"a\": 1.5}\n");

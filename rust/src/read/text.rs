@@ -14,7 +14,12 @@ use super::source::{io_error, open_bytes};
 use super::{project_indices, project_part, Part, ReadOptions};
 use crate::error::{Error, Result};
 
-pub(crate) fn open(path: &Path, compression: Compression, columns: Option<&[String]>, options: &ReadOptions) -> Result<Part> {
+pub(crate) fn open(
+    path: &Path,
+    compression: Compression,
+    columns: Option<&[String]>,
+    options: &ReadOptions,
+) -> Result<Part> {
     let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("text", DataType::Utf8, false)]));
     let wanted = project_indices(&schema, columns, path)?;
     let reader = TextReader {
@@ -69,14 +74,17 @@ impl TextReader {
                     line.pop();
                 }
             }
-            let text = std::str::from_utf8(&line)
-                .map_err(|e| Error::Format(format!("{}: line {}: not valid UTF-8 ({e})", self.path.display(), self.line)))?;
+            let text = std::str::from_utf8(&line).map_err(|e| {
+                Error::Format(format!("{}: line {}: not valid UTF-8 ({e})", self.path.display(), self.line))
+            })?;
             out.append_value(text);
             rows += 1;
         }
         if rows == 0 {
             return Ok(None);
         }
-        RecordBatch::try_new(self.schema.clone(), vec![Arc::new(out.finish())]).map(Some).map_err(|e| Error::Format(e.to_string()))
+        RecordBatch::try_new(self.schema.clone(), vec![Arc::new(out.finish())])
+            .map(Some)
+            .map_err(|e| Error::Format(e.to_string()))
     }
 }

@@ -26,6 +26,10 @@ pub const STATUS_DONE: i8 = 0;
 pub const STATUS_FALLBACK: i8 = 1;
 
 /// A strategy ready to run: its plan compiled (template parsed, tokenizer shared).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one Strategy per compiled plan, held for a whole call: boxing the chat variant saves nothing that matters"
+)]
 pub enum Strategy {
     Chat(ChatStrategy),
     Instruct(InstructStrategy),
@@ -69,7 +73,12 @@ impl Strategy {
 }
 
 /// Each input row's result, read from `batch` by `strategy`.
-fn run_row(strategy: &Strategy, batch: &RecordBatch, columns: &[(Arc<str>, usize)], row: usize) -> std::result::Result<Vec<Tokenized>, Fallback> {
+fn run_row(
+    strategy: &Strategy,
+    batch: &RecordBatch,
+    columns: &[(Arc<str>, usize)],
+    row: usize,
+) -> std::result::Result<Vec<Tokenized>, Fallback> {
     let mut values = IndexMap::with_capacity(columns.len());
     for (name, index) in columns {
         values.insert(name.clone(), from_arrow(batch.column(*index), row)?);
@@ -82,10 +91,17 @@ pub fn tokenize_batches(strategy: &Strategy, batches: &[RecordBatch], num_thread
     let mut results = Vec::new();
     for batch in batches {
         let schema = batch.schema();
-        let columns: Vec<(Arc<str>, usize)> =
-            strategy.columns().into_iter().filter_map(|name| schema.index_of(name).ok().map(|i| (Arc::from(name), i))).collect();
+        let columns: Vec<(Arc<str>, usize)> = strategy
+            .columns()
+            .into_iter()
+            .filter_map(|name| schema.index_of(name).ok().map(|i| (Arc::from(name), i)))
+            .collect();
         let rows = run_with_threads(num_threads, || {
-            (0..batch.num_rows()).into_par_iter().with_min_len(8).map(|row| run_row(strategy, batch, &columns, row)).collect::<Vec<_>>()
+            (0..batch.num_rows())
+                .into_par_iter()
+                .with_min_len(8)
+                .map(|row| run_row(strategy, batch, &columns, row))
+                .collect::<Vec<_>>()
         });
         results.extend(rows);
     }
@@ -144,5 +160,6 @@ fn write_output(results: Vec<std::result::Result<Vec<Tokenized>, Fallback>>) -> 
         Arc::new(labels.finish()),
         Arc::new(mask.finish()),
     ];
-    RecordBatch::try_new(Arc::new(output_schema()), columns).map_err(|e| Error::invalid(format!("tokenized output: {e}")))
+    RecordBatch::try_new(Arc::new(output_schema()), columns)
+        .map_err(|e| Error::invalid(format!("tokenized output: {e}")))
 }

@@ -105,9 +105,13 @@ impl ChatStrategy {
             if let Some(reasoning_detail) = reasoning_detail.filter(|d| d.truthy()) {
                 if should_train && has_reasoning {
                     let text = turn.get(thinking).and_then(PyValue::as_str).ok_or_else(|| {
-                        Fallback("`reasoning_training_detail` is not supported when reasoning_content is not a string.".into())
+                        Fallback(
+                            "`reasoning_training_detail` is not supported when reasoning_content is not a string."
+                                .into(),
+                        )
                     })?;
-                    let (rs, re) = self.find_turn(turns, &turn_values, &tools, index, Focus::ReasoningOnly, locator.as_ref())?;
+                    let (rs, re) =
+                        self.find_turn(turns, &turn_values, &tools, index, Focus::ReasoningOnly, locator.as_ref())?;
                     if rs != -1 && re != -1 {
                         let trained = self.train_detail_tokens(text, reasoning_detail)?;
                         mark(&mut labels, &ids, rs as usize, &trained);
@@ -152,7 +156,10 @@ impl ChatStrategy {
             return detail.is_some_and(PyValue::truthy) || reasoning.is_some_and(PyValue::truthy);
         }
         self.plan.train_on_inputs
-            || turn.get("role").and_then(PyValue::as_str).is_some_and(|r| self.plan.roles_to_train.iter().any(|t| t == r))
+            || turn
+                .get("role")
+                .and_then(PyValue::as_str)
+                .is_some_and(|r| self.plan.roles_to_train.iter().any(|t| t == r))
     }
 
     /// `find_turn`: the token span of turn `index` (or of its content / reasoning alone),
@@ -220,7 +227,13 @@ impl ChatStrategy {
 
     /// `_find_turn_from_tokens`: renders and tokenizes the conversation up to the turn with
     /// the turn and with a dummy in its place; the span is where the two token lists differ.
-    fn find_turn_from_tokens(&self, values: &[Value], tools: &Value, index: usize, dummy: Value) -> Result<Option<(isize, isize)>, Fallback> {
+    fn find_turn_from_tokens(
+        &self,
+        values: &[Value],
+        tools: &Value,
+        index: usize,
+        dummy: Value,
+    ) -> Result<Option<(isize, isize)>, Fallback> {
         let real_last_index = values.len() - 1;
         let mut dummy_messages = values[..index].to_vec();
         dummy_messages.push(dummy);
@@ -315,7 +328,9 @@ fn parse_details(details: &PyValue) -> Result<Vec<(f64, f64, Option<bool>)>, Fal
     items
         .iter()
         .map(|d| {
-            let PyValue::Dict(d) = d else { return Err(Fallback("TypeError: a training_detail entry is not a dict".into())) };
+            let PyValue::Dict(d) = d else {
+                return Err(Fallback("TypeError: a training_detail entry is not a dict".into()));
+            };
             let number = |key: &str| match d.get(key) {
                 Some(PyValue::Int(v)) => Ok(*v as f64),
                 Some(PyValue::Float(v)) => Ok(*v),

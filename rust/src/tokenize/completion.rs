@@ -44,15 +44,22 @@ impl CompletionStrategy {
     /// The rows `tokenize_prompt` makes of one input row (none for an empty text).
     pub fn tokenize(&self, row: &Row) -> std::result::Result<Vec<Tokenized>, Fallback> {
         let field = &self.plan.field;
-        let value = row.get(field.as_str()).ok_or_else(|| Fallback(format!("no {field:?} column (Axolotl raises KeyError)")))?;
+        let value = row
+            .get(field.as_str())
+            .ok_or_else(|| Fallback(format!("no {field:?} column (Axolotl raises KeyError)")))?;
         let text = match value {
             PyValue::Str(text) => text,
             // `if not prompt`: no tokens, so no rows.
-            PyValue::None | PyValue::Bool(_) | PyValue::Int(_) | PyValue::Float(_) if !value.truthy() => return Ok(Vec::new()),
+            PyValue::None | PyValue::Bool(_) | PyValue::Int(_) | PyValue::Float(_) if !value.truthy() => {
+                return Ok(Vec::new())
+            }
             _ => return Err(Fallback(format!("a {field:?} value that is not a string"))),
         };
         let ids = tokenize_text(&*self.encoder, &self.plan.tokenize, text, true, false)?;
-        Ok(ids.chunks(self.plan.sequence_len).map(|piece| Tokenized { input_ids: piece.to_vec(), labels: piece.to_vec() }).collect())
+        Ok(ids
+            .chunks(self.plan.sequence_len)
+            .map(|piece| Tokenized { input_ids: piece.to_vec(), labels: piece.to_vec() })
+            .collect())
     }
 }
 

@@ -91,7 +91,8 @@ impl Conversation {
 
 /// `_get_messages`: a list, or a JSON string of a list of dicts.
 fn messages(plan: &ChatPlan, row: &IndexMap<Arc<str>, PyValue>) -> Result<Vec<PyValue>, Fallback> {
-    let value = row.get(plan.field_messages.as_str()).ok_or_else(|| fallback(format!("{UNBATCHED} no messages column")))?;
+    let value =
+        row.get(plan.field_messages.as_str()).ok_or_else(|| fallback(format!("{UNBATCHED} no messages column")))?;
     if !matches!(value, PyValue::Str(_) | PyValue::List(_)) {
         // `is_prompt_batched` is false: Axolotl takes its whole map batch for one prompt.
         return Err(fallback(format!("{UNBATCHED} a row's messages are neither a list nor a string")));
@@ -116,7 +117,9 @@ fn messages(plan: &ChatPlan, row: &IndexMap<Arc<str>, PyValue>) -> Result<Vec<Py
 /// One turn of the loop in `get_conversation_thread`.
 fn thread_turn(plan: &ChatPlan, message: &PyValue) -> Result<Turn, Fallback> {
     let mut turn = transform_message(plan, message)?;
-    for (field, name) in [(&plan.message_field_training, "training"), (&plan.message_field_training_detail, "training_detail")] {
+    for (field, name) in
+        [(&plan.message_field_training, "training"), (&plan.message_field_training_detail, "training_detail")]
+    {
         if let Some(value) = field.as_deref().and_then(|f| message.get(f)).filter(|v| !v.is_none()) {
             turn.insert(key(name), value.clone());
         }

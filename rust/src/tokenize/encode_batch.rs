@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::{FixedSizeListBuilder, Int64Builder};
 use arrow_array::{
-    Array, ArrayRef, GenericListArray, Int32Array, LargeStringArray, OffsetSizeTrait, StringArray,
-    StringViewArray,
+    Array, ArrayRef, GenericListArray, Int32Array, LargeStringArray, OffsetSizeTrait, StringArray, StringViewArray,
 };
 use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -51,24 +50,14 @@ impl<'a> Texts<'a> {
                 Box::new(move |i| a.is_valid(i).then(|| a.value(i)))
             }
             DataType::LargeUtf8 => {
-                let a = array
-                    .as_any()
-                    .downcast_ref::<LargeStringArray>()
-                    .expect("large utf8");
+                let a = array.as_any().downcast_ref::<LargeStringArray>().expect("large utf8");
                 Box::new(move |i| a.is_valid(i).then(|| a.value(i)))
             }
             DataType::Utf8View => {
-                let a = array
-                    .as_any()
-                    .downcast_ref::<StringViewArray>()
-                    .expect("utf8 view");
+                let a = array.as_any().downcast_ref::<StringViewArray>().expect("utf8 view");
                 Box::new(move |i| a.is_valid(i).then(|| a.value(i)))
             }
-            other => {
-                return Err(Error::invalid(format!(
-                    "texts must be strings, not {other}"
-                )))
-            }
+            other => return Err(Error::invalid(format!("texts must be strings, not {other}"))),
         };
         Ok(Texts { get, len, first })
     }
@@ -110,11 +99,7 @@ pub fn encode_batch(
     let total: usize = chunks.iter().map(|c| c.ids.len()).sum();
     // list<int32> unless the offsets overflow int32 (more than 2**31 - 1 tokens in one call).
     let small = total <= i32::MAX as usize;
-    let ids = if small {
-        id_lists::<i32>(&chunks)?
-    } else {
-        id_lists::<i64>(&chunks)?
-    };
+    let ids = if small { id_lists::<i32>(&chunks)? } else { id_lists::<i64>(&chunks)? };
     let spans = match (options.offsets, small) {
         (false, _) => None,
         (true, true) => Some(span_lists::<i32>(&chunks)),
@@ -140,20 +125,11 @@ fn task_ranges(texts: &Texts) -> Result<Vec<(usize, usize)>> {
     Ok(ranges)
 }
 
-fn encode_range(
-    tokenizer: &Tokenizer,
-    texts: &Texts,
-    a: usize,
-    b: usize,
-    options: BatchOptions,
-) -> Result<Chunk> {
+fn encode_range(tokenizer: &Tokenizer, texts: &Texts, a: usize, b: usize, options: BatchOptions) -> Result<Chunk> {
     let mut chunk = Chunk::default();
     for i in a..b {
         let before = chunk.ids.len();
-        let mut sink = Sink {
-            ids: &mut chunk.ids,
-            offsets: options.offsets.then_some(&mut chunk.spans),
-        };
+        let mut sink = Sink { ids: &mut chunk.ids, offsets: options.offsets.then_some(&mut chunk.spans) };
         tokenizer.encode_into(texts.text(i)?, options.add_special_tokens, &mut sink)?;
         chunk.counts.push(chunk.ids.len() - before);
     }
@@ -178,12 +154,9 @@ fn id_lists<O: OffsetSizeTrait>(chunks: &[Chunk]) -> Result<ArrayRef> {
 fn span_lists<O: OffsetSizeTrait>(chunks: &[Chunk]) -> ArrayRef {
     let lengths = chunks.iter().flat_map(|c| c.counts.iter().copied());
     let offsets = OffsetBuffer::<O>::from_lengths(lengths);
-    let mut pairs = FixedSizeListBuilder::with_capacity(
-        Int64Builder::new(),
-        2,
-        chunks.iter().map(|c| c.spans.len()).sum(),
-    )
-    .with_field(Arc::new(Field::new_list_field(DataType::Int64, false)));
+    let mut pairs =
+        FixedSizeListBuilder::with_capacity(Int64Builder::new(), 2, chunks.iter().map(|c| c.spans.len()).sum())
+            .with_field(Arc::new(Field::new_list_field(DataType::Int64, false)));
     for chunk in chunks {
         for &(start, end) in &chunk.spans {
             pairs.values().append_value(start as i64);
@@ -193,10 +166,5 @@ fn span_lists<O: OffsetSizeTrait>(chunks: &[Chunk]) -> ArrayRef {
     }
     let pairs = pairs.finish();
     let field = Arc::new(Field::new_list_field(pairs.data_type().clone(), false));
-    Arc::new(GenericListArray::<O>::new(
-        field,
-        offsets,
-        Arc::new(pairs),
-        None,
-    ))
+    Arc::new(GenericListArray::<O>::new(field, offsets, Arc::new(pairs), None))
 }

@@ -59,7 +59,8 @@ pub struct HfTokenizer {
 
 impl HfTokenizer {
     pub fn from_json(json: &str, split_special_tokens: bool) -> Result<Self> {
-        let mut plain = tokenizers::Tokenizer::from_str(json).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
+        let mut plain =
+            tokenizers::Tokenizer::from_str(json).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
         plain.with_truncation(None).map_err(|e| Error::Format(format!("tokenizer JSON: {e}")))?;
         plain.with_padding(None);
         plain.set_encode_special_tokens(split_special_tokens);
@@ -76,10 +77,7 @@ impl HfTokenizer {
         let mut tokens: Vec<AddedToken> = Vec::new();
         for (&id, token) in self.plain.get_added_tokens_decoder().iter() {
             if token.single_word || token.lstrip || token.rstrip {
-                return Err(format!(
-                    "added token {:?} with single_word, lstrip or rstrip",
-                    token.content
-                ));
+                return Err(format!("added token {:?} with single_word, lstrip or rstrip", token.content));
             }
             tokens.push(AddedToken {
                 id,
@@ -94,17 +92,11 @@ impl HfTokenizer {
 
     fn encode_into(&self, text: &str, add_special_tokens: bool, sink: &mut Sink) -> Result<()> {
         if let Some(offsets) = sink.offsets.as_deref_mut() {
-            let encoding = self
-                .plain
-                .encode_char_offsets(text, add_special_tokens)
-                .map_err(encode_error)?;
+            let encoding = self.plain.encode_char_offsets(text, add_special_tokens).map_err(encode_error)?;
             sink.ids.extend_from_slice(encoding.get_ids());
             offsets.extend_from_slice(encoding.get_offsets());
         } else {
-            let encoding = self
-                .plain
-                .encode_fast(text, add_special_tokens)
-                .map_err(encode_error)?;
+            let encoding = self.plain.encode_fast(text, add_special_tokens).map_err(encode_error)?;
             sink.ids.extend_from_slice(encoding.get_ids());
         }
         Ok(())
@@ -165,32 +157,19 @@ pub struct Tokenizer {
 }
 
 impl Tokenizer {
-    pub fn from_json(
-        json: &str,
-        split_special_tokens: bool,
-        engine: EngineChoice,
-    ) -> Result<Tokenizer> {
+    pub fn from_json(json: &str, split_special_tokens: bool, engine: EngineChoice) -> Result<Tokenizer> {
         let exact = HfTokenizer::from_json(json, split_special_tokens)?;
         let (fast, not_fast) = match engine {
-            EngineChoice::Tokenizers => (
-                None,
-                Some("the tokenizers engine was asked for".to_string()),
-            ),
+            EngineChoice::Tokenizers => (None, Some("the tokenizers engine was asked for".to_string())),
             _ => match fast_engine(&exact, json, split_special_tokens)? {
                 Ok(fast) => (Some(fast), None),
                 Err(why) if engine == EngineChoice::Fast => {
-                    return Err(Error::invalid(format!(
-                        "the fast engine does not model this tokenizer: {why}"
-                    )))
+                    return Err(Error::invalid(format!("the fast engine does not model this tokenizer: {why}")))
                 }
                 Err(why) => (None, Some(why)),
             },
         };
-        Ok(Tokenizer {
-            exact,
-            fast,
-            not_fast,
-        })
+        Ok(Tokenizer { exact, fast, not_fast })
     }
 
     /// "fast" or "tokenizers".
@@ -292,44 +271,23 @@ fn fast_engine(
 impl Encoder for Tokenizer {
     fn encode(&self, text: &str, add_special_tokens: bool) -> Result<Vec<u32>> {
         let mut ids = Vec::new();
-        self.encode_into(
-            text,
-            add_special_tokens,
-            &mut Sink {
-                ids: &mut ids,
-                offsets: None,
-            },
-        )?;
+        self.encode_into(text, add_special_tokens, &mut Sink { ids: &mut ids, offsets: None })?;
         Ok(ids)
     }
 
     fn encode_with_offsets(&self, text: &str, add_special_tokens: bool) -> Result<Encoded> {
         let mut out = Encoded::default();
-        self.encode_into(
-            text,
-            add_special_tokens,
-            &mut Sink {
-                ids: &mut out.ids,
-                offsets: Some(&mut out.offsets),
-            },
-        )?;
+        self.encode_into(text, add_special_tokens, &mut Sink { ids: &mut out.ids, offsets: Some(&mut out.offsets) })?;
         Ok(out)
     }
 
-    fn encode_truncated(
-        &self,
-        text: &str,
-        max_length: usize,
-        side: TruncationSide,
-    ) -> Result<Vec<u32>> {
+    fn encode_truncated(&self, text: &str, max_length: usize, side: TruncationSide) -> Result<Vec<u32>> {
         let Some(fast) = &self.fast else {
             return self.exact.encode_truncated(text, max_length, side);
         };
         let added = fast.added_special();
         let room = max_length.checked_sub(added).ok_or_else(|| {
-            Error::invalid(format!(
-                "max_length {max_length} is below the {added} special tokens the tokenizer adds"
-            ))
+            Error::invalid(format!("max_length {max_length} is below the {added} special tokens the tokenizer adds"))
         })?;
         let mut ids = self.encode(text, false)?;
         if ids.len() > room {

@@ -90,11 +90,19 @@ mod tests {
 
     #[test]
     fn labels_follow_segment_flags() {
-        let s = InputOutputStrategy::new(InputOutputPlan { train_on_inputs: false }, Arc::new(CharEncoder { bos: true }));
-        let out = s.tokenize(&row(vec![seg(PyValue::Bool(false), "ab"), seg(PyValue::Bool(true), "c"), seg(PyValue::Int(0), "")])).unwrap();
+        let s =
+            InputOutputStrategy::new(InputOutputPlan { train_on_inputs: false }, Arc::new(CharEncoder { bos: true }));
+        let out = s
+            .tokenize(&row(vec![
+                seg(PyValue::Bool(false), "ab"),
+                seg(PyValue::Bool(true), "c"),
+                seg(PyValue::Int(0), ""),
+            ]))
+            .unwrap();
         assert_eq!(out.input_ids, vec![97, 98, 99]);
         assert_eq!(out.labels, vec![IGNORE_INDEX, IGNORE_INDEX, 99]);
-        let s = InputOutputStrategy::new(InputOutputPlan { train_on_inputs: true }, Arc::new(CharEncoder { bos: true }));
+        let s =
+            InputOutputStrategy::new(InputOutputPlan { train_on_inputs: true }, Arc::new(CharEncoder { bos: true }));
         let out = s.tokenize(&row(vec![seg(PyValue::Bool(false), "ab")])).unwrap();
         assert_eq!(out.labels, out.input_ids);
         assert!(s.tokenize(&row(vec![PyValue::None])).is_err());

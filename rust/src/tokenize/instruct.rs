@@ -63,7 +63,10 @@ pub enum Part {
     /// `{name}` in a format string: `format(value, "")`, which is `str(value)`.
     Arg(Slot),
     /// `parts if arg else ""` (the system block of `build_prompt_w_system`).
-    IfTruthy { arg: Slot, parts: Vec<Part> },
+    IfTruthy {
+        arg: Slot,
+        parts: Vec<Part>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -96,7 +99,8 @@ pub fn tokenize_text(
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = encoder.encode_truncated(text, rule.max_length, rule.truncation_side).map_err(|e| Fallback(e.to_string()))?;
+    let ids =
+        encoder.encode_truncated(text, rule.max_length, rule.truncation_side).map_err(|e| Fallback(e.to_string()))?;
     let Some(&first) = ids.first() else {
         return Ok(Vec::new());
     };
@@ -183,12 +187,16 @@ impl Expr {
                 let mut text = String::new();
                 for operand in operands {
                     let value = operand.eval(row)?;
-                    let piece = value.as_str().ok_or_else(|| Fallback("str + a non-str value (Axolotl raises TypeError)".into()))?;
+                    let piece = value
+                        .as_str()
+                        .ok_or_else(|| Fallback("str + a non-str value (Axolotl raises TypeError)".into()))?;
                     text.push_str(piece);
                 }
                 Arg::Text(Cow::Owned(text))
             }
-            Expr::Choices(field) => Arg::Text(Cow::Owned(choices(row.get(field.as_str()).ok_or_else(|| missing(field))?)?)),
+            Expr::Choices(field) => {
+                Arg::Text(Cow::Owned(choices(row.get(field.as_str()).ok_or_else(|| missing(field))?)?))
+            }
         })
     }
 
@@ -429,7 +437,8 @@ pub(crate) mod tests {
     #[test]
     fn each_part_truncates_alone_and_eos_needs_room() {
         let s = alpaca(false, 4, true);
-        let out = s.tokenize(&row(&[("instruction", PyValue::str("abcdef")), ("output", PyValue::str("xyz"))])).unwrap();
+        let out =
+            s.tokenize(&row(&[("instruction", PyValue::str("abcdef")), ("output", PyValue::str("xyz"))])).unwrap();
         // prompt: BOS + 3 chars; response: BOS stripped after no room for EOS
         assert_eq!(out.input_ids, [vec![1], ids("I:a"), ids("xyz")].concat());
         let out = s.tokenize(&row(&[("instruction", PyValue::str("a")), ("output", PyValue::str("xy"))])).unwrap();

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "strategy", rename_all = "snake_case", deny_unknown_fields)]
+#[expect(clippy::large_enum_variant, reason = "one Plan per strategy, parsed once")]
 pub enum Plan {
     ChatTemplate(ChatPlan),
     Instruct(super::instruct::InstructPlan),
@@ -22,10 +23,12 @@ pub enum Plan {
 
 impl Plan {
     pub fn from_json(text: &str) -> Result<Plan> {
-        let mut plan: Plan = serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
+        let mut plan: Plan =
+            serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
         if let Plan::ChatTemplate(chat) = &mut plan {
             // RawValue cannot pass through the tagged enum's buffering: a second, plain read.
-            let raw: RawKwargs = serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
+            let raw: RawKwargs =
+                serde_json::from_str(text).map_err(|e| Error::invalid(format!("tokenization plan: {e}")))?;
             chat.render_kwargs_json = raw.render_kwargs.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect();
         }
         Ok(plan)

@@ -41,13 +41,7 @@ impl JsonOptions {
             let item = if indent.is_some() { "," } else { ", " };
             (item.to_string(), ": ".to_string())
         });
-        JsonOptions {
-            ensure_ascii,
-            indent,
-            item_separator,
-            key_separator,
-            sort_keys,
-        }
+        JsonOptions { ensure_ascii, indent, item_separator, key_separator, sort_keys }
     }
 }
 
@@ -120,12 +114,7 @@ impl Encoder<'_> {
             ValueKind::Map if value.as_object().is_some_and(|o| o.repr() == ObjectRepr::Map) => {
                 self.dict(value, level)?
             }
-            _ => {
-                return Err(format!(
-                    "Object of type {} is not JSON serializable",
-                    python_type_name(value)
-                ))
-            }
+            _ => return Err(format!("Object of type {} is not JSON serializable", python_type_name(value))),
         }
         Ok(())
     }
@@ -199,19 +188,14 @@ fn key_text(key: &Value) -> Result<String, String> {
         ValueKind::None => Ok("null".into()),
         ValueKind::Number if key.is_integer() => Ok(key.to_string()),
         ValueKind::Number => Ok(float_text(f64::try_from(key.clone()).unwrap_or(f64::NAN))),
-        _ => Err(format!(
-            "keys must be str, int, float, bool or None, not {}",
-            python_type_name(key)
-        )),
+        _ => Err(format!("keys must be str, int, float, bool or None, not {}", python_type_name(key))),
     }
 }
 
 /// `sorted(d.items())`: keys compare as Python compares them; str and numbers do not mix.
 fn sort_pairs(pairs: &mut [(Value, Value)]) -> Result<(), String> {
     let all_str = pairs.iter().all(|(k, _)| k.kind() == ValueKind::String);
-    let all_num = pairs
-        .iter()
-        .all(|(k, _)| matches!(k.kind(), ValueKind::Number | ValueKind::Bool));
+    let all_num = pairs.iter().all(|(k, _)| matches!(k.kind(), ValueKind::Number | ValueKind::Bool));
     if all_str {
         pairs.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
     } else if all_num {
@@ -247,19 +231,8 @@ mod tests {
     fn sample() -> Value {
         Value::from_pairs([
             ("name", Value::from("get_weather")),
-            (
-                "b",
-                Value::from(vec![
-                    Value::from(1),
-                    Value::from(2.5),
-                    Value::from(1e-5),
-                    Value::from(1e16),
-                ]),
-            ),
-            (
-                "a",
-                Value::from_pairs([("x", Value::from(())), ("y", Value::from(true))]),
-            ),
+            ("b", Value::from(vec![Value::from(1), Value::from(2.5), Value::from(1e-5), Value::from(1e16)])),
+            ("a", Value::from_pairs([("x", Value::from(())), ("y", Value::from(true))])),
             ("text", Value::from("<é>&'\"\\\n\u{1f}\u{7f}😀")),
             ("e", Value::from(Vec::<Value>::new())),
         ])
@@ -280,10 +253,7 @@ mod tests {
     fn ensure_ascii_escapes_like_python() {
         let opts = JsonOptions::new(true, None, None, false);
         // json.dumps("é\x7f😀")
-        assert_eq!(
-            dumps(&Value::from("é\u{7f}😀"), &opts).unwrap(),
-            r#""\u00e9\u007f\ud83d\ude00""#
-        );
+        assert_eq!(dumps(&Value::from("é\u{7f}😀"), &opts).unwrap(), r#""\u00e9\u007f\ud83d\ude00""#);
     }
 
     #[test]
@@ -311,20 +281,14 @@ mod tests {
     #[test]
     fn non_finite_floats_and_keys() {
         let v = Value::from(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
-        assert_eq!(
-            dumps(&v, &JsonOptions::default()).unwrap(),
-            "[NaN, Infinity, -Infinity]"
-        );
+        assert_eq!(dumps(&v, &JsonOptions::default()).unwrap(), "[NaN, Infinity, -Infinity]");
         // json.dumps({1: 1, 2.5: 2, None: 3})
         let v = Value::from_pairs([
             (Value::from(1), Value::from(1)),
             (Value::from(2.5), Value::from(2)),
             (Value::from(()), Value::from(3)),
         ]);
-        assert_eq!(
-            dumps(&v, &JsonOptions::default()).unwrap(),
-            r#"{"1": 1, "2.5": 2, "null": 3}"#
-        );
+        assert_eq!(dumps(&v, &JsonOptions::default()).unwrap(), r#"{"1": 1, "2.5": 2, "null": 3}"#);
         assert_eq!(
             dumps(&Value::UNDEFINED, &JsonOptions::default()).unwrap_err(),
             "Object of type Undefined is not JSON serializable"

@@ -72,11 +72,7 @@ pub fn is_printable(c: char) -> bool {
 
 /// Appends `repr(s)`: single quotes unless `s` holds a `'` and no `"`.
 pub fn write_str_repr(out: &mut String, s: &str) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -163,10 +159,7 @@ fn write_seq(out: &mut String, value: &Value) {
 
 fn write_map(out: &mut String, value: &Value) {
     out.push('{');
-    let pairs = value
-        .as_object()
-        .filter(|o| o.repr() == ObjectRepr::Map)
-        .and_then(|o| o.try_iter_pairs());
+    let pairs = value.as_object().filter(|o| o.repr() == ObjectRepr::Map).and_then(|o| o.try_iter_pairs());
     for (i, (key, item)) in pairs.into_iter().flatten().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -935,13 +928,8 @@ mod tests {
 
     #[test]
     fn containers_repr_like_python() {
-        let v = Value::from(vec![
-            Value::from(1),
-            Value::from("x"),
-            Value::from(()),
-            Value::from(true),
-            Value::from(0.5),
-        ]);
+        let v =
+            Value::from(vec![Value::from(1), Value::from("x"), Value::from(()), Value::from(true), Value::from(0.5)]);
         assert_eq!(py_str(&v), "[1, 'x', None, True, 0.5]");
         let m = Value::from_pairs([("a", Value::from(1e-5)), ("b", Value::from(Vec::<Value>::new()))]);
         assert_eq!(py_str(&m), "{'a': 1e-05, 'b': []}");

@@ -78,9 +78,7 @@ pub fn rsplit_whitespace(s: &str, maxsplit: i64) -> Vec<&str> {
             out.push(rest);
             break;
         }
-        let start = rest
-            .rfind(is_space)
-            .map_or(0, |i| i + rest[i..].chars().next().map_or(0, char::len_utf8));
+        let start = rest.rfind(is_space).map_or(0, |i| i + rest[i..].chars().next().map_or(0, char::len_utf8));
         out.push(&rest[start..]);
         rest = rest[..start].trim_end_matches(is_space);
         splits += 1;
@@ -94,11 +92,7 @@ pub fn split_sep<'a>(s: &'a str, sep: &str, maxsplit: i64) -> Result<Vec<&'a str
     if sep.is_empty() {
         return Err("empty separator".into());
     }
-    Ok(if maxsplit < 0 {
-        s.split(sep).collect()
-    } else {
-        s.splitn(maxsplit as usize + 1, sep).collect()
-    })
+    Ok(if maxsplit < 0 { s.split(sep).collect() } else { s.splitn(maxsplit as usize + 1, sep).collect() })
 }
 
 /// `s.rsplit(sep, maxsplit)`.
@@ -106,23 +100,16 @@ pub fn rsplit_sep<'a>(s: &'a str, sep: &str, maxsplit: i64) -> Result<Vec<&'a st
     if sep.is_empty() {
         return Err("empty separator".into());
     }
-    let mut out: Vec<&str> = if maxsplit < 0 {
-        s.rsplit(sep).collect()
-    } else {
-        s.rsplitn(maxsplit as usize + 1, sep).collect()
-    };
+    let mut out: Vec<&str> =
+        if maxsplit < 0 { s.rsplit(sep).collect() } else { s.rsplitn(maxsplit as usize + 1, sep).collect() };
     out.reverse();
     Ok(out)
 }
 
 /// `s.splitlines(keepends)`: Python's line boundaries (`\r\n` is one).
 pub fn splitlines(s: &str, keepends: bool) -> Vec<&str> {
-    let is_break = |c: char| {
-        matches!(
-            c,
-            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
-        )
-    };
+    let is_break =
+        |c: char| matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}');
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = s.char_indices().peekable();
@@ -239,11 +226,8 @@ pub fn islower(s: &str) -> bool {
 fn is_case(s: &str, upper: bool) -> bool {
     let mut cased = false;
     for c in s.chars() {
-        let (same, other) = if upper {
-            (c.is_uppercase(), c.is_lowercase())
-        } else {
-            (c.is_lowercase(), c.is_uppercase())
-        };
+        let (same, other) =
+            if upper { (c.is_uppercase(), c.is_lowercase()) } else { (c.is_lowercase(), c.is_uppercase()) };
         if other || is_titlecase_letter(c) {
             return false;
         }
@@ -344,11 +328,7 @@ impl<'a> Args<'a> {
                 keywords.push((key.to_string(), item));
             }
         }
-        Ok(Args {
-            method,
-            positional,
-            keywords,
-        })
+        Ok(Args { method, positional, keywords })
     }
 
     /// Argument `index`, or the keyword `name` when the method takes it by name.
@@ -369,10 +349,7 @@ impl<'a> Args<'a> {
             )));
         }
         if let Some((k, _)) = self.keywords.iter().find(|(k, _)| !names.contains(&k.as_str())) {
-            return Err(type_error(format!(
-                "{}() got an unexpected keyword argument '{k}'",
-                self.method
-            )));
+            return Err(type_error(format!("{}() got an unexpected keyword argument '{k}'", self.method)));
         }
         Ok(())
     }
@@ -493,11 +470,8 @@ fn str_method(s: &str, name: &str, args: &Args) -> Result<Value, Error> {
         "removeprefix" | "removesuffix" => {
             args.check(1, &[])?;
             let affix = args.string(0, None, false)?.unwrap_or_default();
-            let rest = if name == "removeprefix" {
-                s.strip_prefix(affix.as_str())
-            } else {
-                s.strip_suffix(affix.as_str())
-            };
+            let rest =
+                if name == "removeprefix" { s.strip_prefix(affix.as_str()) } else { s.strip_suffix(affix.as_str()) };
             Value::from(rest.unwrap_or(s))
         }
         "partition" | "rpartition" => {
@@ -506,11 +480,7 @@ fn str_method(s: &str, name: &str, args: &Args) -> Result<Value, Error> {
             if sep.is_empty() {
                 return Err(value_error("empty separator".into()));
             }
-            let found = if name == "partition" {
-                s.find(&sep)
-            } else {
-                s.rfind(&sep)
-            };
+            let found = if name == "partition" { s.find(&sep) } else { s.rfind(&sep) };
             let parts = match found {
                 Some(i) => [&s[..i], sep.as_str(), &s[i + sep.len()..]],
                 None if name == "partition" => [s, "", ""],
@@ -572,9 +542,7 @@ fn dict_method(dict: &Value, name: &str, args: &Args) -> Result<Value, Error> {
     let value = match name {
         "get" => {
             args.check(2, &[])?;
-            let key = args
-                .get(0, None)
-                .ok_or_else(|| type_error("get expected at least 1 argument, got 0".into()))?;
+            let key = args.get(0, None).ok_or_else(|| type_error("get expected at least 1 argument, got 0".into()))?;
             let default = args.get(1, None).cloned().unwrap_or(Value::from(()));
             object.get_value(key).unwrap_or(default)
         }
@@ -741,9 +709,7 @@ mod tests {
     #[test]
     fn whitespace_is_pythons() {
         // "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == this set
-        for c in [
-            '\x1c', '\x1d', '\x1e', '\x1f', '\u{85}', '\u{a0}', '\u{2028}', '\u{3000}', '\x0b', '\x0c',
-        ] {
+        for c in ['\x1c', '\x1d', '\x1e', '\x1f', '\u{85}', '\u{a0}', '\u{2028}', '\u{3000}', '\x0b', '\x0c'] {
             assert!(is_space(c), "{c:?}");
         }
         for c in ['\u{200b}', '\u{180e}', '\u{feff}', 'a'] {

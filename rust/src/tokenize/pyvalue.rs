@@ -168,8 +168,10 @@ impl JsonParser<'_> {
         while !self.text.is_char_boundary(at) {
             at -= 1;
         }
-        Unsupported(format!("JSON that Python's json.loads refuses or that is not modelled: {what} at char {}",
-                            self.text[..at].chars().count()))
+        Unsupported(format!(
+            "JSON that Python's json.loads refuses or that is not modelled: {what} at char {}",
+            self.text[..at].chars().count()
+        ))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -406,7 +408,9 @@ fn convert(value: serde_json::Value, ambiguous: bool) -> Result<PyValue, Unsuppo
             // An integer literal past int64 but within uint64: a Python int not held here.
             _ if n.is_u64() => return Err(Unsupported(format!("JSON integer {n} past int64 is not modelled"))),
             (None, Some(f)) if ambiguous && f.fract() == 0.0 && f.abs() >= 9.2e18 => {
-                return Err(Unsupported(format!("JSON number {n}: an integer past int64 or a float as large; not modelled")))
+                return Err(Unsupported(format!(
+                    "JSON number {n}: an integer past int64 or a float as large; not modelled"
+                )))
             }
             (None, Some(f)) => PyValue::Float(f),
             (None, None) => return Err(Unsupported(format!("JSON number {n} is not modelled"))),
@@ -452,9 +456,12 @@ mod tests {
         for bad in ["", "[1,]", "{\"a\":1,}", "01", "1.", "[1 2]", "{'a': 1}", "nul", "[1] x", "-", ".5", "+1", "1e"] {
             assert!(from_json(bad).is_err(), "{bad}");
         }
-        assert_eq!(from_json(" [1 , {\"a\" : [ ] } ]\n"), Ok(PyValue::List(vec![
-            PyValue::Int(1),
-            PyValue::Dict(IndexMap::from_iter([(Arc::from("a"), PyValue::List(vec![]))])),
-        ])));
+        assert_eq!(
+            from_json(" [1 , {\"a\" : [ ] } ]\n"),
+            Ok(PyValue::List(vec![
+                PyValue::Int(1),
+                PyValue::Dict(IndexMap::from_iter([(Arc::from("a"), PyValue::List(vec![]))])),
+            ]))
+        );
     }
 }

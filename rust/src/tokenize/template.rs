@@ -62,11 +62,9 @@ fn parse_datetime(text: &str) -> Result<NaiveDateTime> {
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d"]
         .iter()
         .find_map(|fmt| {
-            NaiveDateTime::parse_from_str(text, fmt).ok().or_else(|| {
-                chrono::NaiveDate::parse_from_str(text, fmt)
-                    .ok()
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-            })
+            NaiveDateTime::parse_from_str(text, fmt)
+                .ok()
+                .or_else(|| chrono::NaiveDate::parse_from_str(text, fmt).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
         })
         .ok_or_else(|| Error::invalid(format!("template option now {text:?} is not an ISO date-time")))
 }
@@ -119,10 +117,7 @@ impl ChatTemplate {
 fn environment(options: TemplateOptions) -> Environment<'static> {
     let mut env = Environment::new();
     let mut syntax = minijinja::syntax::SyntaxConfig::builder();
-    syntax
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(false);
+    syntax.trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(false);
     // The default delimiters never fail to build.
     env.set_syntax(syntax.build().expect("default delimiters"));
     env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -177,9 +172,7 @@ fn rewrite_generation_tags(source: &str) -> Cow<'_, str> {
         out.push_str(before);
         let modifier = usize::from(after.starts_with(['-', '+']));
         let body = after[modifier..].trim_start();
-        let word_len = body
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(body.len());
+        let word_len = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(body.len());
         let tail = body[word_len..].trim_start();
         let closes = ["%}", "-%}", "+%}"].iter().any(|end| tail.starts_with(end));
         let replacement = match &body[..word_len] {
@@ -199,9 +192,7 @@ fn rewrite_generation_tags(source: &str) -> Cow<'_, str> {
 }
 
 fn line_suffix(err: &minijinja::Error) -> String {
-    err.line()
-        .map(|line| format!(" (chat template line {line})"))
-        .unwrap_or_default()
+    err.line().map(|line| format!(" (chat template line {line})")).unwrap_or_default()
 }
 
 fn syntax_error(err: &minijinja::Error) -> Error {
@@ -219,9 +210,7 @@ fn render_error(err: &minijinja::Error) -> Error {
         }
         source = e.source();
     }
-    let detail = err
-        .detail()
-        .map_or_else(|| err.kind().to_string(), |d| format!("{}: {d}", err.kind()));
+    let detail = err.detail().map_or_else(|| err.kind().to_string(), |d| format!("{}: {d}", err.kind()));
     Error::invalid(format!("chat template error: {detail}{}", line_suffix(err)))
 }
 

@@ -45,19 +45,13 @@ impl Matcher {
         if tokens.is_empty() {
             return Ok(None);
         }
-        let patterns = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.content.as_str(), i as u32));
+        let patterns = tokens.iter().enumerate().map(|(i, t)| (t.content.as_str(), i as u32));
         let automaton = DoubleArrayAhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build_with_values(patterns)
             .map_err(|e| Error::Format(format!("added tokens: {e}")))?;
         let ids = tokens.iter().map(|t| t.id).collect();
-        let skipped = tokens
-            .iter()
-            .map(|t| split_special_tokens && t.special)
-            .collect();
+        let skipped = tokens.iter().map(|t| split_special_tokens && t.special).collect();
         let first = tokens[0].content.as_bytes()[0];
         let first_byte = tokens.iter().all(|t| t.content.as_bytes()[0] == first).then_some(first);
         Ok(Some(Matcher { automaton, ids, skipped, first_byte }))
@@ -92,8 +86,7 @@ impl AddedTokens {
     pub fn new(tokens: &[AddedToken], split_special_tokens: bool) -> Result<AddedTokens> {
         // The `tokenizers` crate skips empty contents (it cannot match them).
         let usable: Vec<&AddedToken> = tokens.iter().filter(|t| !t.content.is_empty()).collect();
-        let (normalized, raw): (Vec<&AddedToken>, Vec<&AddedToken>) =
-            usable.into_iter().partition(|t| t.normalized);
+        let (normalized, raw): (Vec<&AddedToken>, Vec<&AddedToken>) = usable.into_iter().partition(|t| t.normalized);
         Ok(AddedTokens {
             raw: Matcher::new(&raw, split_special_tokens)?,
             normalized: Matcher::new(&normalized, split_special_tokens)?,

@@ -46,9 +46,7 @@ pub struct PostProcess {
 /// GPT-2's table from bytes to the printable characters byte-level vocabularies are
 /// written in (the `tokenizers` crate's `bytes_char`).
 pub fn byte_chars() -> [char; 256] {
-    let printable = |b: u32| {
-        (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
-    };
+    let printable = |b: u32| (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
     let mut table = ['\0'; 256];
     let mut shifted = 0;
     for b in 0..256u32 {
@@ -89,11 +87,7 @@ impl Config {
             }
         }
         let chars = byte_chars();
-        let byte_of: AHashMap<char, u8> = chars
-            .iter()
-            .enumerate()
-            .map(|(b, &c)| (c, b as u8))
-            .collect();
+        let byte_of: AHashMap<char, u8> = chars.iter().enumerate().map(|(b, &c)| (c, b as u8)).collect();
         let by_string = vocab_by_string(&model["vocab"])?;
         let mut byte_ids = [0u32; 256];
         for (b, c) in chars.iter().enumerate() {
@@ -103,20 +97,9 @@ impl Config {
                 .ok_or_else(|| Unsupported(format!("no token for byte {b:#04x}")))?;
         }
         let merges = merges(&model["merges"], &by_string)?;
-        let vocab = by_string
-            .iter()
-            .filter_map(|(token, &id)| Some((token_bytes(token, &byte_of)?, id)))
-            .collect();
+        let vocab = by_string.iter().filter_map(|(token, &id)| Some((token_bytes(token, &byte_of)?, id))).collect();
         let ignore_merges = model["ignore_merges"].as_bool().unwrap_or(false);
-        Ok(Config {
-            byte_ids,
-            vocab,
-            merges,
-            ignore_merges,
-            splitter,
-            nfc,
-            post,
-        })
+        Ok(Config { byte_ids, vocab, merges, ignore_merges, splitter, nfc, post })
     }
 }
 
@@ -125,12 +108,10 @@ fn vocab_by_string(vocab: &Value) -> Check<AHashMap<&str, u32>> {
         return unsupported("BPE vocab is not an object");
     };
     map.iter()
-        .map(
-            |(token, id)| match id.as_u64().and_then(|id| u32::try_from(id).ok()) {
-                Some(id) => Ok((token.as_str(), id)),
-                None => unsupported(format!("vocab id {id} of {token:?}")),
-            },
-        )
+        .map(|(token, id)| match id.as_u64().and_then(|id| u32::try_from(id).ok()) {
+            Some(id) => Ok((token.as_str(), id)),
+            None => unsupported(format!("vocab id {id} of {token:?}")),
+        })
         .collect()
 }
 
@@ -191,26 +172,18 @@ fn pre_tokenizer(pre: &Value) -> Check<Splitter> {
         Ok(p["use_regex"] != false)
     };
     let steps: Vec<&Value> = match pre["type"].as_str() {
-        Some("Sequence") => pre["pretokenizers"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default(),
+        Some("Sequence") => pre["pretokenizers"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
         Some(_) => vec![pre],
         None => return unsupported("no pre-tokenizer"),
     };
     match steps.as_slice() {
-        [only] => Ok(if byte_level(only)? {
-            Splitter::Gpt2
-        } else {
-            Splitter::Whole
-        }),
+        [only] => Ok(if byte_level(only)? { Splitter::Gpt2 } else { Splitter::Whole }),
         [split, last] => {
             let regex = split_regex(split)?;
             if byte_level(last)? {
                 return unsupported("Split followed by ByteLevel with its own regex");
             }
-            Splitter::for_pattern(regex)
-                .ok_or_else(|| Unsupported(format!("split regex {regex:?}")))
+            Splitter::for_pattern(regex).ok_or_else(|| Unsupported(format!("split regex {regex:?}")))
         }
         _ => unsupported(format!("pre-tokenizer {pre}")),
     }
@@ -221,19 +194,14 @@ fn split_regex(split: &Value) -> Check<&str> {
     if split["type"] != "Split" || split["behavior"] != "Isolated" || split["invert"] != false {
         return unsupported(format!("pre-tokenizer {split}"));
     }
-    split["pattern"]["Regex"]
-        .as_str()
-        .ok_or_else(|| Unsupported(format!("split pattern {}", split["pattern"])))
+    split["pattern"]["Regex"].as_str().ok_or_else(|| Unsupported(format!("split pattern {}", split["pattern"])))
 }
 
 fn post_processor(post: &Value) -> Check<PostProcess> {
     let mut out = PostProcess::default();
     let steps: Vec<&Value> = match post["type"].as_str() {
         None => vec![],
-        Some("Sequence") => post["processors"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default(),
+        Some("Sequence") => post["processors"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
         Some(_) => vec![post],
     };
     for step in steps {
@@ -264,21 +232,12 @@ fn template(step: &Value, out: &mut PostProcess) -> Check<()> {
             return unsupported(format!("template piece {piece}"));
         };
         let special = &step["special_tokens"][name];
-        let ids = special["ids"]
-            .as_array()
-            .ok_or_else(|| Unsupported(format!("template token {name:?}")))?;
-        let tokens = special["tokens"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let ids = special["ids"].as_array().ok_or_else(|| Unsupported(format!("template token {name:?}")))?;
+        let tokens = special["tokens"].as_array().map(Vec::as_slice).unwrap_or_default();
         if tokens.iter().any(|t| t.as_str().is_none_or(has_edge_space)) {
             return unsupported(format!("template token {name:?} with edge spaces"));
         }
-        let side = if seen_sequence {
-            &mut out.suffix
-        } else {
-            &mut out.prefix
-        };
+        let side = if seen_sequence { &mut out.suffix } else { &mut out.prefix };
         for id in ids {
             side.push(
                 id.as_u64()
@@ -303,10 +262,7 @@ fn check_added(added: &[AddedToken], nfc: bool, trims: bool) -> Check<()> {
     for token in added {
         // The flags are checked by the caller from the `tokenizers` crate's tokens.
         if token.normalized && nfc && !token.content.is_ascii() {
-            return unsupported(format!(
-                "normalized added token {:?} under NFC",
-                token.content
-            ));
+            return unsupported(format!("normalized added token {:?} under NFC", token.content));
         }
         if trims && has_edge_space(&token.content) {
             return unsupported(format!("added token {:?} with edge spaces", token.content));

@@ -68,7 +68,8 @@ fn short_key(piece: &[u8]) -> Option<u128> {
         }
         8..=15 => {
             let low = u64::from_le_bytes(piece[..8].try_into().expect("8 bytes"));
-            let high = u128::from(u64::from_le_bytes(piece[len - 8..].try_into().expect("8 bytes"))) >> (8 * (16 - len));
+            let high =
+                u128::from(u64::from_le_bytes(piece[len - 8..].try_into().expect("8 bytes"))) >> (8 * (16 - len));
             u128::from(low) | (high << 64)
         }
         _ => return None,
@@ -280,7 +281,13 @@ impl Bpe {
     }
 
     /// `encode_piece` past the recent-piece table.
-    fn encode_uncached(&self, piece: &[u8], merged: &mut PieceMap<Box<[Token]>>, ranks: &mut Ranks, out: &mut Vec<Token>) {
+    fn encode_uncached(
+        &self,
+        piece: &[u8],
+        merged: &mut PieceMap<Box<[Token]>>,
+        ranks: &mut Ranks,
+        out: &mut Vec<Token>,
+    ) {
         if self.ignore_merges {
             if let Some(&id) = self.vocab.get(piece) {
                 out.push(Token { id, len: piece.len() as u32 });
@@ -400,13 +407,7 @@ mod tests {
             byte_ids[b as usize] = i as u32;
         }
         let mut vocab = PieceMap::default();
-        for (token, id) in [
-            ("ab", 10),
-            ("bc", 11),
-            ("abc", 12),
-            ("cc", 13),
-            ("abcd", 14),
-        ] {
+        for (token, id) in [("ab", 10), ("bc", 11), ("abc", 12), ("cc", 13), ("abcd", 14)] {
             vocab.insert(token.as_bytes(), id);
         }
         let merges = [(0, 1, 10), (1, 2, 11), (10, 2, 12), (2, 2, 13)];

@@ -60,20 +60,8 @@ impl FastBpe {
         };
         let added_single_line = added.iter().all(|t| !t.content.contains('\n'));
         let added = AddedTokens::new(added, split_special_tokens)?;
-        let bpe = Bpe::new(
-            config.byte_ids,
-            config.vocab,
-            &config.merges,
-            config.ignore_merges,
-        );
-        Ok(Ok(FastBpe {
-            added,
-            splitter: config.splitter,
-            bpe,
-            nfc: config.nfc,
-            post: config.post,
-            added_single_line,
-        }))
+        let bpe = Bpe::new(config.byte_ids, config.vocab, &config.merges, config.ignore_merges);
+        Ok(Ok(FastBpe { added, splitter: config.splitter, bpe, nfc: config.nfc, post: config.post, added_single_line }))
     }
 
     /// Whether this engine encodes `text` exactly: always, except that under an NFC
@@ -138,23 +126,14 @@ impl FastBpe {
         }
     }
 
-    fn push_tokens(
-        &self,
-        text: &str,
-        mut at: usize,
-        tokens: &[Token],
-        cursor: &mut CharCursor,
-        sink: &mut Sink,
-    ) {
+    fn push_tokens(&self, text: &str, mut at: usize, tokens: &[Token], cursor: &mut CharCursor, sink: &mut Sink) {
         sink.ids.extend(tokens.iter().map(|t| t.id));
         if let Some(offsets) = sink.offsets.as_deref_mut() {
             for t in tokens {
                 let end = at + t.len as usize;
                 let span = cursor.span(text.as_bytes(), at, end);
                 offsets.push(match self.post.trim_offsets {
-                    Some(add_prefix_space) => {
-                        trim(&text.as_bytes()[at..end], span, add_prefix_space)
-                    }
+                    Some(add_prefix_space) => trim(&text.as_bytes()[at..end], span, add_prefix_space),
                     None => span,
                 });
                 at = end;
@@ -180,10 +159,7 @@ struct CharCursor {
 impl CharCursor {
     /// Characters that start before byte `to` (at or after the last position asked).
     fn chars_before(&mut self, text: &[u8], to: usize) -> usize {
-        self.chars += text[self.byte..to]
-            .iter()
-            .filter(|&&b| !is_continuation(b))
-            .count();
+        self.chars += text[self.byte..to].iter().filter(|&&b| !is_continuation(b)).count();
         self.byte = to;
         self.chars
     }
@@ -192,11 +168,7 @@ impl CharCursor {
     /// of the one holding byte `b - 1` (a token may hold part of a character).
     fn span(&mut self, text: &[u8], a: usize, b: usize) -> (usize, usize) {
         let before_a = self.chars_before(text, a);
-        let start = if a < text.len() && is_continuation(text[a]) {
-            before_a - 1
-        } else {
-            before_a
-        };
+        let start = if a < text.len() && is_continuation(text[a]) { before_a - 1 } else { before_a };
         (start, self.chars_before(text, b))
     }
 }

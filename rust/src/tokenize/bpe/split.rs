@@ -9,12 +9,12 @@ use super::unicode_table::{
 };
 
 /// GPT-2's pattern, built into the `ByteLevel` pre-tokenizer (`use_regex: true`).
-pub const GPT2_PATTERN: &str =
-    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+pub const GPT2_PATTERN: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 /// Llama 3's `Split` pattern (tiktoken's cl100k_base).
 pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 /// Qwen2 / 2.5 / 3's `Split` pattern: cl100k with single digits.
-pub const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+pub const QWEN2_PATTERN: &str =
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// GPT-4o's `Split` pattern (tiktoken's o200k_base): letters split at case changes, with
 /// contractions as suffixes.
@@ -47,14 +47,8 @@ impl Splitter {
             GPT2_PATTERN => Some(Splitter::Gpt2),
             CL100K_PATTERN => Some(Splitter::Cl100k { max_digits: 3 }),
             QWEN2_PATTERN => Some(Splitter::Cl100k { max_digits: 1 }),
-            O200K_PATTERN => Some(Splitter::O200k {
-                contractions: true,
-                max_digits: 3,
-            }),
-            TEKKEN_PATTERN => Some(Splitter::O200k {
-                contractions: false,
-                max_digits: 1,
-            }),
+            O200K_PATTERN => Some(Splitter::O200k { contractions: true, max_digits: 3 }),
+            TEKKEN_PATTERN => Some(Splitter::O200k { contractions: false, max_digits: 1 }),
             _ => None,
         }
     }
@@ -67,10 +61,7 @@ impl Splitter {
                 Splitter::Whole => text.len(),
                 Splitter::Gpt2 => gpt2_piece(text, start),
                 Splitter::Cl100k { max_digits } => cl100k_piece(text, start, max_digits),
-                Splitter::O200k {
-                    contractions,
-                    max_digits,
-                } => o200k_piece(text, start, contractions, max_digits),
+                Splitter::O200k { contractions, max_digits } => o200k_piece(text, start, contractions, max_digits),
             };
             piece(start, end);
             start = end;
@@ -185,10 +176,7 @@ fn contraction_end(text: &str, i: usize, fold: impl Fn(char, char) -> bool) -> O
     let two = one + c1.len_utf8();
     let c2 = text[two..].chars().next()?;
     let pairs = [('r', 'e'), ('v', 'e'), ('l', 'l')];
-    pairs
-        .iter()
-        .any(|&(p1, p2)| fold(c1, p1) && fold(c2, p2))
-        .then(|| two + c2.len_utf8())
+    pairs.iter().any(|&(p1, p2)| fold(c1, p1) && fold(c2, p2)).then(|| two + c2.len_utf8())
 }
 
 /// The whitespace alternatives shared by both families at a whitespace run starting at `i`:
@@ -198,10 +186,7 @@ fn space_run_end(text: &str, i: usize, run_end: usize) -> usize {
     if run_end == text.len() {
         return run_end;
     }
-    let last = text[..run_end]
-        .char_indices()
-        .next_back()
-        .map_or(i, |(j, _)| j);
+    let last = text[..run_end].char_indices().next_back().map_or(i, |(j, _)| j);
     if last > i {
         last
     } else {
@@ -216,11 +201,7 @@ fn gpt2_piece(text: &str, i: usize) -> usize {
     }
     let c = char_at(text, i);
     // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional ASCII space, then a run.
-    let (body, first) = if c == ' ' && i + 1 < text.len() {
-        (i + 1, char_at(text, i + 1))
-    } else {
-        (i, c)
-    };
+    let (body, first) = if c == ' ' && i + 1 < text.len() { (i + 1, char_at(text, i + 1)) } else { (i, c) };
     for keep in [is_letter as fn(char) -> bool, is_number, is_other] {
         if keep(first) {
             return run_end(text, body, keep);
@@ -256,10 +237,7 @@ fn cl100k_piece(text: &str, i: usize, max_digits: usize) -> usize {
     }
     // `\s*[\r\n]+`: the whitespace run up to its last line break, if it has one.
     let run = run_end(text, i, is_space);
-    if let Some(last_newline) = text.as_bytes()[i..run]
-        .iter()
-        .rposition(|&b| b == b'\r' || b == b'\n')
-    {
+    if let Some(last_newline) = text.as_bytes()[i..run].iter().rposition(|&b| b == b'\r' || b == b'\n') {
         return i + last_newline + 1;
     }
     // `\s+(?!\S)|\s+`
@@ -297,10 +275,7 @@ fn o200k_piece(text: &str, i: usize, contractions: bool, max_digits: usize) -> u
     }
     // `\s*[\r\n]+`, then `\s+(?!\S)|\s+`, as in cl100k.
     let run = run_end(text, i, is_space);
-    if let Some(last_newline) = text.as_bytes()[i..run]
-        .iter()
-        .rposition(|&b| b == b'\r' || b == b'\n')
-    {
+    if let Some(last_newline) = text.as_bytes()[i..run].iter().rposition(|&b| b == b'\r' || b == b'\n') {
         return i + last_newline + 1;
     }
     space_run_end(text, i, run)
@@ -352,20 +327,14 @@ mod tests {
             pieces(s, "Hello world's 12345!!\n\n  x  "),
             ["Hello", " world", "'s", " ", "123", "45", "!!\n\n", " ", " x", "  "]
         );
-        assert_eq!(
-            pieces(s, "I'LL do\t\tit\r\n"),
-            ["I", "'LL", " do", "\t", "\tit", "\r\n"]
-        );
+        assert_eq!(pieces(s, "I'LL do\t\tit\r\n"), ["I", "'LL", " do", "\t", "\tit", "\r\n"]);
         assert_eq!(pieces(s, " 'sa"), [" '", "sa"]);
         assert_eq!(pieces(s, "'sa"), ["'s", "a"]);
     }
 
     #[test]
     fn o200k_examples() {
-        let s = Splitter::O200k {
-            contractions: true,
-            max_digits: 3,
-        };
+        let s = Splitter::O200k { contractions: true, max_digits: 3 };
         assert_eq!(
             pieces(s, "HelloWorld's  ABCdef 12345//x\n\n y"),
             ["Hello", "World's", " ", " ABCdef", " ", "123", "45", "//", "x", "\n\n", " y"]
@@ -373,10 +342,7 @@ mod tests {
         // A mark is a prefix character and a letter: alone before a space it is a letter run.
         assert_eq!(pieces(s, "\u{301}A b"), ["\u{301}", "A", " b"]);
         assert_eq!(pieces(s, "中文"), ["中文"]);
-        let tekken = Splitter::O200k {
-            contractions: false,
-            max_digits: 1,
-        };
+        let tekken = Splitter::O200k { contractions: false, max_digits: 1 };
         assert_eq!(pieces(tekken, "it's 42"), ["it", "'s", " ", "4", "2"]);
     }
 

@@ -72,10 +72,7 @@ fn build_blocks() -> Blocks {
     for &(first, last, class) in RANGES {
         bits[first as usize..=last as usize].fill(class);
     }
-    let mut table = Blocks {
-        index: [0; BLOCK_COUNT],
-        blocks: Vec::new(),
-    };
+    let mut table = Blocks { index: [0; BLOCK_COUNT], blocks: Vec::new() };
     let mut numbers: HashMap<[u16; BLOCK], u16> = HashMap::new();
     for (i, chunk) in bits.chunks_exact(BLOCK).enumerate() {
         let block: [u16; BLOCK] = chunk.try_into().unwrap();
@@ -113,14 +110,9 @@ mod tests {
         for pair in RANGES.windows(2) {
             let ((_, last, bits), (first, _, next_bits)) = (pair[0], pair[1]);
             assert!(last < first, "{pair:X?} overlap or are out of order");
-            assert!(
-                last + 1 < first || bits != next_bits,
-                "{pair:X?} should be one range"
-            );
+            assert!(last + 1 < first || bits != next_bits, "{pair:X?} should be one range");
         }
-        assert!(RANGES
-            .iter()
-            .all(|&(first, last, bits)| first <= last && bits != 0));
+        assert!(RANGES.iter().all(|&(first, last, bits)| first <= last && bits != 0));
     }
 
     #[test]

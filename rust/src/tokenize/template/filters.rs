@@ -61,10 +61,7 @@ fn tojson(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> FilterResult {
     let options = JsonOptions::new(
         ensure_ascii.is_some_and(|v| v.is_true()),
         indent.filter(|v| !v.is_none()).map(|v| indent_unit(&v)).transpose()?,
-        separators
-            .filter(|v| !v.is_none())
-            .map(|v| separator_pair(&v))
-            .transpose()?,
+        separators.filter(|v| !v.is_none()).map(|v| separator_pair(&v)).transpose()?,
         sort_keys.is_some_and(|v| v.is_true()),
     );
     pyjson::dumps(value, &options).map(Value::from).map_err(invalid)
@@ -83,10 +80,9 @@ fn indent_unit(v: &Value) -> Result<String, Error> {
 fn separator_pair(v: &Value) -> Result<(String, String), Error> {
     let items: Vec<Value> = v.try_iter().map(|it| it.collect()).unwrap_or_default();
     match items.as_slice() {
-        [a, b] if a.kind() == ValueKind::String && b.kind() == ValueKind::String => Ok((
-            a.as_str().unwrap_or_default().to_string(),
-            b.as_str().unwrap_or_default().to_string(),
-        )),
+        [a, b] if a.kind() == ValueKind::String && b.kind() == ValueKind::String => {
+            Ok((a.as_str().unwrap_or_default().to_string(), b.as_str().unwrap_or_default().to_string()))
+        }
         _ => Err(invalid("separators must be a pair of strings")),
     }
 }
@@ -126,10 +122,7 @@ fn lookup_path(item: &Value, path: &Value) -> Value {
     }
     let path = py_str(path);
     path.split('.').fold(item.clone(), |current, part| {
-        let key = part
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(part));
+        let key = part.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(part));
         current.get_item(&key).unwrap_or(Value::UNDEFINED)
     })
 }
@@ -212,9 +205,7 @@ fn parse_python_int(text: &str, base: u32) -> Option<i128> {
         return None;
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    let v = i128::from_str_radix(&clean, base)
-        .ok()
-        .filter(|_| !clean.starts_with(['+', '-']))?;
+    let v = i128::from_str_radix(&clean, base).ok().filter(|_| !clean.starts_with(['+', '-']))?;
     Some(if negative { -v } else { v })
 }
 
@@ -272,11 +263,8 @@ fn dictsort(value: &Value, kwargs: Kwargs) -> FilterResult {
     if let Some(e) = failed {
         return Err(e);
     }
-    let sorted: Vec<Value> = order
-        .into_iter()
-        .map(|i| std::mem::take(&mut pairs[i]))
-        .map(|(k, v)| pystr::pair(k, v))
-        .collect();
+    let sorted: Vec<Value> =
+        order.into_iter().map(|i| std::mem::take(&mut pairs[i])).map(|(k, v)| pystr::pair(k, v)).collect();
     Ok(Value::from(sorted))
 }
 
@@ -303,10 +291,7 @@ fn python_cmp(a: &Value, b: &Value) -> Result<Ordering, Error> {
 /// jinja2's `sequence` test: `len(value)` and `value.__getitem__` exist: str, list, dict,
 /// and the undefined value.
 fn is_sequence(v: &Value) -> bool {
-    matches!(
-        v.kind(),
-        ValueKind::String | ValueKind::Bytes | ValueKind::Seq | ValueKind::Map | ValueKind::Undefined
-    )
+    matches!(v.kind(), ValueKind::String | ValueKind::Bytes | ValueKind::Seq | ValueKind::Map | ValueKind::Undefined)
 }
 
 /// jinja2's `iterable` test: `iter(value)` works (not for None or numbers).

@@ -190,7 +190,6 @@ fn top_level_words(text: &str) -> Vec<(usize, usize)> {
     words
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +204,10 @@ mod tests {
             guarded,
             "{%- set __fax_loop_iterable_0 = messages %}{% if __fax_loop_iterable_0 is none %}{{ raise_exception(\"TypeError: 'NoneType' object is not iterable\") }}{% endif %}{% for m in __fax_loop_iterable_0 if m.role != 'x' -%}\n{{ m }}{% endfor %}{# {% for a in b %} #}{% raw %}{% for r in s %}{% endraw %}"
         );
-        let nested = guard_none_loops("{% for k, v in (a if b else c).items() recursive %}{% for x in \"in %}\" %}{% endfor %}{% endfor %}").unwrap();
+        let nested = guard_none_loops(
+            "{% for k, v in (a if b else c).items() recursive %}{% for x in \"in %}\" %}{% endfor %}{% endfor %}",
+        )
+        .unwrap();
         assert!(nested.contains("{% set __fax_loop_iterable_0 = (a if b else c).items() %}"), "{nested}");
         assert!(nested.contains("{% for k, v in __fax_loop_iterable_0 recursive %}"), "{nested}");
         assert!(nested.contains("{% set __fax_loop_iterable_1 = \"in %}\" %}"), "{nested}");

@@ -7,15 +7,7 @@ use std::fmt::Write;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -60,17 +52,10 @@ pub fn strftime(dt: &NaiveDateTime, format: &str) -> String {
 /// `[flag][width][E|O]letter` after a `%`, and the bytes it spans.
 fn parse_spec(text: &str) -> Option<(Spec, usize)> {
     let mut chars = text.char_indices().peekable();
-    let flag = chars
-        .next_if(|&(_, c)| matches!(c, '-' | '_' | '0' | '^' | '#'))
-        .map(|(_, c)| c);
+    let flag = chars.next_if(|&(_, c)| matches!(c, '-' | '_' | '0' | '^' | '#')).map(|(_, c)| c);
     let mut width = None;
     while let Some((_, d)) = chars.next_if(|&(_, c)| c.is_ascii_digit()) {
-        width = Some(
-            width
-                .unwrap_or(0usize)
-                .saturating_mul(10)
-                .saturating_add(d as usize - '0' as usize),
-        );
+        width = Some(width.unwrap_or(0usize).saturating_mul(10).saturating_add(d as usize - '0' as usize));
     }
     chars.next_if(|&(_, c)| c == 'E' || c == 'O');
     let (at, letter) = chars.next()?;
@@ -119,20 +104,8 @@ fn convert(out: &mut String, dt: &NaiveDateTime, spec: &Spec) -> bool {
         'S' => number(out, spec, i64::from(dt.second()), 2, '0'),
         'u' => number(out, spec, i64::from(dt.weekday().number_from_monday()), 1, '0'),
         'w' => number(out, spec, weekday as i64, 1, '0'),
-        'U' => number(
-            out,
-            spec,
-            i64::from((dt.ordinal0() + 7 - dt.weekday().num_days_from_sunday()) / 7),
-            2,
-            '0',
-        ),
-        'W' => number(
-            out,
-            spec,
-            i64::from((dt.ordinal0() + 7 - dt.weekday().num_days_from_monday()) / 7),
-            2,
-            '0',
-        ),
+        'U' => number(out, spec, i64::from((dt.ordinal0() + 7 - dt.weekday().num_days_from_sunday()) / 7), 2, '0'),
+        'W' => number(out, spec, i64::from((dt.ordinal0() + 7 - dt.weekday().num_days_from_monday()) / 7), 2, '0'),
         'V' => number(out, spec, i64::from(dt.iso_week().week()), 2, '0'),
         _ => return false,
     }
@@ -186,10 +159,7 @@ mod tests {
 
     #[test]
     fn matches_python_on_glibc() {
-        let dt = chrono::NaiveDate::from_ymd_opt(2024, 1, 7)
-            .unwrap()
-            .and_hms_micro_opt(5, 4, 3, 120)
-            .unwrap();
+        let dt = chrono::NaiveDate::from_ymd_opt(2024, 1, 7).unwrap().and_hms_micro_opt(5, 4, 3, 120).unwrap();
         // datetime(2024, 1, 7, 5, 4, 3, 120).strftime(...) with CPython 3.11 on glibc
         let cases = [
             ("%d %b %Y", "07 Jan 2024"),
@@ -198,18 +168,9 @@ mod tests {
             ("%", "%"),
             ("a%", "a%"),
             ("%-d|%_d|%0e|%^a|%^B|%#b", "7| 7|07|SUN|JANUARY|JAN"),
-            (
-                "%c|%x|%X|%D|%r|%R|%T",
-                "Sun Jan  7 05:04:03 2024|01/07/24|05:04:03|01/07/24|05:04:03 AM|05:04|05:04:03",
-            ),
-            (
-                "%C|%g|%G|%V|%U|%W|%u|%w|%j|%k|%l|%I|%p|%P",
-                "20|24|2024|01|01|01|7|0|007| 5| 5|05|AM|am",
-            ),
-            (
-                "%z|%Z|%f|%E|%Ey|%Od|%h|%n|%t|%10Y|%3d",
-                "||000120|%E|24|07|Jan|\n|\t|0000002024|007",
-            ),
+            ("%c|%x|%X|%D|%r|%R|%T", "Sun Jan  7 05:04:03 2024|01/07/24|05:04:03|01/07/24|05:04:03 AM|05:04|05:04:03"),
+            ("%C|%g|%G|%V|%U|%W|%u|%w|%j|%k|%l|%I|%p|%P", "20|24|2024|01|01|01|7|0|007| 5| 5|05|AM|am"),
+            ("%z|%Z|%f|%E|%Ey|%Od|%h|%n|%t|%10Y|%3d", "||000120|%E|24|07|Jan|\n|\t|0000002024|007"),
             ("%-", "%-"),
             ("%5%", "    %"),
             ("%A %B %e", "Sunday January  7"),

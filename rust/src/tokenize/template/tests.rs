@@ -25,19 +25,13 @@ fn prints_values_like_python() {
 
 #[test]
 fn tojson_is_json_dumps() {
-    let tools = Value::from(vec![Value::from_pairs([
-        ("name", Value::from("<f>")),
-        ("x", Value::from(0.00001)),
-    ])]);
+    let tools = Value::from(vec![Value::from_pairs([("name", Value::from("<f>")), ("x", Value::from(0.00001))])]);
     let out = render(
         "{{ tools|tojson }}|{{ tools[0]|tojson(indent=2) }}|{{ 'é'|tojson(ensure_ascii=True) }}",
         ctx(&[("tools", tools)]),
     )
     .unwrap();
-    assert_eq!(
-        out,
-        "[{\"name\": \"<f>\", \"x\": 1e-05}]|{\n  \"name\": \"<f>\",\n  \"x\": 1e-05\n}|\"\\u00e9\""
-    );
+    assert_eq!(out, "[{\"name\": \"<f>\", \"x\": 1e-05}]|{\n  \"name\": \"<f>\",\n  \"x\": 1e-05\n}|\"\\u00e9\"");
 }
 
 #[test]
@@ -45,14 +39,8 @@ fn blocks_are_trimmed_and_generation_passes_through() {
     let source = "{% for m in messages %}\n  {% generation %}{{ m }}{%- endgeneration %}\n{% endfor %}\n";
     let out = render(source, ctx(&[("messages", Value::from(vec!["a", "b"]))])).unwrap();
     assert_eq!(out, "ab");
-    assert_eq!(
-        rewrite_generation_tags("{%- generation -%}x{%+ endgeneration %}"),
-        "{%- if true -%}x{%+ endif %}"
-    );
-    assert_eq!(
-        rewrite_generation_tags("{{ 'generation' }}{% if x %}"),
-        "{{ 'generation' }}{% if x %}"
-    );
+    assert_eq!(rewrite_generation_tags("{%- generation -%}x{%+ endgeneration %}"), "{%- if true -%}x{%+ endif %}");
+    assert_eq!(rewrite_generation_tags("{{ 'generation' }}{% if x %}"), "{{ 'generation' }}{% if x %}");
 }
 
 #[test]
@@ -91,10 +79,7 @@ fn raise_exception_and_errors_name_the_line() {
 
 #[test]
 fn strftime_now_uses_the_pinned_date() {
-    let now = chrono::NaiveDate::from_ymd_opt(2024, 7, 26)
-        .unwrap()
-        .and_hms_opt(9, 30, 0)
-        .unwrap();
+    let now = chrono::NaiveDate::from_ymd_opt(2024, 7, 26).unwrap().and_hms_opt(9, 30, 0).unwrap();
     let template =
         ChatTemplate::with_options("{{ strftime_now('%d %b %Y') }}", TemplateOptions { now: Some(now) }).unwrap();
     assert_eq!(template.render(&ctx(&[])).unwrap(), "26 Jul 2024");
