@@ -17,15 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import harness
 import numpy as np
 import pyarrow as pa
-
-import harness
 from dedupe_case import kept_rows
 
 sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures  # noqa: E402
-
+import axolotl_fixtures as fixtures
 
 harness.axolotl_as_shipped()  # before the imports below capture Axolotl's originals
 import axolotl.utils.collators.batching as batching  # noqa: E402
@@ -130,8 +128,15 @@ def features(lengths, rng) -> list:
     for length in lengths:
         ids = rng.integers(0, 300, int(length)).tolist()
         labels = [-100 if i < length // 3 else t for i, t in enumerate(ids)]
-        rows.append({"input_ids": ids, "attention_mask": [1] * int(length), "labels": labels,
-                     "position_ids": list(range(int(length))), "length": int(length)})
+        rows.append(
+            {
+                "input_ids": ids,
+                "attention_mask": [1] * int(length),
+                "labels": labels,
+                "position_ids": list(range(int(length))),
+                "length": int(length),
+            }
+        )
     return rows
 
 
@@ -174,10 +179,14 @@ def bench_collators(bench: harness.Bench, count: int, seed: int) -> None:
     # The original pads each feature's labels and position_ids into the dict it was given:
     # every call gets fresh dicts (the same lists), the patched run too.
     cases = [
-        (f"DataCollatorForSeq2Seq, {len(unpacked)} batches of 8",
-         lambda: [seq2seq([dict(f) for f in batch]) for batch in unpacked]),
-        (f"V2BatchSamplerDataCollatorForSeq2Seq, {len(packed)} batches of 2 bins of {SEQUENCE_LEN}",
-         lambda: [v2(batch) for batch in packed]),
+        (
+            f"DataCollatorForSeq2Seq, {len(unpacked)} batches of 8",
+            lambda: [seq2seq([dict(f) for f in batch]) for batch in unpacked],
+        ),
+        (
+            f"V2BatchSamplerDataCollatorForSeq2Seq, {len(packed)} batches of 2 bins of {SEQUENCE_LEN}",
+            lambda: [v2(batch) for batch in packed],
+        ),
     ]
     for case, run in cases:
         timed_pair(bench, case, run, compare=collated, slow_once=False)
@@ -210,8 +219,13 @@ def bench_preprocess(bench: harness.Bench, rows: int, seed: int) -> None:
             return prepared.features, prepared.data.table
 
         expected = bench.time(case, AXOLOTL, lambda: run("axolotl", False), once=True)
-        got = bench.time(case, PATCHED, lambda: run("plugin", True), once=True,
-                         note=f"dataset_num_proc {demo.os.cpu_count()}; output compared table for table")
+        got = bench.time(
+            case,
+            PATCHED,
+            lambda: run("plugin", True),
+            once=True,
+            note=f"dataset_num_proc {demo.os.cpu_count()}; output compared table for table",
+        )
         if got[0] != expected[0] or not got[1].equals(expected[1]):
             raise AssertionError(f"{case}: the prepared dataset differs from Axolotl's")
     bench.goal(f"{case}: >= 8x Axolotl", case, PATCHED, AXOLOTL, need=8.0)

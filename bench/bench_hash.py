@@ -15,12 +15,12 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 
+import harness
 import numpy as np
 import pyarrow as pa
+from dedupe_case import bench_dedupe
 
 import fast_axolotl
-import harness
-from dedupe_case import bench_dedupe
 
 SHORT_MIN, SHORT_MAX = 60, 200  # bytes per JSON-like row
 LONG = 4096
@@ -102,7 +102,6 @@ def bench_case(bench: harness.Bench, case: str, rows: list[str], pool: ThreadPoo
 def bench_throughput(bench: harness.Bench, case: str, rows: list[str]) -> None:
     """GB/s per core of Arrow→digests, next to OpenSSL hashing one buffer of the same bytes
     on one core: the speed of the SHA instructions themselves on this CPU."""
-    arr = pa.array(rows, pa.string())
     data = b"".join(row.encode("utf-8") for row in rows)
     bench.time(case, ONE_BUFFER, lambda: hashlib.sha256(data).digest())
     seconds, limit = bench.median(case, ARROW), bench.median(case, ONE_BUFFER)

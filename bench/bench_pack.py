@@ -11,11 +11,11 @@ from __future__ import annotations
 import bisect
 import random
 
+import harness
 import numpy as np
 import pyarrow as pa
 
 import fast_axolotl
-import harness
 from fast_axolotl._lists import check_list_rows
 
 MAX_LENGTH, PAD, EOS, LABEL_PAD = 512, 0, 2, -100
@@ -24,7 +24,13 @@ CAPACITIES = (2048, 8192, 32768)
 GROUP_SIZE = 100_000  # Axolotl's default multipack group size
 
 LIST_LIST, ARROW_NP = "pack_sequences list→list", "pack_sequences Arrow→np"
-PURE, NUMPY, OURS, OLD, LIMIT = "pure Python", "numpy", "fast_axolotl (ours)", "fast-axolotl 0.2.0", "np.full x3 (limit)"
+PURE, NUMPY, OURS, OLD, LIMIT = (
+    "pure Python",
+    "numpy",
+    "fast_axolotl (ours)",
+    "fast-axolotl 0.2.0",
+    "np.full x3 (limit)",
+)
 CHECK = "token check alone (limit)"
 AXOLOTL = "Axolotl pack_parallel (numba)"
 
@@ -67,6 +73,7 @@ def _close_row(row, ids, labels, mask):
 def same_tokens(got: dict, expected: dict, what: str) -> str:
     """fast-axolotl 0.2.0 starts a new row when a sequence would fill the current one exactly,
     so its rows differ from ours: check that it packs the same tokens, in the same order."""
+
     def stream(packed):
         return [t for ids, m in zip(packed["input_ids"], packed["attention_mask"]) for t, x in zip(ids, m) if x]
 
@@ -150,12 +157,19 @@ def bench_pack_sequences(bench: harness.Bench, seed: int) -> None:
 
     bench.time(LIST_LIST, PURE, lambda: pack_python(seqs), want)
     bench.time(LIST_LIST, OURS, lambda: dict(fast_axolotl.pack_sequences(seqs, MAX_LENGTH, PAD, EOS)), want)
-    bench.time_other(LIST_LIST, OLD, OLD_CODE, {"seqs": seqs, "args": (MAX_LENGTH, PAD, EOS)}, want, compare=same_tokens)
+    bench.time_other(
+        LIST_LIST, OLD, OLD_CODE, {"seqs": seqs, "args": (MAX_LENGTH, PAD, EOS)}, want, compare=same_tokens
+    )
     # Not a result: the check every token gets (an int in the int64 range) costs this much on
     # its own, a floor under list→list that the pure-Python reference does not pay.
     bench.time(LIST_LIST, CHECK, lambda: check_list_rows(seqs, "sequences"))
 
-    bench.time(ARROW_NP, PURE, lambda: {k: np.array(v, dtype=np.int64) for k, v in pack_python(arr.to_pylist()).items()}, want_np)
+    bench.time(
+        ARROW_NP,
+        PURE,
+        lambda: {k: np.array(v, dtype=np.int64) for k, v in pack_python(arr.to_pylist()).items()},
+        want_np,
+    )
     bench.time(ARROW_NP, NUMPY, lambda: pack_numpy(arr), want_np)
     ours = lambda: dict(fast_axolotl.pack_sequences(arr, MAX_LENGTH, PAD, EOS, return_tensors="np"))  # noqa: E731
     bench.time(ARROW_NP, OURS, ours, want_np)
@@ -184,24 +198,42 @@ def bench_pack_bins(bench: harness.Bench, n: int, seed: int) -> None:
         bench.baseline(case, AXOLOTL)
         bfd = f"{OURS} bfd"
         packing = fast_axolotl.pack_bins(lengths, capacity, "bfd")
-        bench.time(case, bfd, lambda: fast_axolotl.pack_bins(lengths, capacity, "bfd"), note=fill_note(packing, lengths, capacity))
+        bench.time(
+            case,
+            bfd,
+            lambda: fast_axolotl.pack_bins(lengths, capacity, "bfd"),
+            note=fill_note(packing, lengths, capacity),
+        )
         bins, bound = len(packing[1]) - 1, lower_bound(lengths, capacity)
-        bench.check(f"{case}: bfd bins <= lower bound x 1.0001", f"{bins} vs {bound} ({bins / bound:.6f}x)", bins <= bound * 1.0001)
+        bench.check(
+            f"{case}: bfd bins <= lower bound x 1.0001",
+            f"{bins} vs {bound} ({bins / bound:.6f}x)",
+            bins <= bound * 1.0001,
+        )
         bfd_ms = bench.median(case, bfd) * 1e3
         bench.check(f"{case}: bfd <= 50 ms wall from Python", f"{bfd_ms:.1f} ms", bfd_ms <= 50)
 
         # First fit in groups of 100k, Axolotl's default, against Axolotl's own packer.
         ff = f"{OURS} first_fit"
-        ours = lambda: fast_axolotl.pack_bins(lengths, capacity, "first_fit", max_items_per_bin=capacity, group_size=GROUP_SIZE)  # noqa: E731
+
+        def ours():
+            return fast_axolotl.pack_bins(
+                lengths, capacity, "first_fit", max_items_per_bin=capacity, group_size=GROUP_SIZE
+            )
+
         if pack_parallel is None:
             bench.time(case, ff, ours)
             bench._add(case, AXOLOTL, None, note="not available: Axolotl is not installed")
             bench.check(f"{case}: first_fit identical to Axolotl", "Axolotl not installed", None)
         else:
-            theirs = bench.time(case, AXOLOTL, lambda: pack_parallel(lengths, capacity, GROUP_SIZE, capacity, 1, True), repeat=3)
+            theirs = bench.time(
+                case, AXOLOTL, lambda: pack_parallel(lengths, capacity, GROUP_SIZE, capacity, 1, True), repeat=3
+            )
             got = bench.time(case, ff, ours)
             same = as_bins(got) == [list(b) for b in theirs]
-            bench.check(f"{case}: first_fit identical to Axolotl's pack_parallel", "identical" if same else "DIFFERENT", same)
+            bench.check(
+                f"{case}: first_fit identical to Axolotl's pack_parallel", "identical" if same else "DIFFERENT", same
+            )
         bench.goal(f"{case}: first_fit >= 20x Axolotl's numba packer", case, ff, AXOLOTL, need=20.0)
 
     # Pure-Python BFD is too slow for 1M items in a benchmark run: compare on 100k.

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import random
 
+import harness
 import numpy as np
 import pyarrow as pa
 
 import fast_axolotl
-import harness
 from fast_axolotl._lists import check_list_rows
 
 TARGET = 256
@@ -90,11 +90,15 @@ def main() -> None:
 
     bench.time(LIST_NP, PURE, lambda: np.array(pad_python(seqs, TARGET), dtype=np.int64), want_np)
     bench.time(LIST_NP, NUMPY, lambda: pad_numpy(seqs, TARGET), want_np)
-    bench.time(LIST_NP, OURS, lambda: fast_axolotl.pad_sequences(seqs, target_length=TARGET, return_tensors="np"), want_np)
+    bench.time(
+        LIST_NP, OURS, lambda: fast_axolotl.pad_sequences(seqs, target_length=TARGET, return_tensors="np"), want_np
+    )
 
     bench.time(ARROW_NP, PURE, lambda: np.array(pad_python(arr.to_pylist(), TARGET), dtype=np.int64), want_np)
     bench.time(ARROW_NP, NUMPY, lambda: pad_numpy(arrow_rows(arr), TARGET), want_np)
-    bench.time(ARROW_NP, OURS, lambda: fast_axolotl.pad_sequences(arr, target_length=TARGET, return_tensors="np"), want_np)
+    bench.time(
+        ARROW_NP, OURS, lambda: fast_axolotl.pad_sequences(arr, target_length=TARGET, return_tensors="np"), want_np
+    )
     # Not a padding: only allocating and filling the output, so its result is not checked.
     bench.time(ARROW_NP, LIMIT, lambda: np.full(want_np.shape, PAD, dtype=np.int64))
 

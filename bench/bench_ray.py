@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,7 +27,6 @@ import ray
 import ray.data
 
 import fast_axolotl.ray as fr
-import harness
 from fast_axolotl import cli
 from fast_axolotl.dedupe import Seen, row_digests
 from fast_axolotl.packing import pack_bins
@@ -50,7 +50,9 @@ def text_table(n: int, seed: int) -> pa.Table:
     ids[repeats] = rng.integers(0, n, repeats.size)
     fillers = pa.array([("lorem ipsum dolor sit amet " * 3)[:k] for k in range(16, 80)])
     filler = pc.take(fillers, pa.array(ids % len(fillers)))
-    text = pc.binary_join_element_wise('{"role": "user", "id": ', pc.cast(pa.array(ids), pa.string()), ', "text": "', filler, '"}', "")
+    text = pc.binary_join_element_wise(
+        '{"role": "user", "id": ', pc.cast(pa.array(ids), pa.string()), ', "text": "', filler, '"}', ""
+    )
     return pa.table({"text": text, "n": pa.array(ids % 7)})
 
 
@@ -131,8 +133,14 @@ def bench_pack(bench: harness.Bench, n: int, seed: int, tmp: Path) -> None:
     for impl, packed in ((SINGLE, pq.read_table(single_out)), (RAY, read_all(ray_out))):
         tokens = int(pc.sum(pc.list_value_length(packed["input_ids"])).as_py())
         if tokens != total or packed.num_rows > bound * 1.001:
-            raise AssertionError(f"{case} / {impl}: {tokens} of {total} tokens in {packed.num_rows} rows (bound {bound})")
-        bench.check(f"{case}: {impl} within 0.1% of ceil(tokens / {MAX_LENGTH})", f"{packed.num_rows:,} rows, bound {bound:,}", True)
+            raise AssertionError(
+                f"{case} / {impl}: {tokens} of {total} tokens in {packed.num_rows} rows (bound {bound})"
+            )
+        bench.check(
+            f"{case}: {impl} within 0.1% of ceil(tokens / {MAX_LENGTH})",
+            f"{packed.num_rows:,} rows, bound {bound:,}",
+            True,
+        )
 
 
 def bench_per_row(bench: harness.Bench, n: int, seed: int) -> None:
@@ -162,7 +170,9 @@ def bench_per_row(bench: harness.Bench, n: int, seed: int) -> None:
 
 def main() -> None:
     p = harness.parser(__doc__)
-    p.add_argument("--rows", type=int, nargs="+", help="dataset sizes (default 1,000,000 and 5,000,000; --quick 20,000 and 50,000)")
+    p.add_argument(
+        "--rows", type=int, nargs="+", help="dataset sizes (default 1,000,000 and 5,000,000; --quick 20,000 and 50,000)"
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     sizes = args.rows or ([20_000, 50_000] if args.quick else [1_000_000, 5_000_000])

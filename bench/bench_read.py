@@ -38,19 +38,35 @@ from pathlib import Path
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # local files only: no hub look-ups
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
+from long_text_case import PYARROW as PYARROW_LONG
+from long_text_case import bench_long_text
 
 import fast_axolotl
-import harness
-from long_text_case import PYARROW as PYARROW_LONG, bench_long_text
 
 DATA_VERSION = 1  # bump when the generated files change
-WORDS = ["the", "model", "data", "token", "train", "loss", "answer", "user", "value", "batch", "rust", "fast", "a", "of"]
+WORDS = [
+    "the",
+    "model",
+    "data",
+    "token",
+    "train",
+    "loss",
+    "answer",
+    "user",
+    "value",
+    "batch",
+    "rust",
+    "fast",
+    "a",
+    "of",
+]
 VOCAB = 32000
 ROW_GROUP_BYTES = 64 << 20  # Parquet row groups of ~64 MB decoded
 
@@ -64,7 +80,12 @@ PA_API = {
     "jsonl.zst": ("pyarrow.json.open_json(pa.input_stream(zstd))", "pyarrow.json.read_json(pa.input_stream(zstd))"),
     "csv": ("pyarrow.csv.open_csv", "pyarrow.csv.read_csv"),
 }
-POLARS_API = {"parquet": "pl.scan_parquet().collect()", "jsonl": "pl.read_ndjson", "jsonl.zst": "pl.read_ndjson", "csv": "pl.read_csv"}
+POLARS_API = {
+    "parquet": "pl.scan_parquet().collect()",
+    "jsonl": "pl.read_ndjson",
+    "jsonl.zst": "pl.read_ndjson",
+    "csv": "pl.read_csv",
+}
 DATASETS_BUILDER = {"parquet": "parquet", "jsonl": "json", "jsonl.zst": "json", "csv": "csv"}
 
 # The checksum of Python values (dict column -> list), run here and in the 0.2.0 venv: stdlib only.
@@ -142,7 +163,9 @@ def table_a(rows: int, seed: int) -> pa.Table:
     starts = rng.integers(0, len(text) - 401, rows)
     texts = [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist())]
     tokens = list_array(rng.integers(50, 101, rows), rng)
-    return pa.table({"id": pa.array(np.arange(rows, dtype=np.int64)), "text": pa.array(texts, pa.string()), "input_ids": tokens})
+    return pa.table(
+        {"id": pa.array(np.arange(rows, dtype=np.int64)), "text": pa.array(texts, pa.string()), "input_ids": tokens}
+    )
 
 
 def table_b(rows: int, seed: int) -> pa.Table:
@@ -194,7 +217,10 @@ def concat_file(src: Path, path: Path, times: int) -> None:
 def make_data(root: Path, a_rows: int, b_rows: int, seed: int) -> dict[str, Path]:
     """The data files, generated once per (sizes, seed) and reused."""
     folder = root / f"v{DATA_VERSION}-a{a_rows}-b{b_rows}-seed{seed}"
-    files = {name: folder / name for name in ("a.parquet", "a.jsonl", "b.parquet", "b.jsonl", "b.jsonl.zst", "b.csv", "c.parquet", "c.jsonl")}
+    files = {
+        name: folder / name
+        for name in ("a.parquet", "a.jsonl", "b.parquet", "b.jsonl", "b.jsonl.zst", "b.csv", "c.parquet", "c.jsonl")
+    }
     if (folder / "complete").exists():
         return files
     start = time.perf_counter()
@@ -320,7 +346,9 @@ def reference(path: Path, bs: int, limit: int) -> tuple:
     return py_checksum_result(whole), py_checksum_result(head), nbytes
 
 
-OLD_CODE = PY_CHECKSUM + '''
+OLD_CODE = (
+    PY_CHECKSUM
+    + '''
 import fast_axolotl
 assert fast_axolotl.__version__ == "0.2.0", fast_axolotl.__version__
 path, fmt, bs = data["path"], data["fmt"], data["bs"]
@@ -341,6 +369,7 @@ def fn():
         n += len(next(iter(batch.values())))
     return n
 '''
+)
 
 
 class Run:
@@ -372,7 +401,11 @@ class Run:
                 self.local(case, impl, path, want, note=self.note(impl, fmt, size, bs))
             row = self.bench.rows[-1]
             median = f"{row['timing']['median']:.3f} s" if row["timing"] else row["note"][:80]
-            print(f"[{time.strftime('%H:%M:%S')}] {case} / {impl}: {median} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {case} / {impl}: {median} ({time.perf_counter() - start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         return case
 
     def note(self, impl: str, fmt: str, size: str, bs: int) -> str:
@@ -409,7 +442,9 @@ class Run:
     def old(self, case: str, path: Path, fmt: str, want) -> None:
         data = {"path": str(path), "fmt": fmt, "bs": self.args.batch_size}
         try:
-            self.bench.time_other(case, OLD, OLD_CODE, data, want, compare=lambda got, exp, what: None if got == exp else self._raise(got))
+            self.bench.time_other(
+                case, OLD, OLD_CODE, data, want, compare=lambda got, exp, what: None if got == exp else self._raise(got)
+            )
         except _Differs as d:
             self.mismatch(case, OLD, d.got, want)
         except RuntimeError as e:  # it could not read the file at all
@@ -439,7 +474,9 @@ class Run:
         seconds = setup + per_row * (total - 1)
         note = f"load_dataset(..., streaming=True); {n / (elapsed - setup + 1e-12):,.0f} rows/s"
         if capped:
-            note += f"; EXTRAPOLATED: timed the first {n:,} of {total:,} rows once ({elapsed:.1f} s, setup {setup:.2f} s)"
+            note += (
+                f"; EXTRAPOLATED: timed the first {n:,} of {total:,} rows once ({elapsed:.1f} s, setup {setup:.2f} s)"
+            )
         else:
             note += f"; one timed run ({elapsed:.1f} s)"
         self.bench._add(case, DATASETS, harness.Timing(median=seconds, min=seconds, runs=1), note=note)
@@ -480,7 +517,9 @@ def rss_measure(run):
     print(json.dumps({"base": base, "peak": peak, "added": peak - base, "rows": rows, "reset": reset}))
 '''
 
-OLD_RSS_CODE = RSS_CODE + '''
+OLD_RSS_CODE = (
+    RSS_CODE
+    + """
 import sys
 import fast_axolotl
 
@@ -493,7 +532,8 @@ def run():
 
 
 rss_measure(run)
-'''
+"""
+)
 exec(RSS_CODE)
 
 
@@ -503,14 +543,16 @@ def rss_child(impl: str, path: str, bs: str, limit: str) -> None:
     kind, make = IMPLS[impl]
     path, bs = Path(path), int(bs)
     if impl in (OURS_ARROW, OURS_PY):
-        fast_axolotl.streaming_dataset_reader  # noqa: B018 - imports the reader, loads the library
+        fast_axolotl.streaming_dataset_reader  # imports the reader, loads the library
     if impl == POLARS:
         import polars  # noqa: F401
     if impl == DATASETS:
         import datasets
 
         datasets.disable_progress_bars()
-        dataset = datasets.load_dataset(DATASETS_BUILDER[fmt_of(path)], data_files=str(path), streaming=True, split="train")
+        dataset = datasets.load_dataset(
+            DATASETS_BUILDER[fmt_of(path)], data_files=str(path), streaming=True, split="train"
+        )
         make = lambda path, bs: iter(dataset)  # noqa: E731
     limit = int(limit) if kind == "rows" else None
     rss_measure(lambda: consume(make(path, bs), kind, limit))
@@ -533,7 +575,9 @@ def measure_rss(impl: str, path: Path, bs: int, limit: int) -> dict | None:
         except subprocess.TimeoutExpired:
             return {"error": f"no result after {RSS_TIMEOUT} s (hung)"}
     if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1][:200] if proc.stderr.strip() else f"exit {proc.returncode}"}
+        return {
+            "error": proc.stderr.strip().splitlines()[-1][:200] if proc.stderr.strip() else f"exit {proc.returncode}"
+        }
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -579,13 +623,28 @@ def main() -> None:
     p = harness.parser(__doc__)
     p.add_argument("--a-rows", type=int, help="rows of file A (default 1,000,000; --quick 20,000)")
     p.add_argument("--b-rows", type=int, help="rows of file B (default 100,000; --quick 2,000)")
-    p.add_argument("--batch-size", type=int, default=1000, help="rows per batch for the streaming readers (default 1000)")
-    p.add_argument("--datasets-rows", type=int, help="rows `datasets` streams per file before the time is extrapolated (default 20,000; --quick 300)")
-    p.add_argument("--data-dir", type=Path, default=default_data_dir(), help="where the generated files are kept (default $TMPDIR/fastaxo-bench-read)")
+    p.add_argument(
+        "--batch-size", type=int, default=1000, help="rows per batch for the streaming readers (default 1000)"
+    )
+    p.add_argument(
+        "--datasets-rows",
+        type=int,
+        help="rows `datasets` streams per file before the time is extrapolated (default 20,000; --quick 300)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="where the generated files are kept (default $TMPDIR/fastaxo-bench-read)",
+    )
     p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--long-rows", type=int, help="rows of the long-text files of issue #21 (default 1,200,000; --quick 20,000)")
-    p.add_argument("--long-text-only", action="store_true", help="run only the long-text cases (bench/long_text_case.py)")
+    p.add_argument(
+        "--long-rows", type=int, help="rows of the long-text files of issue #21 (default 1,200,000; --quick 20,000)"
+    )
+    p.add_argument(
+        "--long-text-only", action="store_true", help="run only the long-text cases (bench/long_text_case.py)"
+    )
     args = p.parse_args()
     args.long_rows = args.long_rows or (20_000 if args.quick else 1_200_000)
     if args.long_text_only:
@@ -608,7 +667,14 @@ def main() -> None:
     # The pyarrow → Python baseline only where it says something new (Parquet, plain JSONL).
     fewer = [impl for impl in everyone if impl != PA_PY]
     cases = {}
-    for label, name in [(a_label, "a.parquet"), (a_label, "a.jsonl"), (b_label, "b.parquet"), (b_label, "b.jsonl"), (b_label, "b.jsonl.zst"), (b_label, "b.csv")]:
+    for label, name in [
+        (a_label, "a.parquet"),
+        (a_label, "a.jsonl"),
+        (b_label, "b.parquet"),
+        (b_label, "b.jsonl"),
+        (b_label, "b.jsonl.zst"),
+        (b_label, "b.csv"),
+    ]:
         case = run.case(label, files[name], fewer if name in ("b.jsonl.zst", "b.csv") else everyone)
         cases[name] = case
         bench.baseline(case, PA_WHOLE if fmt_of(files[name]).startswith("jsonl") else PA_STREAM)
@@ -621,7 +687,9 @@ def main() -> None:
         bench.goal(f"{name}: ours python >= 10x fast-axolotl 0.2.0", cases[name], OURS_PY, OLD, need=10.0)
     for name in ("a.parquet", "b.parquet", "b.jsonl"):
         bench.goal(f"{name}: ours python >= 20x datasets row streaming", cases[name], OURS_PY, DATASETS, need=20.0)
-    bench.check("every implementation's output equals ours", ", ".join(run.mismatches) or "all equal", not run.mismatches)
+    bench.check(
+        "every implementation's output equals ours", ", ".join(run.mismatches) or "all equal", not run.mismatches
+    )
     bench_long_text(bench, args.data_dir, args.long_rows, args.seed)
 
     rss_rows = []
@@ -635,7 +703,11 @@ def main() -> None:
             if r["impl"] in (OURS_ARROW, OURS_PY) and r["file"].startswith("c."):
                 decoded, added = r["decoded_bytes"], r.get("added")
                 limit = max(150e6, decoded / 4)
-                measured = f"{added / 1e6:.0f} MB added for {decoded / 1e6:.0f} MB decoded (limit {limit / 1e6:.0f} MB)" if added is not None else r["error"]
+                measured = (
+                    f"{added / 1e6:.0f} MB added for {decoded / 1e6:.0f} MB decoded (limit {limit / 1e6:.0f} MB)"
+                    if added is not None
+                    else r["error"]
+                )
                 ok = None if added is None or decoded < 700e6 else added < limit
                 if decoded < 700e6 and added is not None:
                     measured += "; file under 700 MB decoded (--quick or smaller sizes): not judged"

@@ -24,10 +24,10 @@ from pathlib import Path
 import harness
 
 sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures  # noqa: E402
-import tokenizer_fixtures  # noqa: E402
+import axolotl_fixtures as fixtures
+import tokenizer_fixtures
 
-import fast_axolotl.axolotl as fx  # noqa: E402
+import fast_axolotl.axolotl as fx
 
 harness.axolotl_as_shipped()
 import datasets  # noqa: E402
@@ -64,8 +64,13 @@ def stage_case(bench, case: str, strategy, rows: list, note: str) -> object:
         # Installing the patches imports Axolotl's modules: done before the clock starts, as
         # the plugin does it before any dataset is loaded.
         with harness.axolotl_patched(False):
-            expected = bench.time(case, AXOLOTL, lambda: tokenize_stage(strategy, dataset), once=True,
-                                  note=f"datasets.map num_proc={CORES}")
+            expected = bench.time(
+                case,
+                AXOLOTL,
+                lambda: tokenize_stage(strategy, dataset),
+                once=True,
+                note=f"datasets.map num_proc={CORES}",
+            )
         with harness.axolotl_patched(True):
             got = bench.time(case, PATCHED, lambda: tokenize_stage(strategy, dataset), once=True, note=note)
         if got.features != expected.features or not got.data.table.equals(expected.data.table):
@@ -77,17 +82,27 @@ def stage_case(bench, case: str, strategy, rows: list, note: str) -> object:
 
 def chat_case(bench, name: str, tokenizer, template: str, n: int, seed: int) -> None:
     case = f"chat_template {name} + {template}, {n:,} chats"
-    strategy = load_strategy("chat_template", tokenizer, DictDefault({"train_on_inputs": False, "sequence_len": 4096,
-                                                                        "chat_template": template}),
-                             {"type": "chat_template"})
+    strategy = load_strategy(
+        "chat_template",
+        tokenizer,
+        DictDefault({"train_on_inputs": False, "sequence_len": 4096, "chat_template": template}),
+        {"type": "chat_template"},
+    )
     rows = fixtures.conversation_rows(n, seed=seed)
     got = stage_case(bench, case, strategy, rows, note=f"Rust on {CORES} threads")
     tokens = count_tokens(got)
-    texts = [tokenizer.apply_chat_template(r["messages"], chat_template=strategy.prompter.chat_template, tokenize=False)
-             for r in rows]
+    texts = [
+        tokenizer.apply_chat_template(r["messages"], chat_template=strategy.prompter.chat_template, tokenize=False)
+        for r in rows
+    ]
     backend = tokenizer.backend_tokenizer
-    bench.time(case, FLOOR, lambda: backend.encode_batch(texts, add_special_tokens=False), once=True,
-               note="ids and offsets only: no render, no labels, no Arrow")
+    bench.time(
+        case,
+        FLOOR,
+        lambda: backend.encode_batch(texts, add_special_tokens=False),
+        once=True,
+        note="ids and offsets only: no render, no labels, no Arrow",
+    )
     one_core_mb_s = chat_path_per_core(bench, case, strategy, rows, texts)
     for row in bench.rows:
         if row["case"] == case and row["timing"]:
@@ -95,8 +110,11 @@ def chat_case(bench, name: str, tokenizer, template: str, n: int, seed: int) -> 
             row["note"] = f"{row['note']}; {per_core:,.0f} tokens/s per core ({tokens:,} tokens)".lstrip("; ")
     bench.goal(f"{case}: tokenization stage >= 3.5x Axolotl", case, PATCHED, AXOLOTL, need=3.5)
     bench.goal(f"{case}: within 1.3x of tokenizers' encode_batch alone", case, PATCHED, FLOOR, need=1 / 1.3)
-    bench.check(f"{case}: the chat path >= 30 MB/s per core end to end (render, tokenize, labels, Arrow out)",
-                f"{one_core_mb_s:.1f} MB/s of rendered chats", one_core_mb_s >= 30)
+    bench.check(
+        f"{case}: the chat path >= 30 MB/s per core end to end (render, tokenize, labels, Arrow out)",
+        f"{one_core_mb_s:.1f} MB/s of rendered chats",
+        one_core_mb_s >= 30,
+    )
 
 
 def chat_path_per_core(bench, case: str, strategy, rows: list, texts: list) -> float:
@@ -131,9 +149,14 @@ def alpaca_rows(n: int, seed: int) -> list:
     import random
 
     rng = random.Random(seed)
-    return [{"instruction": fixtures.prose(rng, rng.randint(5, 60)),
-             "input": fixtures.prose(rng, rng.randint(0, 80)) if rng.random() < 0.5 else "",
-             "output": fixtures.prose(rng, rng.randint(20, 400))} for _ in range(n)]
+    return [
+        {
+            "instruction": fixtures.prose(rng, rng.randint(5, 60)),
+            "input": fixtures.prose(rng, rng.randint(0, 80)) if rng.random() < 0.5 else "",
+            "output": fixtures.prose(rng, rng.randint(20, 400)),
+        }
+        for _ in range(n)
+    ]
 
 
 def bench_alpaca(bench, n: int, seed: int) -> None:
@@ -152,8 +175,13 @@ def bench_alpaca(bench, n: int, seed: int) -> None:
         instruction, input_, response = strategy.parse_instruction_fields(row)
         texts += [next(iter(strategy.prompter.build_prompt(instruction, input_))), response]
     backend = tokenizer.backend_tokenizer
-    bench.time(case, FLOOR_PAIRS, lambda: backend.encode_batch(texts, add_special_tokens=True), once=True,
-               note="the prompt and response texts: Axolotl's two tokenizer calls per row alone")
+    bench.time(
+        case,
+        FLOOR_PAIRS,
+        lambda: backend.encode_batch(texts, add_special_tokens=True),
+        once=True,
+        note="the prompt and response texts: Axolotl's two tokenizer calls per row alone",
+    )
     bench.goal(f"{case}: tokenization stage >= 10x Axolotl", case, PATCHED, AXOLOTL, need=10.0)
     bench.goal(f"{case}: within 1.3x of tokenizers' encode_batch alone", case, PATCHED, FLOOR_PAIRS, need=1 / 1.3)
 

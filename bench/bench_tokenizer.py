@@ -49,13 +49,12 @@ from pathlib import Path
 from statistics import median
 from typing import Callable, Optional
 
-import numpy as np
-
 import corpus
 import harness
+import numpy as np
 
 sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import tokenizer_fixtures  # noqa: E402
+import tokenizer_fixtures
 
 MB = 10**6
 SIZES = {"mb": (50.0, 1.0), "runs": (3, 1)}  # full run, --quick
@@ -102,17 +101,21 @@ def load_ours(tokenizer: dict, one_thread: bool) -> Loaded:
 
     ours = Tokenizer.from_str(read(tokenizer["json"]), engine="fast")
     threads = 1 if one_thread else 0  # 0: all cores
-    return Loaded(encode=lambda texts: ours.encode_batch(texts, output="arrow", num_threads=threads),
-                  ids=lambda out: (out.flatten().to_numpy(), offsets_of(out.value_lengths().to_numpy())),
-                  convert=lambda texts: pa.array(texts, pa.large_string()))  # what encode_batch does first
+    return Loaded(
+        encode=lambda texts: ours.encode_batch(texts, output="arrow", num_threads=threads),
+        ids=lambda out: (out.flatten().to_numpy(), offsets_of(out.value_lengths().to_numpy())),
+        convert=lambda texts: pa.array(texts, pa.large_string()),
+    )  # what encode_batch does first
 
 
 def load_tokenizers(tokenizer: dict, one_thread: bool) -> Loaded:
     from tokenizers import Tokenizer
 
     reference = Tokenizer.from_str(read(tokenizer["json"]))  # threads: ONE_THREAD_ENV
-    return Loaded(encode=lambda texts: reference.encode_batch_fast(texts, add_special_tokens=False),
-                  ids=lambda encodings: from_lists([e.ids for e in encodings]))
+    return Loaded(
+        encode=lambda texts: reference.encode_batch_fast(texts, add_special_tokens=False),
+        ids=lambda encodings: from_lists([e.ids for e in encodings]),
+    )
 
 
 def split_regex(config: dict) -> str:
@@ -130,9 +133,12 @@ def load_tiktoken(tokenizer: dict, one_thread: bool) -> Loaded:
 
     # tiktoken has no normalizer: where a tokenizer.json has one (Qwen's NFC), texts it changes differ.
     config = json.loads(read(tokenizer["json"]))
-    encoding = tiktoken.Encoding(tokenizer["name"], pat_str=split_regex(config),
-                                 mergeable_ranks=load_tiktoken_bpe(tokenizer["tiktoken"]),
-                                 special_tokens={t["content"]: t["id"] for t in config["added_tokens"]})
+    encoding = tiktoken.Encoding(
+        tokenizer["name"],
+        pat_str=split_regex(config),
+        mergeable_ranks=load_tiktoken_bpe(tokenizer["tiktoken"]),
+        special_tokens={t["content"]: t["id"] for t in config["added_tokens"]},
+    )
     threads = 1 if one_thread else CORES
     return Loaded(encode=lambda texts: encoding.encode_ordinary_batch(texts, num_threads=threads), ids=from_lists)
 
@@ -141,8 +147,10 @@ def load_fastokens(tokenizer: dict, one_thread: bool) -> Loaded:
     import fastokens
 
     engine = fastokens.Tokenizer.from_json_str(read(tokenizer["json"]))  # threads: ONE_THREAD_ENV
-    return Loaded(encode=lambda texts: engine.encode_batch_flat(texts, add_special_tokens=False),
-                  ids=lambda out: (np.frombuffer(out[0], np.uint32), np.frombuffer(out[1], np.uint64)))
+    return Loaded(
+        encode=lambda texts: engine.encode_batch_flat(texts, add_special_tokens=False),
+        ids=lambda out: (np.frombuffer(out[0], np.uint32), np.frombuffer(out[1], np.uint64)),
+    )
 
 
 def load_gigatoken(tokenizer: dict, one_thread: bool) -> Loaded:
@@ -151,8 +159,10 @@ def load_gigatoken(tokenizer: dict, one_thread: bool) -> Loaded:
 
     engine = gigatoken.Tokenizer.from_json(read(tokenizer["json"]))
     # parallel=False encodes on the calling thread, never touching its pool.
-    return Loaded(encode=lambda texts: engine.encode_batch(texts, parallel=not one_thread),
-                  ids=lambda out: (ak.to_numpy(ak.flatten(out)), offsets_of(ak.to_numpy(ak.num(out)))))
+    return Loaded(
+        encode=lambda texts: engine.encode_batch(texts, parallel=not one_thread),
+        ids=lambda out: (ak.to_numpy(ak.flatten(out)), offsets_of(ak.to_numpy(ak.num(out)))),
+    )
 
 
 def load_quicktok(tokenizer: dict, one_thread: bool) -> Loaded:
@@ -177,8 +187,10 @@ def load_bpe_openai(tokenizer: dict, one_thread: bool) -> Loaded:
     # It builds only the vocabularies it bundles, by name: of ours, o200k's ranks are the ones
     # it bundles as o200k_base (the tokenizer.json's ids are those ranks).
     if tokenizer["name"] != "o200k":
-        raise RuntimeError(f"it builds only the vocabularies it bundles ({', '.join(_bindings.supported_encodings())}); "
-                           "nothing of it takes ranks, a tiktoken file or a tokenizer.json")
+        raise RuntimeError(
+            f"it builds only the vocabularies it bundles ({', '.join(_bindings.supported_encodings())}); "
+            "nothing of it takes ranks, a tiktoken file or a tokenizer.json"
+        )
     engine = _bindings.tokenizer_for_encoding("o200k_base")
     return Loaded(encode=lambda texts: [engine.encode(text) for text in texts], ids=from_lists)
 
@@ -192,28 +204,56 @@ class Engine:
 
 
 ENGINES = {
-    OURS: Engine("fast_axolotl", "fast-axolotl", load_ours,
-                 'Tokenizer.from_str(json, engine="fast").encode_batch(texts, output="arrow", num_threads=1 / 0): '
-                 "list<int32> Arrow; the list of str becomes an Arrow array inside the call"),
-    REFERENCE: Engine("tokenizers", "tokenizers", load_tokenizers,
-                      "Tokenizer.from_str(json).encode_batch_fast(texts, add_special_tokens=False), "
-                      "RAYON_NUM_THREADS=1 / unset, TOKENIZERS_PARALLELISM=true: Encoding objects"),
-    "tiktoken": Engine("tiktoken", "tiktoken", load_tiktoken,
-                       "Encoding(pat_str=the tokenizer.json's split regex, mergeable_ranks=the tiktoken file, "
-                       f"special_tokens=its added tokens).encode_ordinary_batch(texts, num_threads=1 / {CORES}): "
-                       "lists of int"),
-    "fastokens": Engine("fastokens", "fastokens", load_fastokens,
-                        "Tokenizer.from_json_str(json).encode_batch_flat(texts, add_special_tokens=False), "
-                        "FASTOKENS_BPE_THREADS=1 and "
-                        "RAYON_NUM_THREADS=1 / unset: flat uint32 bytes and offsets"),
-    "gigatoken": Engine("gigatoken", "gigatoken", load_gigatoken,
-                        "Tokenizer.from_json(json).encode_batch(texts, parallel=False / True): awkward array"),
-    "quicktok": Engine("quicktok", "quicktok-v1", load_quicktok,
-                       "import_tokenizer(tokenizer.json) once (not timed), then "
-                       "Tokenizer.encode_batch(texts, threads=1 / 0): flat uint32 numpy array and offsets"),
-    "bpe-openai": Engine("bpe_openai", "bpe-openai", load_bpe_openai,
-                         'tokenizer_for_encoding("o200k_base").encode(text) for each text (it has no batch call '
-                         "and no threads): lists of int; o200k only"),
+    OURS: Engine(
+        "fast_axolotl",
+        "fast-axolotl",
+        load_ours,
+        'Tokenizer.from_str(json, engine="fast").encode_batch(texts, output="arrow", num_threads=1 / 0): '
+        "list<int32> Arrow; the list of str becomes an Arrow array inside the call",
+    ),
+    REFERENCE: Engine(
+        "tokenizers",
+        "tokenizers",
+        load_tokenizers,
+        "Tokenizer.from_str(json).encode_batch_fast(texts, add_special_tokens=False), "
+        "RAYON_NUM_THREADS=1 / unset, TOKENIZERS_PARALLELISM=true: Encoding objects",
+    ),
+    "tiktoken": Engine(
+        "tiktoken",
+        "tiktoken",
+        load_tiktoken,
+        "Encoding(pat_str=the tokenizer.json's split regex, mergeable_ranks=the tiktoken file, "
+        f"special_tokens=its added tokens).encode_ordinary_batch(texts, num_threads=1 / {CORES}): "
+        "lists of int",
+    ),
+    "fastokens": Engine(
+        "fastokens",
+        "fastokens",
+        load_fastokens,
+        "Tokenizer.from_json_str(json).encode_batch_flat(texts, add_special_tokens=False), "
+        "FASTOKENS_BPE_THREADS=1 and "
+        "RAYON_NUM_THREADS=1 / unset: flat uint32 bytes and offsets",
+    ),
+    "gigatoken": Engine(
+        "gigatoken",
+        "gigatoken",
+        load_gigatoken,
+        "Tokenizer.from_json(json).encode_batch(texts, parallel=False / True): awkward array",
+    ),
+    "quicktok": Engine(
+        "quicktok",
+        "quicktok-v1",
+        load_quicktok,
+        "import_tokenizer(tokenizer.json) once (not timed), then "
+        "Tokenizer.encode_batch(texts, threads=1 / 0): flat uint32 numpy array and offsets",
+    ),
+    "bpe-openai": Engine(
+        "bpe_openai",
+        "bpe-openai",
+        load_bpe_openai,
+        'tokenizer_for_encoding("o200k_base").encode(text) for each text (it has no batch call '
+        "and no threads): lists of int; o200k only",
+    ),
 }
 
 
@@ -327,8 +367,13 @@ def run_child(job: dict, workdir: Path) -> dict:
     job = {**job, "out": str(workdir / "ids.npz")}
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job))
-    proc = subprocess.run([sys.executable, __file__, "--child", str(job_path)], env=thread_env(job["one_thread"]),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", str(job_path)],
+        env=thread_env(job["one_thread"]),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         return {"error": lines[-1][:300] if lines else f"exit {proc.returncode}"}
@@ -365,8 +410,11 @@ class Run:
         self.bench, self.args, self.workdir = bench, args, workdir
         self.rows: list[dict] = []  # the throughput tables, also in the JSON
         self.reference = None  # the current kind's ids from the tokenizers package, 1 thread, first run
-        self.unavailable = {name: "not installed (pip install -e '.[bench]')" for name in args.engines
-                            if importlib.util.find_spec(ENGINES[name].module) is None}
+        self.unavailable = {
+            name: "not installed (pip install -e '.[bench]')"
+            for name in args.engines
+            if importlib.util.find_spec(ENGINES[name].module) is None
+        }
         self.engines = [name for name in args.engines if name not in self.unavailable]
         if REFERENCE not in self.engines:
             raise SystemExit("the tokenizers package is the reference: it must be installed")
@@ -419,10 +467,17 @@ class Run:
             return
         seconds = [r["seconds"] for r in reports]
         wall = median(seconds)
-        row.update(engine=engine, seconds=wall, runs=len(seconds), tokens=reports[0]["tokens"],
-                   mb_per_s=row["bytes"] / MB / wall, mtokens_per_s=reports[0]["tokens"] / 1e6 / wall,
-                   cpu_per_wall=median(r["cpu_seconds"] / r["seconds"] for r in reports),
-                   threads_alive=reports[0]["threads_alive"], differ=max(r["differ"] for r in reports))
+        row.update(
+            engine=engine,
+            seconds=wall,
+            runs=len(seconds),
+            tokens=reports[0]["tokens"],
+            mb_per_s=row["bytes"] / MB / wall,
+            mtokens_per_s=reports[0]["tokens"] / 1e6 / wall,
+            cpu_per_wall=median(r["cpu_seconds"] / r["seconds"] for r in reports),
+            threads_alive=reports[0]["threads_alive"],
+            differ=max(r["differ"] for r in reports),
+        )
         note = f"{row['mb_per_s']:.1f} MB/s, {row['mtokens_per_s']:.2f} Mtokens/s, CPU/wall {row['cpu_per_wall']:.2f}"
         if "convert_seconds" in reports[0]:
             row["convert_seconds"] = median(r["convert_seconds"] for r in reports)
@@ -447,10 +502,15 @@ class Run:
         self.bench.check(f"{OURS}: the tokenizers package's ids on every document", measured, ok)
 
     def engines_markdown(self) -> str:
-        lines = ["", "## Engines", "",
-                 "Each run: a fresh process, the tokenizer loaded and one short sentence encoded (not timed), "
-                 "then one timed call over all the text with cold caches; 1 thread also pins the process to one CPU. "
-                 "The call, its threads (1 thread / all cores) and its output:", ""]
+        lines = [
+            "",
+            "## Engines",
+            "",
+            "Each run: a fresh process, the tokenizer loaded and one short sentence encoded (not timed), "
+            "then one timed call over all the text with cold caches; 1 thread also pins the process to one CPU. "
+            "The call, its threads (1 thread / all cores) and its output:",
+            "",
+        ]
         for name in self.args.engines:
             engine = ENGINES[name]
             how = self.unavailable.get(name) or engine.call
@@ -458,22 +518,32 @@ class Run:
         return "\n".join(lines)
 
     def throughput_markdown(self) -> str:
-        lines = ["", "## Throughput", "",
-                 f"One cold call per fresh process, the median of {self.args.runs}; MB = 10**6 bytes of UTF-8; "
-                 "ratio = the tokenizers package's time / this time, on as many threads; ids compared with the "
-                 "tokenizers package's, document by document."]
+        lines = [
+            "",
+            "## Throughput",
+            "",
+            f"One cold call per fresh process, the median of {self.args.runs}; MB = 10**6 bytes of UTF-8; "
+            "ratio = the tokenizers package's time / this time, on as many threads; ids compared with the "
+            "tokenizers package's, document by document.",
+        ]
         for label, kind in dict.fromkeys((r["label"], r["kind"]) for r in self.rows):
             rows = [r for r in self.rows if (r["label"], r["kind"]) == (label, kind)]
             size = f"{rows[0]['bytes'] / MB:.1f} MB, {rows[0]['documents']:,} documents"
-            lines += ["", f"### {label}, {kind}: {size}", "",
-                      "| engine | threads | MB/s | Mtokens/s | CPU/wall | vs tokenizers | ids |",
-                      "|---|---:|---:|---:|---:|---:|---|"]
+            lines += [
+                "",
+                f"### {label}, {kind}: {size}",
+                "",
+                "| engine | threads | MB/s | Mtokens/s | CPU/wall | vs tokenizers | ids |",
+                "|---|---:|---:|---:|---:|---:|---|",
+            ]
             for r in rows:
                 if "error" in r:
                     lines.append(f"| {r['engine']} | {r['threads']} | - | - | - | - | cannot run: {r['error']} |")
                     continue
-                lines.append(f"| {r['engine']} | {r['threads']} | {r['mb_per_s']:.1f} | {r['mtokens_per_s']:.2f} | "
-                             f"{r['cpu_per_wall']:.2f} | {ratio_cell(r)} | {self.ids_cell(r)} |")
+                lines.append(
+                    f"| {r['engine']} | {r['threads']} | {r['mb_per_s']:.1f} | {r['mtokens_per_s']:.2f} | "
+                    f"{r['cpu_per_wall']:.2f} | {ratio_cell(r)} | {self.ids_cell(r)} |"
+                )
         return "\n".join(lines)
 
 
@@ -494,8 +564,13 @@ def main() -> None:
     p.add_argument("--runs", type=int, help="fresh processes per engine and case (default 3; --quick 1)")
     p.add_argument("--tokenizers", nargs="+", choices=sorted(TOKENIZER_LABELS), default=list(TOKENIZER_LABELS))
     p.add_argument("--kinds", nargs="+", choices=corpus.KINDS, default=list(KINDS))
-    p.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES),
-                   help="engines to run (tokenizers, the reference, always runs)")
+    p.add_argument(
+        "--engines",
+        nargs="+",
+        choices=list(ENGINES),
+        default=list(ENGINES),
+        help="engines to run (tokenizers, the reference, always runs)",
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     args.mb = args.mb or SIZES["mb"][args.quick]

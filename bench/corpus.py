@@ -187,14 +187,54 @@ def english_words() -> list[str]:
 
 # --- prose --------------------------------------------------------------------------------------
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")  # not calendar's: those follow the locale
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # not calendar's: those follow the locale
 # Every suffix a split regex knows ('s 't 're 've 'm 'll 'd) and some it does not.
-CONTRACTIONS = ("don't", "I'm", "we'll", "it's", "they're", "we've", "he'd", "can't", "won't",
-                "you'll", "she's", "that's", "I'd", "isn't", "let's", "I've", "o'clock", "'tis",
-                "y'all", "rock 'n' roll", "the '90s", "students'")
-QUOTES = (('"', '"'), ("\u201c", "\u201d"), ("\u2018", "\u2019"), ("'", "'"), ("\u00ab", "\u00bb"),
-          ("(", ")"), ("[", "]"))
+CONTRACTIONS = (
+    "don't",
+    "I'm",
+    "we'll",
+    "it's",
+    "they're",
+    "we've",
+    "he'd",
+    "can't",
+    "won't",
+    "you'll",
+    "she's",
+    "that's",
+    "I'd",
+    "isn't",
+    "let's",
+    "I've",
+    "o'clock",
+    "'tis",
+    "y'all",
+    "rock 'n' roll",
+    "the '90s",
+    "students'",
+)
+QUOTES = (
+    ('"', '"'),
+    ("\u201c", "\u201d"),
+    ("\u2018", "\u2019"),
+    ("'", "'"),
+    ("\u00ab", "\u00bb"),
+    ("(", ")"),
+    ("[", "]"),
+)
 SENTENCE_ENDS = (". ", ". ", ". ", ". ", "? ", "! ", "... ", "\u2026 ", ": ", "; ", ".\n")
 DOMAINS = (".com", ".org", ".io", ".co.uk", ".de", ".example")
 
@@ -215,9 +255,15 @@ def number(rng: random.Random) -> str:
 
 def date(rng: random.Random) -> str:
     year, month, day = rng.randint(1900, 2099), rng.randint(1, 12), rng.randint(1, 28)
-    return rng.choice((f"{year}-{month:02d}-{day:02d}", f"{day} {MONTHS[month - 1]} {year}",
-                       f"{MONTHS[month - 1][:3]}. {day}, {year}", f"{month}/{day}/{year}",
-                       f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"))
+    return rng.choice(
+        (
+            f"{year}-{month:02d}-{day:02d}",
+            f"{day} {MONTHS[month - 1]} {year}",
+            f"{MONTHS[month - 1][:3]}. {day}, {year}",
+            f"{month}/{day}/{year}",
+            f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+        )
+    )
 
 
 def host(rng: random.Random) -> str:
@@ -277,12 +323,14 @@ def prose_paragraph(rng: random.Random) -> str:
 # --- cjk ----------------------------------------------------------------------------------------
 
 # Common Chinese characters (hanzi, and kanji in Japanese).
-HANZI = ("的一是不了人我在有他这中大来上个国到说们为子和你地出道也时年得就那要下以生会自着去之过家学"
-         "对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面"
-         "公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部"
-         "正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关"
-         "并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安"
-         "表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共")
+HANZI = (
+    "的一是不了人我在有他这中大来上个国到说们为子和你地出道也时年得就那要下以生会自着去之过家学"
+    "对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面"
+    "公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部"
+    "正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关"
+    "并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安"
+    "表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共"
+)
 HIRAGANA = chars(0x3041, 0x3096)
 KATAKANA = chars(0x30A1, 0x30FA) + "\u30fc"  # with the prolonged sound mark
 PARTICLES = ("の", "は", "が", "を", "に", "で", "と", "も", "から", "まで", "です", "ます", "した", "こと")
@@ -470,18 +518,27 @@ def devanagari_paragraph(rng: random.Random) -> str:
 # --- emoji --------------------------------------------------------------------------------------
 
 ZWJ, VS15, VS16 = "\u200d", "\ufe0e", "\ufe0f"  # joiner; text and emoji presentation selectors
-EMOJI = (chars(0x1F300, 0x1F64F) + chars(0x1F680, 0x1F6FF) + chars(0x1F900, 0x1F9FF)
-         + chars(0x1FA70, 0x1FAFF))
+EMOJI = chars(0x1F300, 0x1F64F) + chars(0x1F680, 0x1F6FF) + chars(0x1F900, 0x1F9FF) + chars(0x1FA70, 0x1FAFF)
 PEOPLE = "👍👋👌✌🙏👶🧒👩👨🧑🏃💪🤝👏🙋👮"
 SKIN_TONES = chars(0x1F3FB, 0x1F3FF)
 ZWJ_SEQUENCES = (
-    "👩\u200d👩\u200d👧\u200d👦", "👨\u200d👩\u200d👧", "🏳\ufe0f\u200d🌈", "🏳\ufe0f\u200d⚧\ufe0f",
-    "🏴\u200d☠\ufe0f", "👨\u200d💻", "👩🏽\u200d🔬", "❤\ufe0f\u200d🔥", "🧑\u200d🤝\u200d🧑",
-    "👁\ufe0f\u200d🗨\ufe0f", "🐻\u200d❄\ufe0f", "🧑🏿\u200d🚀",
+    "👩\u200d👩\u200d👧\u200d👦",
+    "👨\u200d👩\u200d👧",
+    "🏳\ufe0f\u200d🌈",
+    "🏳\ufe0f\u200d⚧\ufe0f",
+    "🏴\u200d☠\ufe0f",
+    "👨\u200d💻",
+    "👩🏽\u200d🔬",
+    "❤\ufe0f\u200d🔥",
+    "🧑\u200d🤝\u200d🧑",
+    "👁\ufe0f\u200d🗨\ufe0f",
+    "🐻\u200d❄\ufe0f",
+    "🧑🏿\u200d🚀",
 )
 # Subdivision flags: a black flag, tag letters, a cancel tag (England, Scotland, Wales).
-TAG_FLAGS = tuple("🏴" + "".join(chr(0xE0000 + ord(c)) for c in code) + "\U000e007f"
-                  for code in ("gbeng", "gbsct", "gbwls"))
+TAG_FLAGS = tuple(
+    "🏴" + "".join(chr(0xE0000 + ord(c)) for c in code) + "\U000e007f" for code in ("gbeng", "gbsct", "gbwls")
+)
 COUNTRIES = ("US", "GB", "FR", "DE", "JP", "CN", "IN", "BR", "KR", "UA", "NG", "EG", "MX", "VN")
 TEXT_OR_EMOJI = "☺❤☀✈☎♥✔⚠↔©®™"  # characters shown as text or emoji depending on the selector
 
@@ -531,19 +588,106 @@ def emoji_paragraph(rng: random.Random) -> str:
 
 COMBINING_MARKS = chars(0x0300, 0x036F)
 # Every block of combining marks for diacritics, for "zalgo" text.
-ALL_COMBINING_MARKS = (COMBINING_MARKS + chars(0x0483, 0x0489) + chars(0x1AB0, 0x1ABE)
-                       + chars(0x1DC0, 0x1DFF) + chars(0x20D0, 0x20F0) + chars(0xFE20, 0xFE2F))
+ALL_COMBINING_MARKS = (
+    COMBINING_MARKS
+    + chars(0x0483, 0x0489)
+    + chars(0x1AB0, 0x1ABE)
+    + chars(0x1DC0, 0x1DFF)
+    + chars(0x20D0, 0x20F0)
+    + chars(0xFE20, 0xFE2F)
+)
 ACCENTED_WORDS = (
-    "café", "naïve", "façade", "élève", "crème", "brûlée", "déjà", "garçon", "Noël", "où", "Zoë",
-    "über", "Müller", "Größe", "Ärger", "schön", "Straße", "Übermut", "señor", "mañana", "añejo",
-    "João", "São", "coração", "ação", "Ångström", "smörgåsbord", "Dvořák", "příliš", "žluťoučký",
-    "zażółć", "gęślą", "jaźń", "şehir", "ağaç", "Ștefan", "țară", "Œuvre", "Øresund", "Čeština",
+    "café",
+    "naïve",
+    "façade",
+    "élève",
+    "crème",
+    "brûlée",
+    "déjà",
+    "garçon",
+    "Noël",
+    "où",
+    "Zoë",
+    "über",
+    "Müller",
+    "Größe",
+    "Ärger",
+    "schön",
+    "Straße",
+    "Übermut",
+    "señor",
+    "mañana",
+    "añejo",
+    "João",
+    "São",
+    "coração",
+    "ação",
+    "Ångström",
+    "smörgåsbord",
+    "Dvořák",
+    "příliš",
+    "žluťoučký",
+    "zażółć",
+    "gęślą",
+    "jaźń",
+    "şehir",
+    "ağaç",
+    "Ștefan",
+    "țară",
+    "Œuvre",
+    "Øresund",
+    "Čeština",
 )
 VIETNAMESE = (
-    "Tiếng", "Việt", "người", "được", "những", "trong", "không", "một", "có", "của", "và", "là",
-    "cho", "với", "này", "đã", "các", "để", "khi", "nhiều", "Hà", "Nội", "thành", "phố", "Hồ",
-    "Chí", "Minh", "nước", "năm", "học", "sinh", "yêu", "đẹp", "ăn", "uống", "phở", "Nguyễn",
-    "Trần", "Lê", "Phạm", "Huỳnh", "ở", "đây", "rồi", "nhưng", "ngữ", "chữ", "quốc", "mười",
+    "Tiếng",
+    "Việt",
+    "người",
+    "được",
+    "những",
+    "trong",
+    "không",
+    "một",
+    "có",
+    "của",
+    "và",
+    "là",
+    "cho",
+    "với",
+    "này",
+    "đã",
+    "các",
+    "để",
+    "khi",
+    "nhiều",
+    "Hà",
+    "Nội",
+    "thành",
+    "phố",
+    "Hồ",
+    "Chí",
+    "Minh",
+    "nước",
+    "năm",
+    "học",
+    "sinh",
+    "yêu",
+    "đẹp",
+    "ăn",
+    "uống",
+    "phở",
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "ở",
+    "đây",
+    "rồi",
+    "nhưng",
+    "ngữ",
+    "chữ",
+    "quốc",
+    "mười",
 )
 
 
@@ -587,8 +731,28 @@ def combining_paragraph(rng: random.Random) -> str:
 
 # Every character Python's str.isspace() accepts (\x1c-\x1f are not Unicode White_Space; split
 # regexes disagree on them), and \r\n.
-WHITESPACE = ("\t", "\n", "\x0b", "\x0c", "\r", "\r\n", " ", "\x1c", "\x1d", "\x1e", "\x1f", "\x85",
-              "\xa0", "\u1680", *chars(0x2000, 0x200A), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
+WHITESPACE = (
+    "\t",
+    "\n",
+    "\x0b",
+    "\x0c",
+    "\r",
+    "\r\n",
+    " ",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x1f",
+    "\x85",
+    "\xa0",
+    "\u1680",
+    *chars(0x2000, 0x200A),
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
+)
 # Invisible but not whitespace (U+180E was, before Unicode 6.3).
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\ufeff", "\u180e")
 ANY_BLANK = byte_table(WHITESPACE + ZERO_WIDTH)
@@ -626,25 +790,33 @@ SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 OTHER_NUMERALS = "½⅓⅔¼¾⅕⅛⅞↉" + chars(0x2160, 0x2188) + chars(0x2460, 0x2473) + "\u3007"
 # Other scripts' 0-9 (\p{Nd}, like ASCII's).
 SCRIPT_DIGITS = (
-    ARABIC_INDIC_DIGITS, PERSIAN_DIGITS, DEVANAGARI_DIGITS,
+    ARABIC_INDIC_DIGITS,
+    PERSIAN_DIGITS,
+    DEVANAGARI_DIGITS,
     chars(0x09E6, 0x09EF),  # Bengali
     chars(0x0E50, 0x0E59),  # Thai
     chars(0xFF10, 0xFF19),  # fullwidth
     chars(0x1D7CE, 0x1D7D7),  # mathematical bold: astral
 )
-DIGIT_SETS = (ASCII_DIGITS, ASCII_DIGITS, ASCII_DIGITS, *SCRIPT_DIGITS, SUPERSCRIPTS,
-              chars(0x2080, 0x2089), OTHER_NUMERALS)  # subscripts
+DIGIT_SETS = (
+    ASCII_DIGITS,
+    ASCII_DIGITS,
+    ASCII_DIGITS,
+    *SCRIPT_DIGITS,
+    SUPERSCRIPTS,
+    chars(0x2080, 0x2089),
+    OTHER_NUMERALS,
+)  # subscripts
 DIGIT_TABLES = tuple(map(byte_table, DIGIT_SETS))
 ALL_DIGITS = byte_table("".join(DIGIT_SETS))
 
 FORMATTED_NUMBERS = NUMBER_FORMATS + (
-    lambda rng: f"{rng.randint(0, 9)}.{rng.randint(0, 10**rng.randint(1, 12))}",
+    lambda rng: f"{rng.randint(0, 9)}.{rng.randint(0, 10 ** rng.randint(1, 12))}",
     lambda rng: f"v{rng.randint(0, 20)}.{rng.randint(0, 99)}.{rng.randint(0, 999)}",
     lambda rng: f"{rng.uniform(-1, 1) * 10 ** rng.randint(-30, 30):.{rng.randint(0, 6)}e}",
     lambda rng: f"0x{rng.getrandbits(rng.choice((8, 16, 32, 64))):X}",
     lambda rng: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
-    lambda rng: (f"+{rng.randint(1, 99)} ({rng.randint(100, 999)}) "
-                 f"{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"),
+    lambda rng: f"+{rng.randint(1, 99)} ({rng.randint(100, 999)}) {rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
     lambda rng: ".".join(str(rng.randint(0, 255)) for _ in range(4)),
     lambda rng: f"{rng.randint(1, 99)}{rng.choice(OTHER_NUMERALS)}",
     lambda rng: "x" + digits_of(str(rng.randint(2, 64)), SUPERSCRIPTS),
@@ -667,8 +839,14 @@ def formatted_number(rng: random.Random) -> str:
     return text
 
 
-DIGIT_TOKENS = (digit_run, digit_run, formatted_number, formatted_number,
-                lambda rng: rng.choice(english_words()), lambda rng: rng.choice(PUNCTUATION))
+DIGIT_TOKENS = (
+    digit_run,
+    digit_run,
+    formatted_number,
+    formatted_number,
+    lambda rng: rng.choice(english_words()),
+    lambda rng: rng.choice(PUNCTUATION),
+)
 
 
 def digits_paragraph(rng: random.Random) -> str:
@@ -681,8 +859,10 @@ def digits_paragraph(rng: random.Random) -> str:
 
 # Characters NFC replaces by another single character: Angstrom, Ohm and Kelvin signs, en/em
 # quad, tone marks, Greek question mark and ano teleia, CJK compatibility ideographs.
-SINGLETONS = ("\u212b\u2126\u212a\u2000\u2001\u0340\u0341\u0343\u0374\u037e\u0387\u1fef\u1ffd"
-              "\u2329\u232a" + chars(0xF900, 0xF90F) + "\U0002f800\U0002f801")
+SINGLETONS = (
+    "\u212b\u2126\u212a\u2000\u2001\u0340\u0341\u0343\u0374\u037e\u0387\u1fef\u1ffd"
+    "\u2329\u232a" + chars(0xF900, 0xF90F) + "\U0002f800\U0002f801"
+)
 # Precomposed characters NFC decomposes and never recomposes (composition exclusions).
 EXCLUDED = chars(0x0958, 0x095F) + "\u09dc\u09dd\u0a33\u0f43\ufb1d\ufb2a\ufb2b\ufb4e"
 # Two marks in non-canonical order (the second has the lower combining class): NFC reorders.
@@ -697,8 +877,9 @@ TRAILING_JAMO_OR_NOTHING = byte_table((*chars(0x11A8, 0x11C2), *[""] * 27))
 def conjoining_jamo(rng: random.Random, count: int) -> str:
     """`count` syllables as leading consonant + vowel (+ trailing consonant) jamo, which NFC
     composes to precomposed syllables."""
-    syllables = zip(draws(rng, LEADING_JAMO, count), draws(rng, VOWEL_JAMO, count),
-                    draws(rng, TRAILING_JAMO_OR_NOTHING, count))
+    syllables = zip(
+        draws(rng, LEADING_JAMO, count), draws(rng, VOWEL_JAMO, count), draws(rng, TRAILING_JAMO_OR_NOTHING, count)
+    )
     return "".join(map("".join, syllables))
 
 
@@ -733,24 +914,53 @@ MIXED_POOLS = (
     (30, range(0x20, 0x7F)),  # printable ASCII
     # Letters: Latin, Greek to Armenian, Hebrew, Arabic, Thai, Tibetan, Georgian, Hangul jamo,
     # Ethiopic, Cherokee, Canadian syllabics, Khmer, Mongolian, kana, CJK, Yi, Hangul.
-    (25, code_points((0xC0, 0x24F), (0x370, 0x58F), (0x5D0, 0x5EA), (0x620, 0x64A), (0xE01, 0xE3A),
-                     (0xF40, 0xF6C), (0x10A0, 0x10FF), (0x1100, 0x11FF), (0x1200, 0x137F),
-                     (0x13A0, 0x13F5), (0x1400, 0x167F), (0x1780, 0x17B3), (0x1820, 0x1878),
-                     (0x3041, 0x30FF), (0x4E00, 0x9FFF), (0xA000, 0xA48C), (0xAC00, 0xD7A3))),
-    (8, code_points((0x2010, 0x2027), (0x2030, 0x205E), (0x20A0, 0x2BFF), (0x3000, 0x303F),
-                    (0xFF01, 0xFFEF))),  # punctuation, currency, arrows, math, shapes, fullwidth
+    (
+        25,
+        code_points(
+            (0xC0, 0x24F),
+            (0x370, 0x58F),
+            (0x5D0, 0x5EA),
+            (0x620, 0x64A),
+            (0xE01, 0xE3A),
+            (0xF40, 0xF6C),
+            (0x10A0, 0x10FF),
+            (0x1100, 0x11FF),
+            (0x1200, 0x137F),
+            (0x13A0, 0x13F5),
+            (0x1400, 0x167F),
+            (0x1780, 0x17B3),
+            (0x1820, 0x1878),
+            (0x3041, 0x30FF),
+            (0x4E00, 0x9FFF),
+            (0xA000, 0xA48C),
+            (0xAC00, 0xD7A3),
+        ),
+    ),
+    (
+        8,
+        code_points((0x2010, 0x2027), (0x2030, 0x205E), (0x20A0, 0x2BFF), (0x3000, 0x303F), (0xFF01, 0xFFEF)),
+    ),  # punctuation, currency, arrows, math, shapes, fullwidth
     (6, list(map(ord, ALL_COMBINING_MARKS))),  # on whatever comes before
     (5, code_points((0x00, 0x1F), (0x7F, 0x9F))),  # C0 and C1 controls, NUL included
     # Invisible format characters: soft hyphen, zero-width, bidi controls, word joiner, BOM.
-    (3, code_points((0xAD, 0xAD), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F),
-                    (0xFEFF, 0xFEFF))),
+    (3, code_points((0xAD, 0xAD), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF))),
     (4, code_points((0xE000, 0xF8FF), (0xF0000, 0xF00FF), (0x10FF00, 0x10FFFD))),  # private use
     (4, [point for point in range(0x10000) if unicodedata.category(chr(point)) == "Cn"]),  # unassigned
-    (2, code_points((0xFDD0, 0xFDEF)) + [plane + end for plane in range(0, 0x110000, 0x10000)
-                                         for end in (0xFFFE, 0xFFFF) if plane + end != ord(SEPARATOR)]),
+    (
+        2,
+        code_points((0xFDD0, 0xFDEF))
+        + [
+            plane + end
+            for plane in range(0, 0x110000, 0x10000)
+            for end in (0xFFFE, 0xFFFF)
+            if plane + end != ord(SEPARATOR)
+        ],
+    ),
     # Astral scripts, symbols, emoji, CJK extension B, tags and variation selectors.
-    (8, code_points((0x10000, 0x1344F), (0x16800, 0x16FFF), (0x1D000, 0x1FAFF), (0x20000, 0x2A6DF),
-                    (0xE0000, 0xE01EF))),
+    (
+        8,
+        code_points((0x10000, 0x1344F), (0x16800, 0x16FFF), (0x1D000, 0x1FAFF), (0x20000, 0x2A6DF), (0xE0000, 0xE01EF)),
+    ),
     (5, range(0x10000, 0x110000, 61)),  # all over the astral planes, mostly unassigned
 )
 
@@ -762,7 +972,7 @@ def mixed_blocks() -> tuple[list[tuple[str, ...]], list[float]]:
     tables: list[tuple[str, ...]] = []
     weights: list[float] = []
     for weight, points in MIXED_POOLS:
-        blocks = [points[start:start + 256] for start in range(0, len(points), 256)]
+        blocks = [points[start : start + 256] for start in range(0, len(points), 256)]
         tables += (byte_table([chr(point) for point in block]) for block in blocks)
         weights += [weight / len(blocks)] * len(blocks)
     return tables, list(itertools.accumulate(weights))
@@ -782,8 +992,29 @@ def mixed_paragraph(rng: random.Random) -> str:
 
 # Characters json.dumps escapes (quote, backslash, controls; with ensure_ascii all non-ASCII,
 # astral ones as surrogate-pair escapes) and some it leaves alone (/, DEL, U+2028).
-JSON_STRING_CHARACTERS = ('"', "\\", "/", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f", "\u2028",
-                          "\u2029", "\xe9", "\u20ac", "\U0001f600", "\U0010fffd", " ", "a", "Z", "0")
+JSON_STRING_CHARACTERS = (
+    '"',
+    "\\",
+    "/",
+    "\n",
+    "\r",
+    "\t",
+    "\b",
+    "\f",
+    "\x00",
+    "\x1f",
+    "\x7f",
+    "\u2028",
+    "\u2029",
+    "\xe9",
+    "\u20ac",
+    "\U0001f600",
+    "\U0010fffd",
+    " ",
+    "a",
+    "Z",
+    "0",
+)
 
 JSON_STRINGS = (
     lambda rng: " ".join(rng.choices(english_words(), k=rng.randint(1, 12))),
@@ -804,8 +1035,9 @@ JSON_KEYS = (
     lambda rng: rng.choice(english_words()),
     lambda rng: "_".join(rng.choices(english_words(), k=rng.randint(2, 3))).lower(),
     lambda rng: "".join(word.capitalize() for word in rng.choices(english_words(), k=rng.randint(2, 3))),
-    lambda rng: rng.choice(("id", "@id", "$ref", "", "key with spaces", "\u043a\u043b\u044e\u0447",
-                            "\u540d\u524d", "\U0001f511")),
+    lambda rng: rng.choice(
+        ("id", "@id", "$ref", "", "key with spaces", "\u043a\u043b\u044e\u0447", "\u540d\u524d", "\U0001f511")
+    ),
 )
 
 
@@ -917,8 +1149,9 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=5.0, help="MB (10**6 bytes) per kind, default 5")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=KINDS)
-    parser.add_argument("--write", metavar="DIR", type=Path,
-                        help="write DIR/<kind>.txt: the documents in UTF-8, separated by U+10FFFE")
+    parser.add_argument(
+        "--write", metavar="DIR", type=Path, help="write DIR/<kind>.txt: the documents in UTF-8, separated by U+10FFFE"
+    )
     args = parser.parse_args()
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,11 @@ def bench_dedupe(bench, n_rows: int, seed: int) -> None:
         bench._add(case, AXOLOTL_OWN, None, note="not available: Axolotl is not installed")
     else:
         bench.time(case, AXOLOTL_OWN, lambda: kept_rows(_deduplicate_dataset(dataset)), reference, once=True)
-    bench.time(case, OURS, lambda: kept_rows(fast_axolotl.deduplicate_dataset(dataset)), reference,
-               note=f"{len(reference)} of {n_rows} rows kept")
+    bench.time(
+        case,
+        OURS,
+        lambda: kept_rows(fast_axolotl.deduplicate_dataset(dataset)),
+        reference,
+        note=f"{len(reference)} of {n_rows} rows kept",
+    )
     bench.goal(f"{case}: dedupe >= 20x Axolotl's loop, end to end", case, OURS, AXOLOTL_LOOP, need=20.0)

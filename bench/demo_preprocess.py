@@ -23,8 +23,12 @@ sys.path.insert(0, str(REPO / "tests"))
 import axolotl_fixtures as fixtures  # noqa: E402
 import tokenizer_fixtures  # noqa: E402
 
-DATASET = {"type": "chat_template", "chat_template": "llama3", "field_messages": "messages",
-           "roles_to_train": ["assistant"]}
+DATASET = {
+    "type": "chat_template",
+    "chat_template": "llama3",
+    "field_messages": "messages",
+    "roles_to_train": ["assistant"],
+}
 SEQUENCE_LEN = 4096
 # A tqdm bar's last state: "DESC: 100%|...| N/N [MM:SS<..." (or H:MM:SS).
 BAR = re.compile(r"([A-Za-z][^\r\n:|]*?)(?: \(num_proc=\d+\))?:\s+100%\|[^\r\n]*?\[([\d:]+)<")
@@ -63,8 +67,9 @@ def run_preprocess(root: Path, model: Path, data: Path, plugin: bool) -> tuple[f
     dataset_prepared_path)."""
     workdir = root / ("with-plugin" if plugin else "axolotl-alone")
     workdir.mkdir()
-    config = fixtures.axolotl_config(workdir, model, [(data, DATASET)], plugin, sequence_len=SEQUENCE_LEN,
-                                     dataset_num_proc=os.cpu_count() or 1)
+    config = fixtures.axolotl_config(
+        workdir, model, [(data, DATASET)], plugin, sequence_len=SEQUENCE_LEN, dataset_num_proc=os.cpu_count() or 1
+    )
     path = fixtures.write_config(workdir / "config.yml", config)
     env = {} if plugin else {"FAST_AXOLOTL_DISABLE": "1"}
     start = time.perf_counter()
@@ -83,8 +88,10 @@ def stage_table(alone: dict, fast: dict, total_alone: float, total_fast: float) 
         a, f = alone.get(name), fast.get(name)
         ratio = f"{a / f:.2f}x" if a and f else ""
         lines.append(f"{name[:44]:44} {fmt(a):>9} {fmt(f):>9} {ratio:>8}")
-    lines.append(f"{'whole axolotl preprocess (wall)':44} {fmt(total_alone):>9} {fmt(total_fast):>9} "
-                 f"{total_alone / total_fast:>7.2f}x")
+    lines.append(
+        f"{'whole axolotl preprocess (wall)':44} {fmt(total_alone):>9} {fmt(total_fast):>9} "
+        f"{total_alone / total_fast:>7.2f}x"
+    )
     return "\n".join(lines)
 
 
@@ -101,9 +108,12 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="fastaxo-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
-    print(f"fast-axolotl: `axolotl preprocess` of {args.rows:,} generated chats (Llama 3 tokenizer, llama3 "
-          f"template, sequence_len {SEQUENCE_LEN}, sample packing, dedupe, dataset_num_proc {cores}), "
-          "by Axolotl alone and with the fast-axolotl plugin", flush=True)
+    print(
+        f"fast-axolotl: `axolotl preprocess` of {args.rows:,} generated chats (Llama 3 tokenizer, llama3 "
+        f"template, sequence_len {SEQUENCE_LEN}, sample packing, dedupe, dataset_num_proc {cores}), "
+        "by Axolotl alone and with the fast-axolotl plugin",
+        flush=True,
+    )
     try:
         start = time.perf_counter()
         say("1/4", "generating the chats and the model directory ... ", end="")
@@ -125,8 +135,10 @@ def main() -> None:
         summary = re.findall(r"fast-axolotl: .+ calls / .+", out_fast)
         if summary:
             print("\nthe plugin's own summary: " + summary[-1].strip())
-        print(f"\nspeedup of the whole preprocess: {total_alone / total_fast:.2f}x; datasets "
-              f"{'equal' if equal else 'NOT equal'}")
+        print(
+            f"\nspeedup of the whole preprocess: {total_alone / total_fast:.2f}x; datasets "
+            f"{'equal' if equal else 'NOT equal'}"
+        )
         if not equal:
             raise SystemExit(1)
     finally:

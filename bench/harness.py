@@ -102,7 +102,9 @@ def run_in_python(python: Path, code: str, data, timeit_args: dict):
         with open(in_path, "wb") as f:
             pickle.dump({"code": code, "data": data, "timeit": timeit_args}, f)
         # -I: only the child's own site-packages, never this checkout (same module name).
-        proc = subprocess.run([str(python), "-I", __file__, str(in_path), str(out_path)], capture_output=True, text=True, cwd=tmp)
+        proc = subprocess.run(
+            [str(python), "-I", __file__, str(in_path), str(out_path)], capture_output=True, text=True, cwd=tmp
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{python} failed (exit {proc.returncode}):\n{proc.stderr}")
         report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -224,7 +226,16 @@ class Bench:
         self.goals: list[dict] = []
         self.baselines: dict[str, str] = {}  # case -> implementation its ratios are against
 
-    def time(self, case: str, impl: str, fn: Callable, expected=NOT_CHECKED, note: str = "", repeat: Optional[int] = None, once: bool = False):
+    def time(
+        self,
+        case: str,
+        impl: str,
+        fn: Callable,
+        expected=NOT_CHECKED,
+        note: str = "",
+        repeat: Optional[int] = None,
+        once: bool = False,
+    ):
         """Time `fn` here; first check its result against `expected` unless that is NOT_CHECKED.
         Returns the first result. `repeat` caps the timed runs; `once` times a single call
         (no warmup), for baselines that take many seconds."""
@@ -319,7 +330,13 @@ def machine_markdown(machine: dict, params: Optional[dict] = None, heading: str 
 
 def results_markdown(report: dict, heading: str = "##") -> str:
     """The results table, the notes and the goals of one report (as_dict / the JSON)."""
-    lines = ["", f"{heading} Results", "", "| case | implementation | median ms | ratio | against |", "|---|---|---:|---:|---|"]
+    lines = [
+        "",
+        f"{heading} Results",
+        "",
+        "| case | implementation | median ms | ratio | against |",
+        "|---|---|---:|---:|---|",
+    ]
     for row in report["results"]:
         ms = f"{row['timing']['median'] * 1e3:.2f}" if row["timing"] else "not available"
         lines.append(f"| {row['case']} | {row['impl']} | {ms} | {ratio_text(row)} | {row['against']} |")

@@ -21,16 +21,31 @@ import time
 from itertools import zip_longest
 from pathlib import Path
 
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 import fast_axolotl
-import harness
 
 DATA_VERSION = 1  # bump when the generated files change
-WORDS = ["the", "model", "data", "token", "train", "loss", "answer", "user", "value", "batch", "rust", "fast", "a", "of"]
+WORDS = [
+    "the",
+    "model",
+    "data",
+    "token",
+    "train",
+    "loss",
+    "answer",
+    "user",
+    "value",
+    "batch",
+    "rust",
+    "fast",
+    "a",
+    "of",
+]
 LABELS = [f"category {i}" for i in range(40)]
 ROLES = ["system", "user", "assistant"]
 VOCAB = 32000
@@ -51,8 +66,12 @@ def long_table(rows: int, seed: int) -> pa.Table:
     counts = rng.integers(50, 101, rows)
     offsets = np.zeros(rows + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(rng.integers(0, VOCAB, int(offsets[-1]), dtype=np.int32)))
-    return pa.table({"id": pa.array(np.arange(rows, dtype=np.int64)), "text": pa.array(texts, pa.string()), "input_ids": tokens})
+    tokens = pa.ListArray.from_arrays(
+        pa.array(offsets), pa.array(rng.integers(0, VOCAB, int(offsets[-1]), dtype=np.int32))
+    )
+    return pa.table(
+        {"id": pa.array(np.arange(rows, dtype=np.int64)), "text": pa.array(texts, pa.string()), "input_ids": tokens}
+    )
 
 
 def chat_column(texts: list[str], seed: int) -> pa.Array:
@@ -85,9 +104,17 @@ def make_files(root: Path, rows: int, seed: int) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     table = long_table(rows, seed)
     pq.write_table(table, files["L.parquet"], row_group_size=ROW_GROUP)
-    pq.write_table(table.cast(table.schema.set(1, pa.field("text", pa.large_string()))), files["L-large.parquet"], row_group_size=ROW_GROUP)
+    pq.write_table(
+        table.cast(table.schema.set(1, pa.field("text", pa.large_string()))),
+        files["L-large.parquet"],
+        row_group_size=ROW_GROUP,
+    )
     labels = pa.array(np.random.default_rng(seed + 2).choice(LABELS, rows))
-    pq.write_table(pa.table({"id": table["id"], "label": labels, "text": table["text"]}), files["L-dict.parquet"], row_group_size=ROW_GROUP)
+    pq.write_table(
+        pa.table({"id": table["id"], "label": labels, "text": table["text"]}),
+        files["L-dict.parquet"],
+        row_group_size=ROW_GROUP,
+    )
     pq.write_table(table, files["L-small.parquet"], row_group_size=SMALL_ROW_GROUP)
     chat = chat_column(table["text"].to_pylist(), seed)
     pq.write_table(pa.table({"id": table["id"], "messages": chat}), files["L-chat.parquet"], row_group_size=ROW_GROUP)

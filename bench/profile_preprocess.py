@@ -23,17 +23,35 @@ from pathlib import Path
 import harness
 
 sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures  # noqa: E402
+import axolotl_fixtures as fixtures
 
 # stage: (Axolotl's function, the fast-axolotl function that replaces it; None = not replaced)
 STAGES = {
-    "load the dataset file": (("axolotl/utils/data/shared.py", "_load_from_local_path"), ("fast_axolotl/axolotl/loader.py", "load_from_local_path")),
+    "load the dataset file": (
+        ("axolotl/utils/data/shared.py", "_load_from_local_path"),
+        ("fast_axolotl/axolotl/loader.py", "load_from_local_path"),
+    ),
     "tokenization (chat_template map)": (("axolotl/datasets.py", "process"), None),
-    "drop rows outside the length range": (("axolotl/utils/data/utils.py", "_drop_outside_range"), ("fast_axolotl/axolotl/stages.py", "drop_outside_range")),
-    "exact dedupe": (("axolotl/utils/data/utils.py", "_deduplicate_dataset"), ("fast_axolotl/axolotl/dedupe.py", "deduplicate")),
-    "packing prep (drop untrainable, position ids, lengths)": (("axolotl/utils/trainer.py", "process_datasets_for_packing"), ("fast_axolotl/axolotl/stages.py", "process_datasets_for_packing")),
-    "sample lengths": (("axolotl/utils/samplers/utils.py", "get_dataset_lengths"), ("fast_axolotl/axolotl/lengths.py", "get_dataset_lengths")),
-    "sampler batches (step count)": (("axolotl/utils/samplers/multipack.py", "generate_batches"), ("fast_axolotl/axolotl/stages.py", "generate_batches")),
+    "drop rows outside the length range": (
+        ("axolotl/utils/data/utils.py", "_drop_outside_range"),
+        ("fast_axolotl/axolotl/stages.py", "drop_outside_range"),
+    ),
+    "exact dedupe": (
+        ("axolotl/utils/data/utils.py", "_deduplicate_dataset"),
+        ("fast_axolotl/axolotl/dedupe.py", "deduplicate"),
+    ),
+    "packing prep (drop untrainable, position ids, lengths)": (
+        ("axolotl/utils/trainer.py", "process_datasets_for_packing"),
+        ("fast_axolotl/axolotl/stages.py", "process_datasets_for_packing"),
+    ),
+    "sample lengths": (
+        ("axolotl/utils/samplers/utils.py", "get_dataset_lengths"),
+        ("fast_axolotl/axolotl/lengths.py", "get_dataset_lengths"),
+    ),
+    "sampler batches (step count)": (
+        ("axolotl/utils/samplers/multipack.py", "generate_batches"),
+        ("fast_axolotl/axolotl/stages.py", "generate_batches"),
+    ),
     "save the prepared dataset": (("datasets/arrow_dataset.py", "save_to_disk"), None),
 }
 
@@ -42,9 +60,7 @@ def cumulative(stats: pstats.Stats, where: tuple[str, str]) -> float:
     """Cumulative seconds of the function `where` = (file path suffix, name), over all its
     entries (a recursive or twice-defined function is counted once per top-level call)."""
     suffix, name = where
-    return sum(
-        entry[3] for (path, _, func), entry in stats.stats.items() if func == name and path.endswith(suffix)
-    )
+    return sum(entry[3] for (path, _, func), entry in stats.stats.items() if func == name and path.endswith(suffix))
 
 
 def profile_run(root: Path, model: Path, data: Path, plugin: bool) -> tuple[float, pstats.Stats, object]:
@@ -80,8 +96,11 @@ def report(rows: int, runs: dict) -> str:
         lines.append(f"| {stage} | {before:.2f} | {after:.2f} | {ratio} |")
     lines.append(f"| **whole run (wall, incl. start-up)** | {wall_a:.1f} | {wall_p:.1f} | {wall_a / wall_p:.2f}x |")
     tokenize = cumulative(stats_a, STAGES["tokenization (chat_template map)"][0])
-    lines += ["", f"Tokenization is {tokenize:.1f} s of {wall_a:.1f} s: with it unchanged, the whole run can be "
-              f"at most {wall_a / tokenize:.2f}x faster even if every other stage took no time."]
+    lines += [
+        "",
+        f"Tokenization is {tokenize:.1f} s of {wall_a:.1f} s: with it unchanged, the whole run can be "
+        f"at most {wall_a / tokenize:.2f}x faster even if every other stage took no time.",
+    ]
     return "\n".join(lines)
 
 

@@ -20,14 +20,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import corpus  # noqa: E402
+import corpus
 
 MB = 10**6
 # Documents per comparison call: bounds the memory of the Python-side reference.
@@ -44,9 +43,11 @@ class Difference:
 
     def __str__(self) -> str:
         lo = max(0, self.token - 3)
-        return (f"document {self.document}, token {self.token}: ours {self.ours[0][lo:self.token + 3]} "
-                f"{self.ours[1][lo:self.token + 3]}, tokenizers {self.theirs[0][lo:self.token + 3]} "
-                f"{self.theirs[1][lo:self.token + 3]}; text {self.text[:200]!r}")
+        return (
+            f"document {self.document}, token {self.token}: ours {self.ours[0][lo : self.token + 3]} "
+            f"{self.ours[1][lo : self.token + 3]}, tokenizers {self.theirs[0][lo : self.token + 3]} "
+            f"{self.theirs[1][lo : self.token + 3]}; text {self.text[:200]!r}"
+        )
 
 
 def reference_encodings(tokenizer_json: str, split_special_tokens: bool = False):
@@ -75,8 +76,10 @@ def differences(ours, reference, texts: list, add_special_tokens: bool = False, 
             mine = (ids[i].as_py(), [tuple(p) for p in offsets[i].as_py()])
             theirs = (encoding.ids, encoding.offsets)
             if mine != theirs:
-                token = next((k for k, pair in enumerate(zip(zip(*mine), zip(*theirs))) if pair[0] != pair[1]),
-                             min(len(mine[0]), len(theirs[0])))
+                token = next(
+                    (k for k, pair in enumerate(zip(zip(*mine), zip(*theirs))) if pair[0] != pair[1]),
+                    min(len(mine[0]), len(theirs[0])),
+                )
                 found.append(Difference(start + i, token, part[i], mine, theirs))
                 if len(found) >= limit:
                     return found
@@ -93,8 +96,12 @@ def gpt2_style_tokenizer_json(vocab_size: int = 4000, seed: int = 0) -> str:
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     tokenizer.post_processor = processors.ByteLevel(trim_offsets=True)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>", "<|pad|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>", "<|pad|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(corpus.mixture(2 * MB, seed=seed), trainer)
     tokenizer.add_tokens(["<custom>", "[[link]]"])
     return tokenizer.to_str()
@@ -113,7 +120,9 @@ def tokenizer_jsons(names: list, workdir: Path) -> dict:
         "llama3": lambda: llama3_tokenizer_file().read_text(encoding="utf-8"),
         "qwen": lambda: build_qwen_tokenizer_json(workdir / "qwen.json").read_text(encoding="utf-8"),
         "o200k": lambda: build_o200k_tokenizer_json(workdir / "o200k" / "tokenizer.json").read_text(encoding="utf-8"),
-        "tekken": lambda: build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json").read_text(encoding="utf-8"),
+        "tekken": lambda: build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json").read_text(
+            encoding="utf-8"
+        ),
         "gpt2": gpt2_style_tokenizer_json,
     }
     return {name: makers[name]() for name in names}
@@ -131,9 +140,11 @@ def verify(name: str, tokenizer_json: str, total_bytes: int, seed: int) -> int:
         started = time.perf_counter()
         found = differences(ours, reference, texts)
         size = sum(len(t.encode("utf-8")) for t in texts) / MB
-        print(f"{name:8} {kind:11} {len(texts):7} documents {size:8.1f} MB  "
-              f"{'IDENTICAL' if not found else f'{len(found)}+ DIFFER'}  ({time.perf_counter() - started:.0f} s)",
-              flush=True)
+        print(
+            f"{name:8} {kind:11} {len(texts):7} documents {size:8.1f} MB  "
+            f"{'IDENTICAL' if not found else f'{len(found)}+ DIFFER'}  ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         for difference in found:
             print("   ", difference)
         failures += len(found)
@@ -161,9 +172,13 @@ def verify_single(name: str, tokenizer_json: str, total_bytes: int, seed: int) -
     grew = (peak_rss() - before) / MB
     want_ids, want_offsets = joined_reference(tokenizer_json, documents, separator)
     same = np.array_equal(ids.values.to_numpy(), want_ids) and np.array_equal(
-        offsets.values.flatten().to_numpy(), want_offsets)
-    print(f"{name:8} one text   {len(text.encode('utf-8')) / MB:8.1f} MB  {len(ids.values):,} tokens  "
-          f"{'IDENTICAL' if same else 'DIFFER'}  (ours {took:.1f} s, peak RSS +{grew:.0f} MB)", flush=True)
+        offsets.values.flatten().to_numpy(), want_offsets
+    )
+    print(
+        f"{name:8} one text   {len(text.encode('utf-8')) / MB:8.1f} MB  {len(ids.values):,} tokens  "
+        f"{'IDENTICAL' if same else 'DIFFER'}  (ours {took:.1f} s, peak RSS +{grew:.0f} MB)",
+        flush=True,
+    )
     return 0 if same else 1
 
 
@@ -186,9 +201,10 @@ def joined_reference(tokenizer_json: str, documents: list, separator: dict) -> t
     reference = reference_encodings(tokenizer_json)
     ids, offsets, shift = [], [], 0
     for start in range(0, len(documents), DOCUMENTS_PER_CALL):
-        for document, encoding in zip(documents[start:start + DOCUMENTS_PER_CALL],
-                                      reference.encode_batch(documents[start:start + DOCUMENTS_PER_CALL],
-                                                             add_special_tokens=False)):
+        for document, encoding in zip(
+            documents[start : start + DOCUMENTS_PER_CALL],
+            reference.encode_batch(documents[start : start + DOCUMENTS_PER_CALL], add_special_tokens=False),
+        ):
             if shift:
                 ids.append(np.array([separator["id"]], np.int32))
                 offsets.append(np.array([shift - len(separator["content"]), shift], np.int64))
@@ -202,8 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=200)
     parser.add_argument("--tokenizers", nargs="+", default=["llama3", "qwen", "o200k", "tekken", "gpt2"])
-    parser.add_argument("--single-mb", type=float, default=0,
-                        help="also one text of this size per tokenizer (ids, offsets, memory)")
+    parser.add_argument(
+        "--single-mb", type=float, default=0, help="also one text of this size per tokenizer (ids, offsets, memory)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fast-axolotl-verify"))
     args = parser.parse_args()

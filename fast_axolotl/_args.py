@@ -95,7 +95,9 @@ def _memory_bytes() -> int:
         return INT64_MAX
 
 
-def matrix(out: Optional[np.ndarray], rows: int, width: int, name: str = "out", width_name: str = "width") -> np.ndarray:
+def matrix(
+    out: Optional[np.ndarray], rows: int, width: int, name: str = "out", width_name: str = "width"
+) -> np.ndarray:
     """A `[rows, width]` int64 array to write into: `out` after checks, or a new one (refused,
     naming `width_name`, when it cannot fit in memory)."""
     if out is None:

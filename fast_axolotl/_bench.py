@@ -73,7 +73,10 @@ def run_script(script: Path, quick: bool, tmp: Path) -> dict:
 
 def run_all(scripts: list[Path], quick: bool, progress) -> list[dict]:
     runs = []
-    with tempfile.TemporaryDirectory(prefix="fastaxo-bench-") as tmp, progress(total=len(scripts), unit="script") as bar:
+    with (
+        tempfile.TemporaryDirectory(prefix="fastaxo-bench-") as tmp,
+        progress(total=len(scripts), unit="script") as bar,
+    ):
         for script in scripts:
             bar.set_description(script.name)
             runs.append(run_script(script, quick, Path(tmp)))
@@ -93,7 +96,11 @@ def load_harness(bench_dir: Path):
 def markdown(runs: list[dict], harness, quick: bool, machine: dict, skipped: list[str]) -> str:
     """The report: how to read it, the machine (as it was when the run started), then each
     script's results, or its failure; `skipped`: the scripts left out with --only."""
-    command = "fast-axolotl bench" + (" --quick" if quick else "") + "".join(f" --only {r['script']}" for r in runs if skipped)
+    command = (
+        "fast-axolotl bench"
+        + (" --quick" if quick else "")
+        + "".join(f" --only {r['script']}" for r in runs if skipped)
+    )
     lines = [
         "# fast-axolotl benchmarks",
         "",
@@ -101,7 +108,7 @@ def markdown(runs: list[dict], harness, quick: bool, machine: dict, skipped: lis
         f"({sum(r['seconds'] for r in runs) / 60:.1f} min). Every number below comes from this one run: "
         "each implementation's output is checked against the reference before it is timed; times are "
         "medians; ratio = the baseline's median / this median, so > 1 is faster and a ratio below 1 is "
-        "a loss, marked \"(slower)\". The load average before and after each script shows how busy "
+        'a loss, marked "(slower)". The load average before and after each script shows how busy '
         "the machine was: other processes on the same cores make every timing noisier.",
         "",
         harness.machine_markdown(machine),

@@ -79,15 +79,10 @@ def token_lists(sequences, name: str = "sequences") -> list[TokenLists]:
         return _from_arrow(sequences, name)
     if type(sequences).__module__.startswith("datasets"):
         return _from_arrow(_datasets_column(sequences, name), name)
-    if isinstance(sequences, tuple) and len(sequences) == 2 and all(
-        isinstance(x, np.ndarray) for x in sequences
-    ):
+    if isinstance(sequences, tuple) and len(sequences) == 2 and all(isinstance(x, np.ndarray) for x in sequences):
         return [_from_values_offsets(*sequences, name)]
     if isinstance(sequences, np.ndarray):
-        raise TypeError(
-            f"{name}: a numpy array is ambiguous; pass a list of 1-D arrays or a "
-            "(values, offsets) tuple"
-        )
+        raise TypeError(f"{name}: a numpy array is ambiguous; pass a list of 1-D arrays or a (values, offsets) tuple")
     if _not_a_sequence(sequences):
         raise TypeError(f"{name} must be a list of token lists, got {type(sequences).__name__}")
     rows = sequences if isinstance(sequences, list) else list(sequences)

@@ -72,6 +72,7 @@ def fill_lines(rows_in: int, total: int, bins: int, max_length: int) -> list[str
     return [
         f"rows in: {rows_in} ({total} tokens)",
         f"rows out: {bins} of at most {max_length} tokens",
-        f"lower bound: ceil({total} / {max_length}) = {bound} rows" + (f"; {bins / bound:.4f}x the bound" if bound else ""),
+        f"lower bound: ceil({total} / {max_length}) = {bound} rows"
+        + (f"; {bins / bound:.4f}x the bound" if bound else ""),
         f"fill: {fill:.4f} of the token slots",
     ]

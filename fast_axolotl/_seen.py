@@ -37,8 +37,11 @@ class Seen:
         with self._lock:
             _native.check(
                 lib.fax_seen_insert(
-                    self._handle, ffi.from_buffer("uint8_t[]", digests), n,
-                    ffi.from_buffer("int64_t[]", kept, require_writable=True), num_kept,
+                    self._handle,
+                    ffi.from_buffer("uint8_t[]", digests),
+                    n,
+                    ffi.from_buffer("int64_t[]", kept, require_writable=True),
+                    num_kept,
                 )
             )
         return kept[: num_kept[0]]

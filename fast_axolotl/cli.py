@@ -22,8 +22,14 @@ from .__about__ import __version__
 READ_BATCH_ROWS = 8192
 # The formats the pyarrow fallback reads, by file extension (pyarrow.dataset format names).
 PYARROW_FORMATS = {
-    ".parquet": "parquet", ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc",
-    ".jsonl": "json", ".json": "json", ".ndjson": "json", ".csv": "csv",
+    ".parquet": "parquet",
+    ".arrow": "ipc",
+    ".feather": "ipc",
+    ".ipc": "ipc",
+    ".jsonl": "json",
+    ".json": "json",
+    ".ndjson": "json",
+    ".csv": "csv",
 }
 
 
@@ -58,22 +64,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fast-axolotl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    info = commands.add_parser("info", parents=[common], help="versions, library, CPU features, threads, Axolotl patches")
+    info = commands.add_parser(
+        "info", parents=[common], help="versions, library, CPU features, threads, Axolotl patches"
+    )
     info.add_argument("--json", action="store_true", help="print the information as JSON")
-    info.add_argument("--axolotl", action="store_true", help="import Axolotl and try every patch (install, then uninstall)")
+    info.add_argument(
+        "--axolotl", action="store_true", help="import Axolotl and try every patch (install, then uninstall)"
+    )
     info.set_defaults(run=run_info)
 
-    bench = commands.add_parser("bench", parents=[common], help="run the benchmarks of a source checkout, write a Markdown report")
+    bench = commands.add_parser(
+        "bench", parents=[common], help="run the benchmarks of a source checkout, write a Markdown report"
+    )
     bench.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run, not numbers to quote)")
     bench.add_argument("--out", default="BENCHMARK.md", help="the report to write (default BENCHMARK.md)")
-    bench.add_argument("--bench-dir", help="the checkout's bench/ directory (default: $FASTAXO_BENCH_DIR, else found from the package)")
+    bench.add_argument(
+        "--bench-dir", help="the checkout's bench/ directory (default: $FASTAXO_BENCH_DIR, else found from the package)"
+    )
     bench.add_argument("--only", action="append", metavar="SCRIPT", help="run only this bench_*.py (repeatable)")
     bench.set_defaults(run=run_bench)
 
     dedupe = commands.add_parser("dedupe", parents=[common], help="exact row dedupe of a dataset into Parquet")
-    dedupe.add_argument("input", type=Path, metavar="IN", help="a dataset file or directory (parquet, arrow, jsonl, csv)")
+    dedupe.add_argument(
+        "input", type=Path, metavar="IN", help="a dataset file or directory (parquet, arrow, jsonl, csv)"
+    )
     dedupe.add_argument("output", type=Path, metavar="OUT", help="the Parquet file to write")
-    dedupe.add_argument("--columns", nargs="+", metavar="COL", help="compare only these columns (default: all); every column is written")
+    dedupe.add_argument(
+        "--columns", nargs="+", metavar="COL", help="compare only these columns (default: all); every column is written"
+    )
     add_ray_option(dedupe)
     dedupe.set_defaults(run=run_dedupe)
 
@@ -90,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_ray_option(command) -> None:
     command.add_argument(
-        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
         help="run on Ray Data (pip install 'fast-axolotl[ray]'): the cluster at ADDRESS, else a local one; "
         "OUT is then a directory of Parquet shards. Put it after IN OUT, or write --ray=ADDRESS",
     )
@@ -114,6 +135,7 @@ def progress(args, **kwargs):
 
 
 # --- info -----------------------------------------------------------------------------
+
 
 def run_info(args) -> int:
     info = collect_info(try_patches=args.axolotl)
@@ -205,7 +227,10 @@ def patch_info(try_patches: bool) -> dict:
     finally:
         if try_patches:
             fa_axolotl.uninstall()
-    return {name: {"active": s["active"], **({"install": outcome[name]} if name in outcome else {})} for name, s in stats.items()}
+    return {
+        name: {"active": s["active"], **({"install": outcome[name]} if name in outcome else {})}
+        for name, s in stats.items()
+    }
 
 
 def format_info(info: dict) -> str:
@@ -226,8 +251,14 @@ def format_info(info: dict) -> str:
         f"axolotl:   {info['axolotl'] or 'not installed'}",
     ]
     tried = any("install" in p for p in info["patches"].values())
-    lines.append("patches:   " + ("install() tried here, then undone:" if tried else
-                                  "in this process (Axolotl's plugin installs them in Axolotl; --axolotl tries them here):"))
+    lines.append(
+        "patches:   "
+        + (
+            "install() tried here, then undone:"
+            if tried
+            else "in this process (Axolotl's plugin installs them in Axolotl; --axolotl tries them here):"
+        )
+    )
     for name, patch in info["patches"].items():
         state = "active" if patch["active"] else "inactive"
         lines.append(f"  {name}: {state}" + (f" (install: {patch['install']})" if "install" in patch else ""))
@@ -239,6 +270,7 @@ def yes(flag: bool) -> str:
 
 
 # --- bench ----------------------------------------------------------------------------
+
 
 def run_bench(args) -> int:
     from . import _bench
@@ -260,6 +292,7 @@ def run_bench(args) -> int:
 
 # --- reading --------------------------------------------------------------------------
 
+
 def _open_input(path: Path, columns: Optional[list[str]] = None):
     """A stream of pyarrow RecordBatches from a dataset file or directory, with `.schema`,
     `close()` and `with`: fast_axolotl.reader when this version has it, else pyarrow.dataset."""
@@ -275,7 +308,9 @@ def _open_input(path: Path, columns: Optional[list[str]] = None):
 def _open_with_pyarrow(path: Path, columns: Optional[list[str]]):
     import pyarrow.dataset as ds
 
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in PYARROW_FORMATS)
+    files = (
+        [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in PYARROW_FORMATS)
+    )
     formats = {PYARROW_FORMATS.get(p.suffix) for p in files}
     if not files or None in formats or len(formats) > 1:
         known = ", ".join(sorted(PYARROW_FORMATS))
@@ -319,6 +354,7 @@ def _write_parquet(out: Path, schema, write: Callable) -> None:
 
 
 # --- dedupe ---------------------------------------------------------------------------
+
 
 def run_dedupe(args) -> int:
     from .dedupe import Seen, row_digests
@@ -411,6 +447,7 @@ def start_ray(args):
 
 
 # --- pack -----------------------------------------------------------------------------
+
 
 def run_pack(args) -> int:
     from ._packed import plan_bins

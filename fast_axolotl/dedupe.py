@@ -9,11 +9,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._types import Tabular
 from . import _native
 from ._args import size_arg
 from ._native import ffi, lib
 from ._seen import Seen
+from ._types import Tabular
 
 __all__ = ["Seen", "row_digests", "dedupe_table", "deduplicate_dataset"]
 

@@ -15,12 +15,12 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
-from ._types import Rows
 from . import _native
 from ._args import size_arg
 from ._lists import TokenLists, _first_null, num_rows
 from ._native import ffi, lib
 from ._seen import Seen
+from ._types import Rows
 
 _EMPTY_VALUES = np.zeros(0, np.uint8)
 _EMPTY_OFFSETS = np.zeros(1, np.int64)
@@ -243,7 +243,9 @@ def _hex_list(digests: np.ndarray, threads: int) -> list[str]:
     for start in range(0, len(digests), _HEX_CHUNK):
         part = digests[start : start + _HEX_CHUNK]
         text = bytearray(65 * len(part) - 1)
-        _native.check(lib.fax_hash_hex(ffi.from_buffer(part), len(part), _SEPARATOR, _writable(text), len(text), threads))
+        _native.check(
+            lib.fax_hash_hex(ffi.from_buffer(part), len(part), _SEPARATOR, _writable(text), len(text), threads)
+        )
         hexes += text.decode("ascii").split(_SEPARATOR.decode())
     return hexes
 

@@ -7,11 +7,11 @@ from typing import Literal, Optional
 
 import numpy as np
 
-from ._types import Ints, Tokens
 from . import _native
 from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
 from ._lists import holds_bool, one_token_lists
 from ._native import ffi, lib
+from ._types import Ints, Tokens
 
 _OVERFLOW = {
     "split": lib.FAX_OVERFLOW_SPLIT,
@@ -80,8 +80,16 @@ def pack_bins(
     num_bins, oversize = ffi.new("size_t *"), ffi.new("size_t *")
     _native.check(
         lib.fax_pack_bins(
-            ffi.from_buffer("int64_t[]", lengths), n, cap, code, limit, groups,
-            int64_buffer(ffi, order), int64_buffer(ffi, offsets), num_bins, oversize,
+            ffi.from_buffer("int64_t[]", lengths),
+            n,
+            cap,
+            code,
+            limit,
+            groups,
+            int64_buffer(ffi, order),
+            int64_buffer(ffi, offsets),
+            num_bins,
+            oversize,
         )
     )
     return BinPacking(order, offsets[: num_bins[0] + 1], oversize[0])
@@ -117,7 +125,10 @@ def pack_sequences(
     """
     width = size_arg(max_length, "max_length", 2)
     rule = choice_arg(overflow, "overflow", _OVERFLOW)
-    pad, eos, label_pad = (int64_arg(v, n) for v, n in ((pad_token_id, "pad_token_id"), (eos_token_id, "eos_token_id"), (label_pad_id, "label_pad_id")))
+    pad, eos, label_pad = (
+        int64_arg(v, n)
+        for v, n in ((pad_token_id, "pad_token_id"), (eos_token_id, "eos_token_id"), (label_pad_id, "label_pad_id"))
+    )
     torch = check_return_tensors(return_tensors)
 
     lists = one_token_lists(sequences)
@@ -128,8 +139,17 @@ def pack_sequences(
     counts = ffi.new("FaxPackCounts *")
     _native.check(
         lib.fax_pack_sequences(
-            struct, width, pad, eos, label_pad, rule,
-            int64_buffer(ffi, ids), int64_buffer(ffi, labels), int64_buffer(ffi, mask), ids.size, counts,
+            struct,
+            width,
+            pad,
+            eos,
+            label_pad,
+            rule,
+            int64_buffer(ffi, ids),
+            int64_buffer(ffi, labels),
+            int64_buffer(ffi, mask),
+            ids.size,
+            counts,
         )
     )
     if return_tensors is None:
@@ -181,7 +201,9 @@ def concatenate_and_pack(
     _native.check(lib.fax_concatenate_rows(*structs, width, rows))
     outs = [matrix(None, rows[0], width, width_name="max_length") for _ in range(3)]
     _native.check(
-        lib.fax_concatenate_and_pack(*structs, width, pad, label_pad, *(int64_buffer(ffi, o) for o in outs), outs[0].size)
+        lib.fax_concatenate_and_pack(
+            *structs, width, pad, label_pad, *(int64_buffer(ffi, o) for o in outs), outs[0].size
+        )
     )
     return dict(zip(("input_ids", "labels", "attention_mask"), (convert(o, return_tensors, torch) for o in outs)))
 
@@ -221,10 +243,16 @@ def gather_packed(
     outs = [matrix(None, num_bins, width) for _ in range(4)]
     _native.check(
         lib.fax_gather_packed(
-            ids.c_struct(), labels_struct,
-            ffi.from_buffer("int64_t[]", order), order.size,
-            ffi.from_buffer("int64_t[]", bin_offsets), num_bins,
-            width, pads, *(int64_buffer(ffi, o) for o in outs), outs[0].size,
+            ids.c_struct(),
+            labels_struct,
+            ffi.from_buffer("int64_t[]", order),
+            order.size,
+            ffi.from_buffer("int64_t[]", bin_offsets),
+            num_bins,
+            width,
+            pads,
+            *(int64_buffer(ffi, o) for o in outs),
+            outs[0].size,
         )
     )
     names = ("input_ids", "labels", "position_ids", "attention_mask")

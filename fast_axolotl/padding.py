@@ -9,13 +9,20 @@ if TYPE_CHECKING:
 
 import numpy as np
 
-from ._types import Tokens
 from . import _native
 from ._args import (
-    check_result_size, check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg,
+    check_result_size,
+    check_return_tensors,
+    choice_arg,
+    convert,
+    int64_arg,
+    int64_buffer,
+    matrix,
+    size_arg,
 )
 from ._lists import check_list_rows, list_rows, num_rows, token_lists
 from ._native import ffi, lib
+from ._types import Tokens
 
 _SIDES = {"right": lib.FAX_PAD_RIGHT, "left": lib.FAX_PAD_LEFT}
 

@@ -36,8 +36,18 @@ from .tokenize import tokenizer_json
 from .tokenizer import Tokenizer
 
 __all__ = [
-    "ROW_ID", "init", "read", "find_duplicates", "drop_rows", "dedupe", "tokenize", "pack", "pack_report",
-    "write_parquet", "Duplicates", "PackReport",
+    "ROW_ID",
+    "init",
+    "read",
+    "find_duplicates",
+    "drop_rows",
+    "dedupe",
+    "tokenize",
+    "pack",
+    "pack_report",
+    "write_parquet",
+    "Duplicates",
+    "PackReport",
 ]
 
 # The stable global row id read() adds: file index in the high bits, row index within the
@@ -65,8 +75,14 @@ def init(address: Optional[str] = None, **kwargs) -> None:
 
 # --- read -----------------------------------------------------------------------------
 
-def read(paths, dataset_type: Optional[str] = None, columns: Optional[Sequence[str]] = None,
-         batch_size: int = READ_BATCH_ROWS, **read_args) -> ray.data.Dataset:
+
+def read(
+    paths,
+    dataset_type: Optional[str] = None,
+    columns: Optional[Sequence[str]] = None,
+    batch_size: int = READ_BATCH_ROWS,
+    **read_args,
+) -> ray.data.Dataset:
     """A Dataset of the files `paths` stands for (each a file, a directory of shards, a glob or
     a `save_to_disk` directory; the files the single-process reader would read, in its order),
     one read task per file decoded by our reader, plus the int64 column `ROW_ID`.
@@ -111,7 +127,7 @@ def readable(path: str) -> bool:
     """A shard the reader takes (skips stray files such as a README next to the shards)."""
     try:
         _reader.detect_format(path)
-    except Exception:  # noqa: BLE001 - any refusal means: not a data file
+    except Exception:  # any refusal means: not a data file
         return False
     return True
 
@@ -153,7 +169,7 @@ def task_threads() -> int:
         return 0
     try:
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-    except Exception:  # noqa: BLE001 - outside a Ray task
+    except Exception:  # outside a Ray task
         return 0
     return max(1, int(cpus))
 
@@ -166,6 +182,7 @@ def row_ids(table: pa.Table) -> np.ndarray:
 
 
 # --- dedupe ---------------------------------------------------------------------------
+
 
 @dataclass
 class Duplicates:
@@ -181,16 +198,24 @@ class Duplicates:
 SHUFFLE_STRATEGY = "sort_shuffle_pull_based"
 
 
-def dedupe(ds: ray.data.Dataset, columns: Optional[Sequence[str]] = None, buckets: Optional[int] = None,
-           shuffle_strategy: Optional[str] = SHUFFLE_STRATEGY) -> ray.data.Dataset:
+def dedupe(
+    ds: ray.data.Dataset,
+    columns: Optional[Sequence[str]] = None,
+    buckets: Optional[int] = None,
+    shuffle_strategy: Optional[str] = SHUFFLE_STRATEGY,
+) -> ray.data.Dataset:
     """The rows `dedupe_table` keeps on the whole dataset, in the same order (first occurrence
     of each row, compared on `columns` or on every column but ROW_ID). Runs the digest shuffle
     now; the returned dataset reads `ds` again to drop the duplicates (see find_duplicates)."""
     return drop_rows(ds, find_duplicates(ds, columns, buckets, shuffle_strategy).row_ids)
 
 
-def find_duplicates(ds: ray.data.Dataset, columns: Optional[Sequence[str]] = None, buckets: Optional[int] = None,
-                    shuffle_strategy: Optional[str] = SHUFFLE_STRATEGY) -> Duplicates:
+def find_duplicates(
+    ds: ray.data.Dataset,
+    columns: Optional[Sequence[str]] = None,
+    buckets: Optional[int] = None,
+    shuffle_strategy: Optional[str] = SHUFFLE_STRATEGY,
+) -> Duplicates:
     """Global exact dedupe without moving rows: each batch's digests (our kernel, the digest of
     dedupe_table), shuffled as (ROW_ID, digest) by a digest bucket, and in each bucket every
     row but the one with the lowest ROW_ID of its digest is a duplicate. Only 48 bytes a row
@@ -198,7 +223,9 @@ def find_duplicates(ds: ray.data.Dataset, columns: Optional[Sequence[str]] = Non
     if buckets is None:
         buckets = default_buckets()
     keyed = ds.map_batches(
-        digest_batch, batch_format="pyarrow", fn_kwargs={"columns": list(columns) if columns else None, "buckets": buckets}
+        digest_batch,
+        batch_format="pyarrow",
+        fn_kwargs={"columns": list(columns) if columns else None, "buckets": buckets},
     )
     if shuffle_strategy is not None:
         keyed.context.shuffle_strategy = ray.data.context.ShuffleStrategy(shuffle_strategy)
@@ -272,6 +299,7 @@ def drop_batch(table: pa.Table, slices: dict) -> pa.Table:
 
 # --- tokenize -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TokenizerSource:
     """What a worker builds its Tokenizer from. A Tokenizer holds a native handle, which
@@ -285,10 +313,19 @@ class TokenizerSource:
         return Tokenizer(self.json, split_special_tokens=self.split_special_tokens, engine=self.engine)
 
 
-def tokenize(ds: ray.data.Dataset, tokenizer, column: str = "text", output_column: str = "input_ids",
-             add_special_tokens: bool = False, *, split_special_tokens: Optional[bool] = None,
-             engine: str = "auto", batch_rows: int = TOKENIZE_BATCH_ROWS, workers=None,
-             **map_args) -> ray.data.Dataset:
+def tokenize(
+    ds: ray.data.Dataset,
+    tokenizer,
+    column: str = "text",
+    output_column: str = "input_ids",
+    add_special_tokens: bool = False,
+    *,
+    split_special_tokens: Optional[bool] = None,
+    engine: str = "auto",
+    batch_rows: int = TOKENIZE_BATCH_ROWS,
+    workers=None,
+    **map_args,
+) -> ray.data.Dataset:
     """`ds` plus `output_column`: the token ids (list<int32>) of each row's `column` text, as
     `Tokenizer.encode_batch` gives them in one process. `tokenizer` is a `fast_axolotl.Tokenizer`,
     a tokenizer.json path, its text, or a transformers fast tokenizer; `split_special_tokens` (None: the
@@ -307,9 +344,13 @@ def tokenize(ds: ray.data.Dataset, tokenizer, column: str = "text", output_colum
     source = tokenizer_source(tokenizer, split_special_tokens, engine)
     source.load()  # a tokenizer that cannot be built is refused here, not in every worker
     return ds.map_batches(
-        TokenizeBatches, batch_size=batch_rows, batch_format="pyarrow", compute=actor_pool(workers),
+        TokenizeBatches,
+        batch_size=batch_rows,
+        batch_format="pyarrow",
+        compute=actor_pool(workers),
         fn_constructor_args=(source, column, output_column, add_special_tokens),
-        udf_modifying_row_count=False, **map_args,
+        udf_modifying_row_count=False,
+        **map_args,
     )
 
 
@@ -343,8 +384,9 @@ def check_text_column(types: dict, column: str, output_column: str) -> None:
     if column not in types:
         raise ValueError(f"no column {column!r} (columns: {', '.join(types)})")
     kind = types[column]  # a pandas-backed dataset's schema may say `object`: checked per batch
-    if isinstance(kind, pa.DataType) and not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                                              or pa.types.is_string_view(kind)):
+    if isinstance(kind, pa.DataType) and not (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    ):
         raise TypeError(f"column {column!r} must hold strings, got {kind}")
     if output_column in types:
         raise ValueError(f"the dataset already has a column {output_column!r}: choose another output_column")
@@ -366,21 +408,31 @@ class TokenizeBatches:
         texts = table[self.column]
         if texts.null_count:
             raise ValueError(f"column {self.column!r} has {texts.null_count} null rows")
-        ids = self.tokenizer.encode_batch(texts, add_special_tokens=self.add_special_tokens, num_threads=self.num_threads)
+        ids = self.tokenizer.encode_batch(
+            texts, add_special_tokens=self.add_special_tokens, num_threads=self.num_threads
+        )
         return table.append_column(self.output_column, ids)
 
 
 # --- pack -----------------------------------------------------------------------------
 
-def pack(ds: ray.data.Dataset, max_length: int, strategy: str = "bfd", column: str = "input_ids",
-         batch_rows: int = PACK_BATCH_ROWS) -> ray.data.Dataset:
+
+def pack(
+    ds: ray.data.Dataset,
+    max_length: int,
+    strategy: str = "bfd",
+    column: str = "input_ids",
+    batch_rows: int = PACK_BATCH_ROWS,
+) -> ray.data.Dataset:
     """Packed rows (input_ids, labels, position_ids, attention_mask; the layout of
     `fast-axolotl pack`), bins planned with pack_bins over batches of `batch_rows` rows.
     `labels` come from the input's `labels` column when it has one, else the tokens."""
     if max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
     return ds.map_batches(
-        pack_batch, batch_size=batch_rows, batch_format="pyarrow",
+        pack_batch,
+        batch_size=batch_rows,
+        batch_format="pyarrow",
         fn_kwargs={"max_length": max_length, "strategy": strategy, "column": column},
     )
 
@@ -391,7 +443,9 @@ def pack_batch(table: pa.Table, max_length: int, strategy: str, column: str) -> 
     tokens = token_list(table[column], column)
     labels = token_list(table["labels"], "labels") if "labels" in table.column_names and column != "labels" else None
     order, bin_offsets, _ = plan_bins(tokens, max_length, strategy, column)
-    return pa.Table.from_batches(list(packed_chunks(tokens, labels, order, bin_offsets, max_length)), schema=PACKED_SCHEMA)
+    return pa.Table.from_batches(
+        list(packed_chunks(tokens, labels, order, bin_offsets, max_length)), schema=PACKED_SCHEMA
+    )
 
 
 @dataclass
@@ -436,6 +490,7 @@ def count_packed(table: pa.Table) -> pa.Table:
 
 # --- write ----------------------------------------------------------------------------
 
+
 class OrderedNames(FilenameProvider):
     """part-<task index>-<i>.parquet: the readers sort shards by name, and with preserve_order
     the task index follows the dataset's order, so reading the directory gives it back."""
@@ -450,7 +505,9 @@ def write_parquet(ds: ray.data.Dataset, path, **write_args) -> None:
     Written under a temporary name and renamed: a failed run leaves no half output.
     On a cluster `path` must be on storage every node and the driver share."""
     path = check_output_dir(path)
-    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.partial")
+    partial = os.path.join(
+        os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.partial"
+    )
     out = ds.map_batches(without_row_id, batch_format="pyarrow")
     try:
         # OVERWRITE: the names carry no write id (APPEND demands one), and `partial` is new.

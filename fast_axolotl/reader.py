@@ -14,14 +14,17 @@ import os
 import queue
 import re
 import threading
-from typing import Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 
-from ._types import PathArg
 from . import _native, errors
 from ._args import size_arg
 from ._native import check, ffi, lib
+from ._types import PathArg
+
+if TYPE_CHECKING:
+    import datasets
 
 OUTPUTS = ("python", "arrow", "numpy")
 
@@ -80,8 +83,14 @@ def _open_stream(path, dataset_type, batch_size, num_threads, columns) -> pa.Rec
     path_bytes = _path_arg(path)
     batch_size = size_arg(batch_size, "batch_size", 1)
     num_threads = size_arg(num_threads, "num_threads", 0, allow_none=True) or 0
-    options = json.dumps({"format": _format_arg(dataset_type), "batch_size": batch_size,
-                          "num_threads": num_threads, "columns": _columns_arg(columns)}).encode()
+    options = json.dumps(
+        {
+            "format": _format_arg(dataset_type),
+            "batch_size": batch_size,
+            "num_threads": num_threads,
+            "columns": _columns_arg(columns),
+        }
+    ).encode()
     stream = ffi.new("struct ArrowArrayStream *")
     check(lib.fax_reader_open(path_bytes, options, len(options), stream))
     return pa.RecordBatchReader._import_from_c(int(ffi.cast("uintptr_t", stream)))
@@ -110,9 +119,18 @@ class Reader:
     polars, DuckDB) — which consumes it. Close it (or use `with`) to free it early.
     Threads may share it: one reads at a time, and each batch goes to one of them."""
 
-    def __init__(self, path, dataset_type=None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None):
+    def __init__(
+        self,
+        path,
+        dataset_type=None,
+        batch_size: int = 1000,
+        num_threads: Optional[int] = None,
+        columns: Optional[Sequence[str]] = None,
+    ):
         self.path = os.fspath(path) if isinstance(path, os.PathLike) else path
-        self._reader: Optional[pa.RecordBatchReader] = _open_stream(path, dataset_type, batch_size, num_threads, columns)
+        self._reader: Optional[pa.RecordBatchReader] = _open_stream(
+            path, dataset_type, batch_size, num_threads, columns
+        )
         self.schema: pa.Schema = self._reader.schema
         # pyarrow's reader and the C stream under it crash when read by two threads at once,
         # or closed while read: one thread at a time, each batch to one of them.
@@ -123,7 +141,9 @@ class Reader:
         """The lock, in the process that opened the reader: a child forked while a thread
         of the parent was reading holds a copy of the lock (and of the decoder) mid-read."""
         if os.getpid() != self._pid:
-            raise RuntimeError(f"the reader of {self.path} was opened in the parent of this forked process: open the file again here")
+            raise RuntimeError(
+                f"the reader of {self.path} was opened in the parent of this forked process: open the file again here"
+            )
         return self._lock
 
     def _take(self) -> pa.RecordBatchReader:
@@ -175,7 +195,13 @@ class Reader:
         self.close()
 
 
-def open_reader(path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = None, columns: Optional[Sequence[str]] = None) -> Reader:
+def open_reader(
+    path: PathArg,
+    dataset_type: Optional[str] = None,
+    batch_size: int = 1000,
+    num_threads: Optional[int] = None,
+    columns: Optional[Sequence[str]] = None,
+) -> Reader:
     """Opens a file, directory, glob or `save_to_disk` directory for streaming; see `Reader`.
     `dataset_type`: "parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
     "hf_dataset" (case-insensitive, optionally ".zst"/".gz") or None to detect.
@@ -183,7 +209,14 @@ def open_reader(path: PathArg, dataset_type: Optional[str] = None, batch_size: i
     return Reader(path, dataset_type, batch_size, num_threads, columns)
 
 
-def streaming_dataset_reader(file_path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: Optional[int] = 4, columns: Optional[Sequence[str]] = None, output: str = "python") -> Iterator[Union[dict, pa.RecordBatch]]:
+def streaming_dataset_reader(
+    file_path: PathArg,
+    dataset_type: Optional[str] = None,
+    batch_size: int = 1000,
+    num_threads: Optional[int] = 4,
+    columns: Optional[Sequence[str]] = None,
+    output: str = "python",
+) -> Iterator[Union[dict, pa.RecordBatch]]:
     """Yields batches of exactly `batch_size` rows (the last may be shorter), as
     `output` = "python" (dict column -> list), "arrow" (`pyarrow.RecordBatch`, no copy) or
     "numpy" (dict column -> numpy array; list columns -> list of arrays, views of the batch)."""
@@ -266,7 +299,15 @@ def _to_numpy(batch: pa.RecordBatch) -> dict:
 # --- datasets --------------------------------------------------------------------------
 
 
-def load_dataset(path_or_paths: Union[PathArg, Sequence[PathArg]], dataset_type: Optional[str] = None, columns: Optional[Sequence[str]] = None, split: Optional[str] = None, streaming: bool = False, cache_dir: Optional[PathArg] = None, num_threads: Optional[int] = None) -> Union["datasets.Dataset", "datasets.IterableDataset"]:
+def load_dataset(
+    path_or_paths: Union[PathArg, Sequence[PathArg]],
+    dataset_type: Optional[str] = None,
+    columns: Optional[Sequence[str]] = None,
+    split: Optional[str] = None,
+    streaming: bool = False,
+    cache_dir: Optional[PathArg] = None,
+    num_threads: Optional[int] = None,
+) -> Union["datasets.Dataset", "datasets.IterableDataset"]:
     """A `datasets.Dataset` of one or more files (each a file, directory, glob or
     `save_to_disk` directory; all with the same columns), memory-mapped: the batches stream
     into an Arrow IPC stream file in `cache_dir` (default: the datasets cache), reused while
@@ -303,7 +344,9 @@ def _batches_in_turn(paths, dataset_type, columns, num_threads, batch_size) -> I
             if schema is None:
                 schema = reader.schema
             elif not reader.schema.equals(schema):
-                raise errors.FormatError(f"{os.fspath(path)}: columns {reader.schema} differ from the first input's {schema}")
+                raise errors.FormatError(
+                    f"{os.fspath(path)}: columns {reader.schema} differ from the first input's {schema}"
+                )
             yield from reader
 
 
@@ -397,7 +440,9 @@ def _iterable_dataset(paths, dataset_type, columns, num_threads):
         for batch in _batches(paths, dataset_type, columns, num_threads):
             yield from batch.to_pylist()
 
-    return datasets.IterableDataset.from_generator(rows, features=features, gen_kwargs={"paths": [os.fspath(p) for p in paths]})
+    return datasets.IterableDataset.from_generator(
+        rows, features=features, gen_kwargs={"paths": [os.fspath(p) for p in paths]}
+    )
 
 
 # --- the API of fast-axolotl 0.2.0, kept working ---------------------------------------
@@ -406,7 +451,14 @@ def _iterable_dataset(paths, dataset_type, columns, num_threads):
 class RustStreamingDataset:
     """Iterates over a file in batches (dict column -> list), as fast-axolotl 0.2.0 did."""
 
-    def __init__(self, file_path, dataset_type=None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False):
+    def __init__(
+        self,
+        file_path,
+        dataset_type=None,
+        batch_size: int = 1000,
+        num_threads: int = 4,
+        dataset_keep_in_memory: bool = False,
+    ):
         self.file_path, self.dataset_type = file_path, dataset_type
         self.batch_size, self.num_threads = batch_size, num_threads
         self.dataset_keep_in_memory = dataset_keep_in_memory
@@ -414,15 +466,23 @@ class RustStreamingDataset:
     def __iter__(self) -> Iterator[dict]:
         return streaming_dataset_reader(self.file_path, self.dataset_type, self.batch_size, self.num_threads)
 
-    def with_format(self, format):  # noqa: A002 - the 0.2.0 signature
+    def with_format(self, format):  # the 0.2.0 signature
         return self
 
 
-def create_rust_streaming_dataset(file_path: PathArg, dataset_type: Optional[str] = None, batch_size: int = 1000, num_threads: int = 4, dataset_keep_in_memory: bool = False) -> RustStreamingDataset:
+def create_rust_streaming_dataset(
+    file_path: PathArg,
+    dataset_type: Optional[str] = None,
+    batch_size: int = 1000,
+    num_threads: int = 4,
+    dataset_keep_in_memory: bool = False,
+) -> RustStreamingDataset:
     return RustStreamingDataset(file_path, dataset_type, batch_size, num_threads, dataset_keep_in_memory)
 
 
-def should_use_rust_streaming(file_path: PathArg, dataset_config: Optional[dict] = None, cfg: Optional[dict] = None) -> bool:
+def should_use_rust_streaming(
+    file_path: PathArg, dataset_config: Optional[dict] = None, cfg: Optional[dict] = None
+) -> bool:
     """True when the config asks for the Rust reader (`dataset_use_rust_streaming: true`, not
     `dataset_keep_in_memory`) and `file_path` exists in a format it reads."""
     cfg = cfg or {}

@@ -30,8 +30,9 @@ STATUS_DONE, STATUS_FALLBACK = 0, 1
 OUTPUT_COLUMNS = ("input_ids", "labels", "attention_mask")
 # The types `datasets` writes these columns in (its ArrowWriter narrows input_ids and
 # attention_mask by name), so a tokenized dataset has the schema Axolotl's map gives it.
-OUTPUT_SCHEMA = pa.schema([("input_ids", pa.list_(pa.int32())), ("labels", pa.list_(pa.int64())),
-                           ("attention_mask", pa.list_(pa.int8()))])
+OUTPUT_SCHEMA = pa.schema(
+    [("input_ids", pa.list_(pa.int32())), ("labels", pa.list_(pa.int64())), ("attention_mask", pa.list_(pa.int8()))]
+)
 # Rows per C call: memory stays bounded by a call's rows, Ctrl-C is seen between calls, and
 # a progress bar advances.
 ROWS_PER_CALL = 2048
@@ -64,7 +65,8 @@ class PromptStrategy:
         self.schema = output_schema(plan)
         # What the tokenizer contributes to a result's fingerprint.
         self.tokenizer_digest = hashlib.sha256(
-            f"{bool(split_special_tokens)}:".encode() + utf8_arg(tokenizer_json, "the tokenizer JSON")).hexdigest()
+            f"{bool(split_special_tokens)}:".encode() + utf8_arg(tokenizer_json, "the tokenizer JSON")
+        ).hexdigest()
         self.tokenizer = Tokenizer(tokenizer_json, split_special_tokens=split_special_tokens)
         text = utf8_arg(json.dumps(plan, ensure_ascii=False, allow_nan=False), "the plan")
         out = ffi.new("FaxPromptStrategy **")
@@ -83,8 +85,9 @@ class PromptStrategy:
         out = pa.StructArray._import_from_c(int(ffi.cast("uintptr_t", array)), int(ffi.cast("uintptr_t", schema)))
         return pa.RecordBatch.from_struct_array(out)
 
-    def tokenize_slices(self, table: pa.Table, indices=None, num_threads: int = 0,
-                        rows_per_call: int = ROWS_PER_CALL) -> Iterator[tuple[int, pa.RecordBatch]]:
+    def tokenize_slices(
+        self, table: pa.Table, indices=None, num_threads: int = 0, rows_per_call: int = ROWS_PER_CALL
+    ) -> Iterator[tuple[int, pa.RecordBatch]]:
         """`(first_row, output)` for consecutive slices of the rows of `table` (or of the rows
         `indices` picks, in their order); `output.row` counts from the slice's first row."""
         total = table.num_rows if indices is None else len(indices)
@@ -111,8 +114,14 @@ def tokenizer_json(tokenizer: Any) -> tuple[str, bool]:
 
 
 # Axolotl's defaults for a chat_template dataset (prompt_strategies/chat_template.py).
-DEFAULT_ROLES = {"human": "user", "user": "user", "assistant": "assistant", "gpt": "assistant",
-                 "system": "system", "tool": "tool"}
+DEFAULT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "system": "system",
+    "tool": "tool",
+}
 
 
 def chat_template_plan(
@@ -157,9 +166,13 @@ def chat_template_plan(
         "add_generation_prompt": add_generation_prompt,
         "template_options": {"now": now} if now else None,
         "eos_token_id": eos_token_id,
-        "eot_token_ids": list(eot_token_ids if eot_token_ids is not None else ([] if eos_token_id is None else [eos_token_id])),
+        "eot_token_ids": list(
+            eot_token_ids if eot_token_ids is not None else ([] if eos_token_id is None else [eos_token_id])
+        ),
         "roles": role_map,
-        "roles_to_train": [role_map.get(r, r) for r in (roles_to_train if roles_to_train is not None else ["assistant"])],
+        "roles_to_train": [
+            role_map.get(r, r) for r in (roles_to_train if roles_to_train is not None else ["assistant"])
+        ],
         "train_on_inputs": bool(train_on_inputs),
         "train_on_eos": train_on_eos,
         "train_on_eot": train_on_eot if train_on_eot is not None else train_on_eos,
@@ -198,8 +211,15 @@ def rows_of(data: Any):
     return _arrow_rows(data)
 
 
-def tokenize_dataset(data: Any, tokenizer: Any = None, strategy: Any = "chat_template", *, num_threads: int = 0,
-                     progress: bool = False, **options) -> pa.Table:
+def tokenize_dataset(
+    data: Any,
+    tokenizer: Any = None,
+    strategy: Any = "chat_template",
+    *,
+    num_threads: int = 0,
+    progress: bool = False,
+    **options,
+) -> pa.Table:
     """Tokenizes the rows of `data` (a pyarrow Table / RecordBatch / RecordBatchReader or a
     `datasets.Dataset`) as Axolotl's strategy would and returns a Table of its columns
     (`input_ids`, `labels`, `attention_mask`: list<int32>, list<int64>, list<int8>, as
@@ -215,7 +235,8 @@ def tokenize_dataset(data: Any, tokenizer: Any = None, strategy: Any = "chat_tem
     if isinstance(strategy, str):
         if strategy != "chat_template":
             raise InvalidArgumentError(
-                f"unknown strategy {strategy!r}: 'chat_template', or an Axolotl prompt strategy object")
+                f"unknown strategy {strategy!r}: 'chat_template', or an Axolotl prompt strategy object"
+            )
         text, split = tokenizer_json(tokenizer)
         compiled = PromptStrategy(text, chat_template_plan(**{**_tokenizer_defaults(tokenizer), **options}), split)
     else:

@@ -92,8 +92,14 @@ class Tokenizer:
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         return self.encode_batch([text], add_special_tokens=add_special_tokens, output="python")[0]
 
-    def encode_batch(self, texts, add_special_tokens: bool = False, offsets: bool = False,
-                     output: str = "arrow", num_threads: int = 0):
+    def encode_batch(
+        self,
+        texts,
+        add_special_tokens: bool = False,
+        offsets: bool = False,
+        output: str = "arrow",
+        num_threads: int = 0,
+    ):
         """The ids of every text of `texts` (a list of str, a pyarrow string array or
         chunked array, or a `datasets` column such as `dataset["text"]`).
 
@@ -105,8 +111,9 @@ class Tokenizer:
         """
         kind = choice_arg(output, "output", OUTPUTS)
         threads = size_arg(num_threads, "num_threads", 0)
-        options = json.dumps({"add_special_tokens": bool(add_special_tokens), "offsets": bool(offsets),
-                              "num_threads": threads}).encode()
+        options = json.dumps(
+            {"add_special_tokens": bool(add_special_tokens), "offsets": bool(offsets), "num_threads": threads}
+        ).encode()
         results = [self._encode_call(part, options, offsets) for part in _calls(_string_chunks(texts))]
         ids = _concat([r[0] for r in results], pa.list_(pa.int32()))
         spans = _concat([r[1] for r in results], pa.list_(pa.list_(pa.int64(), 2))) if offsets else None
@@ -115,14 +122,17 @@ class Tokenizer:
     def _encode_call(self, chunks: list, options: bytes, offsets: bool):
         """One C call over `chunks` (string arrays); the GIL is released during it."""
         reader = pa.RecordBatchReader.from_batches(
-            pa.schema([("text", chunks[0].type)]),
-            [pa.RecordBatch.from_arrays([c], ["text"]) for c in chunks])
+            pa.schema([("text", chunks[0].type)]), [pa.RecordBatch.from_arrays([c], ["text"]) for c in chunks]
+        )
         stream = ffi.new("struct ArrowArrayStream *")
         reader._export_to_c(int(ffi.cast("uintptr_t", stream)))
         ids_array, ids_schema = ffi.new("struct ArrowArray *"), ffi.new("struct ArrowSchema *")
         off_array, off_schema = ffi.new("struct ArrowArray *"), ffi.new("struct ArrowSchema *")
-        _native.check(lib.fax_tokenizer_encode(self._handle, stream, options, len(options),
-                                               ids_array, ids_schema, off_array, off_schema))
+        _native.check(
+            lib.fax_tokenizer_encode(
+                self._handle, stream, options, len(options), ids_array, ids_schema, off_array, off_schema
+            )
+        )
         ids = pa.Array._import_from_c(_ptr(ids_array), _ptr(ids_schema))
         spans = pa.Array._import_from_c(_ptr(off_array), _ptr(off_schema)) if offsets else None
         return ids, spans
@@ -148,10 +158,11 @@ def _string_chunks(texts) -> list:
     elif isinstance(texts, (list, tuple)):
         chunks = [_python_strings(texts)]
     else:
-        raise TypeError(f"texts must be a list of str, a pyarrow string array or a datasets column, "
-                        f"got {type(texts).__name__}")
+        raise TypeError(
+            f"texts must be a list of str, a pyarrow string array or a datasets column, got {type(texts).__name__}"
+        )
     kinds = {c.type for c in chunks}
-    if len(kinds) != 1 or not next(iter(kinds)) in (pa.string(), pa.large_string(), pa.string_view()):
+    if len(kinds) != 1 or next(iter(kinds)) not in (pa.string(), pa.large_string(), pa.string_view()):
         raise TypeError(f"texts must be strings, got {', '.join(sorted(map(str, kinds)))}")
     _refuse_nulls(chunks)
     return chunks

@@ -12,7 +12,7 @@ phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
 export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-false}"
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-16}"
 # The gates, before anything is installed: formatting and lints (rust/rustfmt.toml and the
-# [lints] of rust/Cargo.toml; warnings are errors).
+# [lints] of rust/Cargo.toml, warnings as errors; ruff).
 (
   cd "$(dirname "${BASH_SOURCE[0]}")/../rust"
   if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
@@ -21,8 +21,14 @@ export CARGO_PROFILE_RELEASE_CODEGEN_UNITS="${CARGO_PROFILE_RELEASE_CODEGEN_UNIT
   cargo fmt --all --check
   cargo clippy --locked --quiet --all-targets -- -D warnings
 )
-phase "gates passed (cargo fmt, cargo clippy)"
-. "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
+# ruff (pyproject.toml [tool.ruff]) from the venv, before anything else is installed in it.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet "ruff==0.17.6"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+phase "gates passed (cargo fmt, cargo clippy, ruff)"
+. scripts/dev-env.sh
 phase "venv and fast-axolotl built"
 # In the release profile the build hook just used (same settings above): the dependencies
 # are compiled once for both.

@@ -26,8 +26,14 @@ CHAT_TEMPLATE = (
 )
 SPECIAL = ["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
 # What makes an `axolotl` subprocess work offline and quietly.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "AXOLOTL_DO_NOT_TRACK": "1",
-               "TRANSFORMERS_OFFLINE": "1", "WANDB_MODE": "disabled", "TOKENIZERS_PARALLELISM": "false"}
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "AXOLOTL_DO_NOT_TRACK": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "WANDB_MODE": "disabled",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 
 def sentence(rng: random.Random, low: int, high: int) -> str:
@@ -44,12 +50,16 @@ def build_tokenizer(vocab_size: int = 300):
     bpe.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = tokenizers.decoders.ByteLevel()
     trainer = tokenizers.trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL,
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL,
         initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet(),
     )
     bpe.train_from_iterator([sentence(rng, 5, 20) for _ in range(500)], trainer)
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
+        tokenizer_object=bpe,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
         additional_special_tokens=SPECIAL[3:],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
@@ -66,10 +76,17 @@ def build_model_dir(path: Path, weights: bool = False, tokenizer=None) -> Path:
     tokenizer = tokenizer or build_tokenizer()
     tokenizer.save_pretrained(path)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=1024,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
     )
     if weights:
         import torch
@@ -94,8 +111,14 @@ def chat_rows(n: int, seed: int = 0, repeat: float = 0.2, long: float = 0.02, un
             continue
         kind = rng.random()
         if kind < long:
-            rows.append({"messages": [{"role": "user", "content": sentence(rng, 5, 10)},
-                                      {"role": "assistant", "content": sentence(rng, 300, 400)}]})
+            rows.append(
+                {
+                    "messages": [
+                        {"role": "user", "content": sentence(rng, 5, 10)},
+                        {"role": "assistant", "content": sentence(rng, 300, 400)},
+                    ]
+                }
+            )
         elif kind < long + untrainable:
             rows.append({"messages": [{"role": "user", "content": sentence(rng, 2, 12)}]})
         else:
@@ -165,8 +188,12 @@ def write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
-CHAT_DATASET = {"type": "chat_template", "field_messages": "messages", "roles_to_train": ["assistant"],
-                "chat_template": "tokenizer_default"}
+CHAT_DATASET = {
+    "type": "chat_template",
+    "field_messages": "messages",
+    "roles_to_train": ["assistant"],
+    "chat_template": "tokenizer_default",
+}
 COMPLETION_DATASET = {"type": "completion"}
 
 
@@ -212,12 +239,19 @@ def axolotl_env(**extra) -> dict:
     return env
 
 
-def run_axolotl(command: str, config_path: Path, cwd: Path, timeout: float = 600, extra_env=None) -> subprocess.CompletedProcess:
+def run_axolotl(
+    command: str, config_path: Path, cwd: Path, timeout: float = 600, extra_env=None
+) -> subprocess.CompletedProcess:
     """`axolotl COMMAND CONFIG` from this interpreter's environment, output captured."""
     axolotl = Path(sys.executable).parent / "axolotl"
     return subprocess.run(
-        [str(axolotl), command, str(config_path)], cwd=cwd, env=axolotl_env(**(extra_env or {})),
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+        [str(axolotl), command, str(config_path)],
+        cwd=cwd,
+        env=axolotl_env(**(extra_env or {})),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

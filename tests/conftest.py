@@ -14,6 +14,9 @@ fast_axolotl.axolotl.uninstall()
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The real tokenizers' fixtures (llama3_tokenizer, qwen_tokenizer, ...), for every module.
+pytest_plugins = ["tokenizer_fixtures"]
+
 
 def run(cmd, **kwargs) -> subprocess.CompletedProcess:
     """Run a command, capture its output as text, and never read stdin."""

@@ -33,8 +33,10 @@ PATCH, V1_PATCH, V2_PATCH, PRETRAINING_PATCH = (
     for name in ("seq2seq_collator", "v1_collator", "v2_collator", "pretraining_collator")
 )
 Seq2Seq, V1, V2, Pretraining = (
-    batching.DataCollatorForSeq2Seq, batching.BatchSamplerDataCollatorForSeq2Seq,
-    batching.V2BatchSamplerDataCollatorForSeq2Seq, batching.PretrainingBatchSamplerDataCollatorForSeq2Seq,
+    batching.DataCollatorForSeq2Seq,
+    batching.BatchSamplerDataCollatorForSeq2Seq,
+    batching.V2BatchSamplerDataCollatorForSeq2Seq,
+    batching.PretrainingBatchSamplerDataCollatorForSeq2Seq,
 )
 ORIGINAL_CALL, ORIGINAL_V2_CALL = Seq2Seq.__dict__["__call__"], V2.__dict__["__call__"]
 
@@ -145,8 +147,14 @@ def compare(patch, collator, features, calls=1, fallbacks=0):
     return got[0]
 
 
-KEY_SETS = [(), ("attention_mask",), ("attention_mask", "labels"), ("labels", "position_ids"),
-            ("attention_mask", "labels", "position_ids"), ("position_ids", "attention_mask")]
+KEY_SETS = [
+    (),
+    ("attention_mask",),
+    ("attention_mask", "labels"),
+    ("labels", "position_ids"),
+    ("attention_mask", "labels", "position_ids"),
+    ("position_ids", "attention_mask"),
+]
 # Collator options the fast path models; input_ids rows are at most 59 long here.
 OPTIONS = [
     {},
@@ -308,8 +316,9 @@ def test_v1_collator_equals_axolotl(tokenizer, side, multiple, return_tensors):
 def test_pretraining_collator_equals_axolotl(tokenizer, side, multipack_attn, return_tensors):
     tokenizer.padding_side = side
     # As encode_packed_streaming builds it: the sequence length as pad_to_multiple_of.
-    collator = Pretraining(tokenizer, pad_to_multiple_of=512, multipack_attn=multipack_attn,
-                           return_tensors=return_tensors)
+    collator = Pretraining(
+        tokenizer, pad_to_multiple_of=512, multipack_attn=multipack_attn, return_tensors=return_tensors
+    )
     for case in BIN_CASES:
         compare(PRETRAINING_PATCH, collator, columns_of(case[0]))
 
@@ -325,8 +334,10 @@ def test_batch_sampler_options_equal_axolotl(tokenizer, options, cls, patch):
 
 item_st = st.integers(1, 30).flatmap(
     lambda n: st.fixed_dictionaries(
-        {"input_ids": st.lists(st.integers(0, 299), min_size=n, max_size=n),
-         "labels": st.lists(st.sampled_from([-100, 5, 17]), min_size=n, max_size=n)}
+        {
+            "input_ids": st.lists(st.integers(0, 299), min_size=n, max_size=n),
+            "labels": st.lists(st.sampled_from([-100, 5, 17]), min_size=n, max_size=n),
+        }
     )
 )
 bins_st = st.lists(st.lists(item_st, min_size=1, max_size=5), min_size=1, max_size=4)

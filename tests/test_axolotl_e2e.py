@@ -35,7 +35,9 @@ def run(workspace, name: str, command: str, plugin: bool, **extra):
     root, model, data = workspace
     workdir = root / name
     workdir.mkdir()
-    config = fixtures.write_config(workdir / "config.yml", fixtures.axolotl_config(workdir, model, data, plugin, **extra))
+    config = fixtures.write_config(
+        workdir / "config.yml", fixtures.axolotl_config(workdir, model, data, plugin, **extra)
+    )
     # Without the plugin, FAST_AXOLOTL_DISABLE makes sure nothing of ours runs in the baseline.
     env = {} if plugin else {"FAST_AXOLOTL_DISABLE": "1"}
     process = fixtures.run_axolotl(command, config, cwd=workdir, extra_env=env)
@@ -52,7 +54,9 @@ def summary(process) -> dict:
         return {}
     counts = {}
     for part in lines[-1].split("; "):
-        found = re.match(r"(\w+) (\d+) calls / \d+ rows / [\d.]+ s(?: \((\d+) fallbacks\))?(?: \((\d+) rows by Axolotl\))?$", part)
+        found = re.match(
+            r"(\w+) (\d+) calls / \d+ rows / [\d.]+ s(?: \((\d+) fallbacks\))?(?: \((\d+) rows by Axolotl\))?$", part
+        )
         assert found, part
         counts[found[1]] = (int(found[2]), int(found[3] or 0) + int(found[4] or 0))
     return counts
@@ -64,8 +68,12 @@ def test_preprocess_with_the_plugin_saves_what_axolotl_saves(workspace):
     assert "fast-axolotl" not in plain.stdout + plain.stderr
     ran = summary(fast)  # the plugin's exit summary: its patches ran in Axolotl's process
     # tokenize_prompts: both datasets (chat_template, completion) tokenized in Rust
-    for name, calls in (("tokenize_prompts", 2), ("dedupe", 1), ("drop_outside_range", 1),
-                        ("process_datasets_for_packing", 1)):
+    for name, calls in (
+        ("tokenize_prompts", 2),
+        ("dedupe", 1),
+        ("drop_outside_range", 1),
+        ("process_datasets_for_packing", 1),
+    ):
         assert ran.get(name, (0, 0))[0] >= calls, ran
     assert all(fallbacks == 0 for _, fallbacks in ran.values()), ran
 
@@ -89,8 +97,16 @@ def test_preprocess_with_the_plugin_saves_what_axolotl_saves(workspace):
 def test_three_step_training_with_the_plugin(workspace):
     # dataloader_num_workers 0: Axolotl would collate in a forked DataLoader worker (one on
     # CPU), whose calls the plugin's summary in the trainer's process does not count.
-    process, workdir = run(workspace, "train-plugin", "train", plugin=True, max_steps=3, save_strategy="no",
-                           logging_steps=1, dataloader_num_workers=0)
+    process, workdir = run(
+        workspace,
+        "train-plugin",
+        "train",
+        plugin=True,
+        max_steps=3,
+        save_strategy="no",
+        logging_steps=1,
+        dataloader_num_workers=0,
+    )
     output = process.stdout + process.stderr
     assert len(re.findall(r"'loss': ", output)) >= 3 or "train_loss" in output, output[-3000:]
     ran = summary(process)

@@ -30,7 +30,10 @@ def chat_table() -> pa.Table:
     return pa.table(
         {
             "messages": [
-                [{"role": "user", "content": f"question {i} ünï"}, {"role": "assistant", "content": f"answer {i}" * (i % 5)}]
+                [
+                    {"role": "user", "content": f"question {i} ünï"},
+                    {"role": "assistant", "content": f"answer {i}" * (i % 5)},
+                ]
                 for i in range(ROWS)
             ],
             "id": [2**60 + i for i in range(ROWS)],
@@ -150,8 +153,14 @@ def directory_cases(table):
     return {
         "two splits": lambda d: write_shards(table, d, ["train-0.parquet", "test-0.parquet"]),
         "jsonl shards": lambda d: write_shards(table, d, ["a.jsonl", "b.jsonl"], write_jsonl),
-        "schemas differ": lambda d: (write_shards(table, d, ["a.parquet"]), pq.write_table(table.cast(large), d / "b.parquet")),
-        "mixed formats": lambda d: (write_shards(table, d, ["a.parquet", "b.parquet"]), write_jsonl(table, d / "c.jsonl")),
+        "schemas differ": lambda d: (
+            write_shards(table, d, ["a.parquet"]),
+            pq.write_table(table.cast(large), d / "b.parquet"),
+        ),
+        "mixed formats": lambda d: (
+            write_shards(table, d, ["a.parquet", "b.parquet"]),
+            write_jsonl(table, d / "c.jsonl"),
+        ),
     }
 
 

@@ -336,8 +336,13 @@ def sampler_batches(lengths, sequential, **kwargs):
     else:
         order = torch.utils.data.RandomSampler(range(n), generator=torch.Generator().manual_seed(0))
     sampler = multipack.MultipackBatchSampler(
-        order, batch_size=3, batch_max_len=4096, lengths=lengths, bin_size=kwargs.pop("bin_size", 200),
-        sequential=sequential, **kwargs,
+        order,
+        batch_size=3,
+        batch_max_len=4096,
+        lengths=lengths,
+        bin_size=kwargs.pop("bin_size", 200),
+        sequential=sequential,
+        **kwargs,
     )
     size = len(sampler)  # packs num_count_samples + 1 times
     return list(sampler), size, sampler.efficiency()

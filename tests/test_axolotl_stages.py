@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-
 import random
 
 import numpy as np
@@ -160,7 +159,8 @@ def packing_cfg(**extra):
 
 @pytest.mark.parametrize(
     "name, extra",
-    [(name, {}) for name in VIEWS] + [("shuffled", {"sample_packing": False}), ("plain", {"model_config_type": "gemma3"})],
+    [(name, {}) for name in VIEWS]
+    + [("shuffled", {"sample_packing": False}), ("plain", {"model_config_type": "gemma3"})],
 )
 def test_process_datasets_for_packing_equals_axolotl(patched, name, extra):
     # After drop_outside_range, as Axolotl runs it: a filtered (indices-mapped) dataset.
@@ -210,7 +210,11 @@ def test_maps_of_memory_mapped_datasets_write_cache_files(patched, tmp_path, cac
 
 def check_cached_maps(dataset, tmp_path, reuse):
     runs = [
-        (trainer_utils.process_datasets_for_packing, ORIGINAL["process_datasets_for_packing"], (packing_cfg(), dataset, None)),
+        (
+            trainer_utils.process_datasets_for_packing,
+            ORIGINAL["process_datasets_for_packing"],
+            (packing_cfg(), dataset, None),
+        ),
         (data_utils._truncate_long_sequences, ORIGINAL["truncate_long_sequences"], (dataset, 100, KWARGS)),
     ]
     for patched_function, original, args in runs:
@@ -264,7 +268,10 @@ def fallback_cases():
         ("truncate_long_sequences", (base, -5, KWARGS)),
         ("truncate_long_sequences", (base.map(lambda row: {"labels": row["labels"] + [1]}), 50, KWARGS)),
         ("process_datasets_for_packing", (packing_cfg(), base, base.select(range(10)))),
-        ("process_datasets_for_packing", (packing_cfg(use_pose=True, pose_max_context_len=512, dataset_num_proc=None), base, None)),
+        (
+            "process_datasets_for_packing",
+            (packing_cfg(use_pose=True, pose_max_context_len=512, dataset_num_proc=None), base, None),
+        ),
         ("process_datasets_for_packing", (packing_cfg(group_by_length=True), base, None)),
         ("process_datasets_for_packing", (packing_cfg(), base.add_column("length", [1] * len(base)), None)),
         ("process_datasets_for_packing", (packing_cfg(), untrainable, None)),  # the original raises
@@ -293,7 +300,7 @@ def test_uncovered_inputs_run_the_original(patched, case):
 
 multipack = pytest.importorskip("axolotl.utils.samplers.multipack")
 torch = pytest.importorskip("torch")
-from accelerate.data_loader import SeedableRandomSampler  # noqa: E402  (Axolotl's trainer uses it)
+from accelerate.data_loader import SeedableRandomSampler  # noqa: E402
 
 
 def lengths_like_axolotl(n, seed=0):
@@ -386,7 +393,14 @@ ORDERS = {  # torch samplers as Axolotl's trainer makes them, and ones drawn ano
 }
 
 
-WHOLE = {"random, global RNG", "fewer samples", "more samples", "sequential", "accelerate", "accelerate, data_seed"}  # drawn whole
+WHOLE = {
+    "random, global RNG",
+    "fewer samples",
+    "more samples",
+    "sequential",
+    "accelerate",
+    "accelerate, data_seed",
+}  # drawn whole
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"batch_size": 3, "drop_last": False}, {"num_count_samples": 1}])
@@ -420,7 +434,9 @@ def test_len_counts_the_batches_generate_batches_makes(sequential, batch_size, d
         assert stages._batch_count(sampler, stages._packed(sampler)) == expected
 
 
-@pytest.mark.parametrize("order", ["random, global RNG", "more samples", "sequential", "accelerate", "subclass", "replacement"])
+@pytest.mark.parametrize(
+    "order", ["random, global RNG", "more samples", "sequential", "accelerate", "subclass", "replacement"]
+)
 def test_torch_samplers_are_drawn_whole(order):
     # The samplers Axolotl's trainer makes pass this torch's one-time check and are drawn
     # whole (an array); the others are iterated (a list). Equality: the tests above.
@@ -442,7 +458,9 @@ def test_a_million_drawn_whole_as_the_sampler_draws_them(num_samples):
     # the same indices, and the sampler's generator left in the same state.
 
     def make():
-        return torch.utils.data.RandomSampler(range(1_000_000), num_samples=num_samples, generator=torch.Generator().manual_seed(5))
+        return torch.utils.data.RandomSampler(
+            range(1_000_000), num_samples=num_samples, generator=torch.Generator().manual_seed(5)
+        )
 
     ours, theirs = make(), make()
     drawn = stages._permutations(ours)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tomllib
 
 import pytest
+import tomllib
+from conftest import REPO, run, run_python
 
 import fast_axolotl
-from conftest import REPO, run, run_python
 
 HEADER = REPO / "include" / "fastaxo.h"
 RUST = REPO / "rust"
@@ -40,8 +40,9 @@ def test_header_matches_sources():
 def test_unicode_table_matches_oniguruma():
     # Re-probes the Oniguruma build the tokenizers crate links (rust/gen-unicode) and fails
     # if the character classes the fast BPE scanners use differ from it.
-    result = run(["cargo", "run", "--quiet", "--locked", "--release", "-p", "fastaxo-gen-unicode", "--", "--check"],
-                 cwd=RUST)
+    result = run(
+        ["cargo", "run", "--quiet", "--locked", "--release", "-p", "fastaxo-gen-unicode", "--", "--check"], cwd=RUST
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -65,8 +66,17 @@ def test_c_program_against_header(native, tmp_path):
     exe = tmp_path / "test_abi"
     lib = native.library_path()
     compile_cmd = [
-        cc, "-std=c99", "-Wall", "-Werror", "-I", str(REPO / "include"),
-        str(REPO / "tests" / "c" / "test_abi.c"), str(lib), f"-Wl,-rpath,{lib.parent}", "-o", str(exe),
+        cc,
+        "-std=c99",
+        "-Wall",
+        "-Werror",
+        "-I",
+        str(REPO / "include"),
+        str(REPO / "tests" / "c" / "test_abi.c"),
+        str(lib),
+        f"-Wl,-rpath,{lib.parent}",
+        "-o",
+        str(exe),
     ]
     compiled = run(compile_cmd)
     assert compiled.returncode == 0, compiled.stderr
@@ -80,9 +90,7 @@ def test_versions_agree(native):
     cargo = tomllib.loads((RUST / "Cargo.toml").read_text())["package"]["version"]
     assert cargo == fast_axolotl.__version__ == native.library_version()
     assert native.lib.fax_abi_version() == native.ABI_VERSION == native.lib.FAX_ABI_VERSION
-    assert fast_axolotl.get_version() == (
-        f"fast-axolotl {cargo} (libfastaxo {cargo}, ABI {native.ABI_VERSION})"
-    )
+    assert fast_axolotl.get_version() == (f"fast-axolotl {cargo} (libfastaxo {cargo}, ABI {native.ABI_VERSION})")
     assert fast_axolotl.is_available() is True
 
 
@@ -180,8 +188,11 @@ print("still alive:", fast_axolotl.pad_sequences([[1], [2, 3]]))
     assert result.returncode == 0, result.stderr
     assert "caught: Rust panic inside fastaxo" in result.stdout
     # The message says where: the panic! line of the debug export.
-    line = next(i for i, text in enumerate(DEBUG_RS.read_text().splitlines(), 1) if 'panic!("{text}")' in text
-                and ("join" in text) == bool(in_worker))
+    line = next(
+        i
+        for i, text in enumerate(DEBUG_RS.read_text().splitlines(), 1)
+        if 'panic!("{text}")' in text and ("join" in text) == bool(in_worker)
+    )
     assert f"deliberate panic (at src/ffi/debug.rs:{line}:" in result.stdout
     assert "still alive: [[1, 0], [2, 3]]" in result.stdout
     assert result.stderr == ""  # the guard's quiet hook: nothing printed

@@ -69,6 +69,7 @@ def _pin_strftime_now():
 
 # ---- the two renderers --------------------------------------------------------------------
 
+
 def jinja_render(template, messages, tools, documents, add_generation_prompt, kwargs):
     compiled = ctu._compile_jinja_template(template)
     return compiled.render(
@@ -83,13 +84,15 @@ def our_render(template, messages, tools, documents, add_generation_prompt, kwar
     compiled = _OURS.get(template)
     if compiled is None:
         compiled = _OURS[template] = fa.ChatTemplate(template, now=NOW)
-    return compiled.render(messages, tools=tools, documents=documents, add_generation_prompt=add_generation_prompt, **kwargs)
+    return compiled.render(
+        messages, tools=tools, documents=documents, add_generation_prompt=add_generation_prompt, **kwargs
+    )
 
 
 def outcome(render, *args):
     try:
         return "ok", render(*args)
-    except Exception as exc:  # noqa: BLE001 - the outcome is compared, not handled
+    except Exception as exc:  # the outcome is compared, not handled
         return "error", exc
 
 
@@ -152,7 +155,11 @@ SEARCH_TOOL = {
     "function": {
         "name": "search",
         "description": "Search the web",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string", "description": "Query"}}, "required": ["query"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "Query"}},
+            "required": ["query"],
+        },
         "response": {"type": "object", "description": "Results"},
     },
 }
@@ -187,7 +194,14 @@ def msg(role, content, **extra):
 
 TOOL_TURNS = [
     msg(U, "What's the weather in Zürich and Tokyo?"),
-    msg(A, "", tool_calls=[tool_call("get_weather", ARGS), tool_call("get_weather", {"city": "Tokyo", "days": 0}, "call00002")]),
+    msg(
+        A,
+        "",
+        tool_calls=[
+            tool_call("get_weather", ARGS),
+            tool_call("get_weather", {"city": "Tokyo", "days": 0}, "call00002"),
+        ],
+    ),
     msg("tool", '{"temp": 21.5, "sky": "clear"}', tool_call_id="call00001", name="get_weather"),
     msg("tool", "18°C, 雨", tool_call_id="call00002", name="get_weather"),
     msg(A, "Zürich: 21.5°C and clear. Tokyo: 18°C with rain."),
@@ -208,7 +222,10 @@ CORPUS = {
         ]
     },
     "system_only": {"messages": [msg(S, "System prompt alone.")]},
-    "tools_and_calls": {"messages": [msg(S, "Use tools when needed."), *TOOL_TURNS], "tools": [WEATHER_TOOL, SEARCH_TOOL]},
+    "tools_and_calls": {
+        "messages": [msg(S, "Use tools when needed."), *TOOL_TURNS],
+        "tools": [WEATHER_TOOL, SEARCH_TOOL],
+    },
     "tools_no_system": {"messages": TOOL_TURNS, "tools": [WEATHER_TOOL]},
     "tools_defined_no_calls": {"messages": [msg(U, "Hi"), msg(A, "Hello")], "tools": [SEARCH_TOOL]},
     "string_arguments": {
@@ -221,7 +238,10 @@ CORPUS = {
         "tools": [SEARCH_TOOL],
     },
     "single_tool_call": {
-        "messages": [msg(U, "weather?"), msg(A, "", tool_calls=[tool_call("get_weather", {"city": "Oslo", "days": 2})])],
+        "messages": [
+            msg(U, "weather?"),
+            msg(A, "", tool_calls=[tool_call("get_weather", {"city": "Oslo", "days": 2})]),
+        ],
         "tools": [WEATHER_TOOL],
     },
     "reasoning_content": {
@@ -233,7 +253,12 @@ CORPUS = {
         ]
     },
     "inline_think": {
-        "messages": [msg(U, "Q"), msg(A, "<think>\nhidden reasoning\n</think>\n\nThe answer."), msg(U, "Q2"), msg(A, "<think>r2</think>A2")]
+        "messages": [
+            msg(U, "Q"),
+            msg(A, "<think>\nhidden reasoning\n</think>\n\nThe answer."),
+            msg(U, "Q2"),
+            msg(A, "<think>r2</think>A2"),
+        ]
     },
     "unicode": {
         "messages": [
@@ -244,9 +269,7 @@ CORPUS = {
             msg(A, "\t\n done \u2029"),
         ]
     },
-    "empty_and_whitespace": {
-        "messages": [msg(S, ""), msg(U, "   "), msg(A, ""), msg(U, "\n\n"), msg(A, " \t ")]
-    },
+    "empty_and_whitespace": {"messages": [msg(S, ""), msg(U, "   "), msg(A, ""), msg(U, "\n\n"), msg(A, " \t ")]},
     "jinja_looking_text": {
         "messages": [
             msg(U, "{{ messages }} {% if true %}x{% endif %} {# c #} {%- raw -%}"),
@@ -268,21 +291,38 @@ CORPUS = {
     "enable_thinking_true": {"messages": [msg(U, "hi"), msg(A, "yo")], "kwargs": {"enable_thinking": True}},
     "template_kwargs": {
         "messages": [msg(S, "sys"), msg(U, "hi"), msg(A, "<think>t</think>yo")],
-        "kwargs": {"skip_think": False, "real_last_index": 1, "date_string": "01 Jan 2025", "tools_in_user_message": False},
+        "kwargs": {
+            "skip_think": False,
+            "real_last_index": 1,
+            "date_string": "01 Jan 2025",
+            "tools_in_user_message": False,
+        },
     },
     "tools_in_first_user_message": {"messages": TOOL_TURNS[:1], "tools": [WEATHER_TOOL]},
     "documents": {
         "messages": [msg(U, "Summarise the documents.")],
-        "documents": [{"title": "Doc ā", "text": "First text.", "url": "http://x", "score": 0.5}, {"title": "Two", "text": "Second."}],
+        "documents": [
+            {"title": "Doc ā", "text": "First text.", "url": "http://x", "score": 0.5},
+            {"title": "Two", "text": "Second."},
+        ],
     },
     "tool_content_mapping": {
-        "messages": [msg(U, "q"), msg(A, "", tool_calls=[tool_call("search", {"query": "q"})]), msg("tool", {"result": [1, 2.5]}, tool_call_id="call00001")],
+        "messages": [
+            msg(U, "q"),
+            msg(A, "", tool_calls=[tool_call("search", {"query": "q"})]),
+            msg("tool", {"result": [1, 2.5]}, tool_call_id="call00001"),
+        ],
         "tools": [SEARCH_TOOL],
     },
 }
 
 PARAMS = [
-    pytest.param(name, case, marks=[pytest.mark.xfail(reason=XFAIL[name], strict=True)] if name in XFAIL else [], id=f"{name}-{case_name}")
+    pytest.param(
+        name,
+        case,
+        marks=[pytest.mark.xfail(reason=XFAIL[name], strict=True)] if name in XFAIL else [],
+        id=f"{name}-{case_name}",
+    )
     for name in TEMPLATES
     for case_name, case in CORPUS.items()
 ]
@@ -300,11 +340,38 @@ def test_template_renders_identically(name, case):
 
 # ---- hypothesis-generated conversations ----------------------------------------------------
 
-SPECIAL_TEXT = ["\x1c", "\x1f", "\u00a0", "\u2028", "\u3000", " ", "\n", "\t", "{{", "}}", "{%", "%}", "</think>", "<think>",
-                "<tool_response>", "</tool_response>", "'", '"', "\\", "中", "😀", "e\u0301", "Σ"]
+SPECIAL_TEXT = [
+    "\x1c",
+    "\x1f",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    " ",
+    "\n",
+    "\t",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "</think>",
+    "<think>",
+    "<tool_response>",
+    "</tool_response>",
+    "'",
+    '"',
+    "\\",
+    "中",
+    "😀",
+    "e\u0301",
+    "Σ",
+]
 texts = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(SPECIAL_TEXT)), max_size=6).map("".join)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False), texts)
-arguments = st.dictionaries(st.text(min_size=1, max_size=5), st.one_of(scalars, st.lists(scalars, max_size=3)), max_size=4)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False), texts
+)
+arguments = st.dictionaries(
+    st.text(min_size=1, max_size=5), st.one_of(scalars, st.lists(scalars, max_size=3)), max_size=4
+)
 
 
 @st.composite
@@ -330,7 +397,9 @@ def conversations(draw):
     return {"messages": messages, "tools": tools}
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 @given(case=conversations(), add_generation_prompt=st.booleans())
 def test_generated_conversations_render_identically(case, add_generation_prompt):
     for name in TEMPLATES:
@@ -339,6 +408,7 @@ def test_generated_conversations_render_identically(case, add_generation_prompt)
 
 
 # ---- the API itself ---------------------------------------------------------------------------
+
 
 def test_syntax_error_names_the_line():
     with pytest.raises(fa.InvalidArgumentError, match=r"line 3"):
@@ -364,9 +434,41 @@ def test_large_output_grows_the_buffer():
     assert out == big * 3
 
 
-FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " if ", " for x in ", " endfor ", " endif ", "messages", "x",
-             "|tojson", "|trim", ".strip()", "(", ")", "[", "]", "'", "\n", "raise_exception('e')", " generation ",
-             " endgeneration ", "~", "1.5", "none", "loop.index0", "strftime_now('%d')", " set y = ", "é"]
+FRAGMENTS = [
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "{#",
+    "#}",
+    "-",
+    "+",
+    " if ",
+    " for x in ",
+    " endfor ",
+    " endif ",
+    "messages",
+    "x",
+    "|tojson",
+    "|trim",
+    ".strip()",
+    "(",
+    ")",
+    "[",
+    "]",
+    "'",
+    "\n",
+    "raise_exception('e')",
+    " generation ",
+    " endgeneration ",
+    "~",
+    "1.5",
+    "none",
+    "loop.index0",
+    "strftime_now('%d')",
+    " set y = ",
+    "é",
+]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -377,12 +479,18 @@ def test_garbage_templates_never_panic(source, context):
     # jinja2 drops an unterminated `{#` at the very end and takes non-ASCII names (`{{ é }}`);
     # minijinja refuses both as syntax errors.
     try:
-        ours = ("ok", fa.ChatTemplate(source, now=NOW).render([msg(U, "hi")], **{"v_" + k: v for k, v in context.items()}))
+        ours = (
+            "ok",
+            fa.ChatTemplate(source, now=NOW).render([msg(U, "hi")], **{"v_" + k: v for k, v in context.items()}),
+        )
     except fa.InvalidArgumentError as exc:
         ours = ("error", exc)
     try:
-        want = ("ok", jinja_render(source, [msg(U, "hi")], None, None, False, {"v_" + k: v for k, v in context.items()}))
-    except Exception as exc:  # noqa: BLE001
+        want = (
+            "ok",
+            jinja_render(source, [msg(U, "hi")], None, None, False, {"v_" + k: v for k, v in context.items()}),
+        )
+    except Exception as exc:
         want = ("error", exc)
     if want[0] == "ok" and ours[0] == "error":
         assert str(ours[1]).startswith("chat template syntax error") and ("{#" in source or "é" in source), ours[1]

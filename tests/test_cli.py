@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO, run
 
 import fast_axolotl
-from conftest import REPO, run
 
 
 def cli(*args, env=None, cwd=None):
@@ -44,6 +44,7 @@ def output_counts(stdout: str) -> dict:
 
 
 # --- entry points and info ---------------------------------------------------------------
+
 
 def test_console_script_and_module_agree():
     script = Path(sys.executable).parent / "fast-axolotl"
@@ -119,11 +120,16 @@ def test_info_axolotl_installs_every_patch():
 
 # --- dedupe ------------------------------------------------------------------------------
 
+
 def dedupe_rows(n: int, seed: int) -> list[dict]:
     """Rows with many exact duplicates, near misses (same text, other n) and nulls."""
     rng = random.Random(seed)
     return [
-        {"text": rng.choice(["a", "b", "c", "d", None]), "n": rng.randrange(3), "ids": [rng.randrange(2)] * rng.randrange(3)}
+        {
+            "text": rng.choice(["a", "b", "c", "d", None]),
+            "n": rng.randrange(3),
+            "ids": [rng.randrange(2)] * rng.randrange(3),
+        }
         for _ in range(n)
     ]
 
@@ -174,6 +180,7 @@ def test_dedupe_on_some_columns_writes_whole_rows(tmp_path):
 
 
 # --- pack --------------------------------------------------------------------------------
+
 
 def tokenized(n: int, max_len: int, seed: int, labels: bool = False) -> list[dict]:
     """Rows of distinct token lists (the first token is the row number) of 1..max_len tokens."""
@@ -263,6 +270,7 @@ def test_pack_first_fit_matches_python_first_fit(tmp_path):
 
 # --- bad input -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def table_file(tmp_path):
     path = tmp_path / "tok.parquet"
@@ -291,13 +299,17 @@ def test_output_inside_input(tmp_path):
     folder.mkdir()
     pq.write_table(pa.table({"a": [1, 1]}), folder / "part.parquet")
     assert_one_line_error(cli("dedupe", folder, folder / "out.parquet"), "dedupe", "OUT must not be IN or inside it")
-    assert_one_line_error(cli("dedupe", folder / "part.parquet", folder / "part.parquet"), "dedupe", "OUT must not be IN")
+    assert_one_line_error(
+        cli("dedupe", folder / "part.parquet", folder / "part.parquet"), "dedupe", "OUT must not be IN"
+    )
 
 
 def test_unknown_format(tmp_path):
     blob = tmp_path / "data.bin"
     blob.write_bytes(b"\x00\x01")
-    assert_one_line_error(cli("dedupe", blob, tmp_path / "out.parquet"), "dedupe", "cannot tell the format from the name")
+    assert_one_line_error(
+        cli("dedupe", blob, tmp_path / "out.parquet"), "dedupe", "cannot tell the format from the name"
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5"])
@@ -327,7 +339,7 @@ def test_wrong_column(table_file, tmp_path):
 
 # --- bench ----------------------------------------------------------------------------------
 
-FAKE_BENCH = '''
+FAKE_BENCH = """
 import time
 import harness
 
@@ -338,7 +350,7 @@ bench.time("sleep", "5 ms", lambda: time.sleep(0.005))
 bench.time("sleep", "60 ms", lambda: time.sleep(0.06))
 bench.goal("5 ms >= 2x 20 ms", "sleep", "5 ms", "20 ms", need=2.0)
 bench.report(baseline="20 ms")
-'''
+"""
 
 
 @pytest.fixture

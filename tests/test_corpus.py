@@ -12,62 +12,128 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run
 
 sys.path.insert(0, str(REPO / "bench"))
-import corpus  # noqa: E402
+import corpus
 
 MB = 10**6
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 ZERO_WIDTH = "\u200b\u200c\u200d\ufeff"
 # What each kind must contain somewhere in 1 MB (regular expressions, ^ and $ at line ends).
 CONTENTS = {
     "code": [r"^import \w+$", r"^def \w+\(", r"^class \w+"],
     "prose": [
-        r"[A-Z]'(S|T|RE|VE|M|LL|D)\b", r"[a-z]'(s|t|re|ve|m|ll|d)\b", r"\w\u2019\w", "[\u201c\u201d]",
-        r"https?://[\w./]+", r"\w@\w+\.\w", r"\(\w", r"\d{4}-\d\d-\d\d", r"\d,\d{3},\d{3}", r"\. [A-Z]",
+        r"[A-Z]'(S|T|RE|VE|M|LL|D)\b",
+        r"[a-z]'(s|t|re|ve|m|ll|d)\b",
+        r"\w\u2019\w",
+        "[\u201c\u201d]",
+        r"https?://[\w./]+",
+        r"\w@\w+\.\w",
+        r"\(\w",
+        r"\d{4}-\d\d-\d\d",
+        r"\d,\d{3},\d{3}",
+        r"\. [A-Z]",
     ],
     "json": [
-        r'^\{"', r'^ {2}"\w', r'^ {4}"\w', r'\\"', r"\\n", r"\\u00e9", r"\btrue\b", r"\bnull\b",
+        r'^\{"',
+        r'^ {2}"\w',
+        r'^ {4}"\w',
+        r'\\"',
+        r"\\n",
+        r"\\u00e9",
+        r"\btrue\b",
+        r"\bnull\b",
         r"\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}",  # astral characters escaped as surrogate pairs
-        r"[\u4e00-\u9fff]", r"\d\.\d+e-\d+",
+        r"[\u4e00-\u9fff]",
+        r"\d\.\d+e-\d+",
     ],
     "cjk": [
-        "\u3002", "\u3001", "\u300c", "\u300d", r"[\u4e00-\u9fff]{3}", r"[\u3041-\u3096]",
-        r"[\u30a1-\u30fa]", r"[\uac00-\ud7a3]+ [\uac00-\ud7a3]+", r"[\uff01-\uff5e]", r"[A-Za-z]{3}", r"\d",
+        "\u3002",
+        "\u3001",
+        "\u300c",
+        "\u300d",
+        r"[\u4e00-\u9fff]{3}",
+        r"[\u3041-\u3096]",
+        r"[\u30a1-\u30fa]",
+        r"[\uac00-\ud7a3]+ [\uac00-\ud7a3]+",
+        r"[\uff01-\uff5e]",
+        r"[A-Za-z]{3}",
+        r"\d",
     ],
     "arabic": [
-        r"[\u0621-\u064a]{3}", r"[\u0621-\u064a][\u064b-\u0652]", r"[\u0660-\u0669]", r"[\u06f0-\u06f9]",
-        "\u200f", r"[A-Za-z]{3}", "\u061f",
+        r"[\u0621-\u064a]{3}",
+        r"[\u0621-\u064a][\u064b-\u0652]",
+        r"[\u0660-\u0669]",
+        r"[\u06f0-\u06f9]",
+        "\u200f",
+        r"[A-Za-z]{3}",
+        "\u061f",
     ],
     "devanagari": [
-        r"[\u0915-\u0939][\u093e-\u094c]", r"[\u0915-\u0939]\u094d[\u0915-\u0939]", "\u093c",
-        r"[\u0966-\u096f]{2}", "\u0964", "\u0965",
+        r"[\u0915-\u0939][\u093e-\u094c]",
+        r"[\u0915-\u0939]\u094d[\u0915-\u0939]",
+        "\u093c",
+        r"[\u0966-\u096f]{2}",
+        "\u0964",
+        "\u0965",
     ],
     "emoji": [
-        "\u200d", "\ufe0f", "\ufe0e", r"[\U0001f3fb-\U0001f3ff]", r"[\U0001f1e6-\U0001f1ff]{2}",
-        "\ufe0f\u20e3", "\U000e0067\U000e0062", r"[a-z] ?[\U0001f300-\U0001faff]",
-        "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466", "\U0001f3f3\ufe0f\u200d\U0001f308",
+        "\u200d",
+        "\ufe0f",
+        "\ufe0e",
+        r"[\U0001f3fb-\U0001f3ff]",
+        r"[\U0001f1e6-\U0001f1ff]{2}",
+        "\ufe0f\u20e3",
+        "\U000e0067\U000e0062",
+        r"[a-z] ?[\U0001f300-\U0001faff]",
+        "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
+        "\U0001f3f3\ufe0f\u200d\U0001f308",
     ],
     "combining": [
-        r"[a-z][\u0300-\u036f]", r"\w[\u0300-\u036f\u0483-\u0489\u1ab0-\u1abe\u1dc0-\u1dff\u20d0-\u20f0]{10}",
-        "Vi\u1ec7t", unicodedata.normalize("NFD", "Vi\u1ec7t"), "\u0336", r"(^| )[\u0300-\u036f]",
+        r"[a-z][\u0300-\u036f]",
+        r"\w[\u0300-\u036f\u0483-\u0489\u1ab0-\u1abe\u1dc0-\u1dff\u20d0-\u20f0]{10}",
+        "Vi\u1ec7t",
+        unicodedata.normalize("NFD", "Vi\u1ec7t"),
+        "\u0336",
+        r"(^| )[\u0300-\u036f]",
     ],
     "whitespace": ["\r\n", "[ \t]\n", "\n(    |\t)\\w", *WHITESPACE, *ZERO_WIDTH],
     "digits": [
-        r"\d{20}", r"[\u0660-\u0669]", r"[\u0966-\u096f]", r"[\u0e50-\u0e59]", r"[\uff10-\uff19]",
-        r"[\U0001d7ce-\U0001d7d7]", "\u00b2", "\u00bd", "\u216b", r"\d\.\d", r"\d,\d{3},\d{3}",
-        r"\d{4}-\d\d-\d\d", r"v\d+\.\d+\.\d+", r"[a-z]\d",
+        r"\d{20}",
+        r"[\u0660-\u0669]",
+        r"[\u0966-\u096f]",
+        r"[\u0e50-\u0e59]",
+        r"[\uff10-\uff19]",
+        r"[\U0001d7ce-\U0001d7d7]",
+        "\u00b2",
+        "\u00bd",
+        "\u216b",
+        r"\d\.\d",
+        r"\d,\d{3},\d{3}",
+        r"\d{4}-\d\d-\d\d",
+        r"v\d+\.\d+\.\d+",
+        r"[a-z]\d",
     ],
     "nfc": [
-        "\u212b", "\u2126", r"[\u1100-\u1112][\u1161-\u1175]", r"[a-z]\u0301\u0323",
-        unicodedata.normalize("NFD", "caf\u00e9"), "caf\u00e9",
+        "\u212b",
+        "\u2126",
+        r"[\u1100-\u1112][\u1161-\u1175]",
+        r"[a-z]\u0301\u0323",
+        unicodedata.normalize("NFD", "caf\u00e9"),
+        "caf\u00e9",
     ],
     "mixed": [
-        "\x00", r"[\x80-\x9f]", r"[\U00010000-\U0010ffff]", r"[\U00030000-\U000dffff]", "\ufffe",
-        r"[\ue000-\uf8ff]", "\u200b",
+        "\x00",
+        r"[\x80-\x9f]",
+        r"[\U00010000-\U0010ffff]",
+        r"[\U00030000-\U000dffff]",
+        "\ufffe",
+        r"[\ue000-\uf8ff]",
+        "\u200b",
     ],
 }
 
@@ -149,8 +215,22 @@ def test_code_documents_are_standard_library_files(megabyte):
 
 
 def test_command_line_writes_documents_by_kind(tmp_path):
-    result = run([sys.executable, str(REPO / "bench" / "corpus.py"), "--mb", "0.02", "--seed", "4",
-                  "--kinds", "prose", "mixed", "--write", str(tmp_path)], timeout=120)
+    result = run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "corpus.py"),
+            "--mb",
+            "0.02",
+            "--seed",
+            "4",
+            "--kinds",
+            "prose",
+            "mixed",
+            "--write",
+            str(tmp_path),
+        ],
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "prose" in result.stdout and "MB/s" in result.stdout
     for kind in ("prose", "mixed"):

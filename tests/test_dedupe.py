@@ -53,8 +53,14 @@ COLUMN_KINDS = {
     "large_list_int64": (pa.large_list(pa.int64()), st.lists(st.integers(0, 3), max_size=3)),
     "list_float": (pa.list_(pa.float64()), st.lists(FLOATS, max_size=2)),
     "struct": (MESSAGE, st.fixed_dictionaries({"role": TEXT, "content": TEXT})),
-    "messages": (pa.list_(MESSAGE), st.lists(st.fixed_dictionaries({"role": TEXT, "content": TEXT | st.none()}), max_size=2)),
-    "nested": (pa.list_(pa.list_(pa.int8())), st.lists(st.lists(st.integers(0, 2) | st.none(), max_size=2) | st.none(), max_size=2)),
+    "messages": (
+        pa.list_(MESSAGE),
+        st.lists(st.fixed_dictionaries({"role": TEXT, "content": TEXT | st.none()}), max_size=2),
+    ),
+    "nested": (
+        pa.list_(pa.list_(pa.int8())),
+        st.lists(st.lists(st.integers(0, 2) | st.none(), max_size=2) | st.none(), max_size=2),
+    ),
 }
 
 
@@ -188,7 +194,10 @@ def test_deduplicate_dataset_equals_axolotl(view, bytes_per_call, monkeypatch):
 @pytest.mark.axolotl
 def test_deduplicate_dataset_against_axolotls_own_function():
     utils = pytest.importorskip("axolotl.utils.data.utils")
-    train, evaluation = dataset_with_duplicates(seed=1).shuffle(seed=2), dataset_with_duplicates(seed=1).select(range(0, 400, 7))
+    train, evaluation = (
+        dataset_with_duplicates(seed=1).shuffle(seed=2),
+        dataset_with_duplicates(seed=1).select(range(0, 400, 7)),
+    )
     ours_train, seen = fa.deduplicate_dataset(train)
     ours_eval, _ = fa.deduplicate_dataset(evaluation, seen)
     their_train, their_seen = utils._deduplicate_dataset(train)
@@ -209,7 +218,9 @@ def test_int_lists_match_across_widths_and_null_layouts():
     _, seen = fa.dedupe_table(narrow)
     wide_with_nulls = pa.table({"ids": pa.array([[1, 2], [None], [300], [], None], pa.large_list(pa.int64()))})
     kept, _ = fa.dedupe_table(wide_with_nulls, seen)
-    assert kept.tolist() == [1, 4] == reference_keep(wide_with_nulls.to_pylist(), reference_keep(narrow.to_pylist())[1])[0]
+    assert (
+        kept.tolist() == [1, 4] == reference_keep(wide_with_nulls.to_pylist(), reference_keep(narrow.to_pylist())[1])[0]
+    )
     strings = pa.table({"ids": pa.array([[]], pa.list_(pa.string()))})  # [] prints alike for any type
     assert fa.dedupe_table(strings, seen)[0].tolist() == []
 
@@ -252,7 +263,9 @@ def test_digests_a_slice_a_call_equal_one_call_with_indices(table, data):
         stream = ffi.new("struct ArrowArrayStream *")
         table.to_reader()._export_to_c(int(ffi.cast("uintptr_t", stream)))
         out = ffi.from_buffer("uint8_t[]", expected, require_writable=True)
-        fa._native.check(lib.fax_row_digests(stream, ffi.from_buffer("int64_t[]", indices), indices.size, 0, out, indices.size))
+        fa._native.check(
+            lib.fax_row_digests(stream, ffi.from_buffer("int64_t[]", indices), indices.size, 0, out, indices.size)
+        )
     assert np.array_equal(got, expected)
 
 

@@ -44,13 +44,19 @@ scalar_garbage = st.one_of(
     st.binary(max_size=3),
     st.sampled_from([object(), [], {}, (), [1, 2], {"a": 1}, np.float64(2.0), np.array([1, 2]), 1j]),
 )
-sizes = st.one_of(st.integers(-3, 40), st.sampled_from(OUT_OF_RANGE), st.sampled_from(HUGE), scalar_garbage,
-                  st.sampled_from([np.int64(3), np.uint64(2**64 - 1), np.int8(-1)]))
+sizes = st.one_of(
+    st.integers(-3, 40),
+    st.sampled_from(OUT_OF_RANGE),
+    st.sampled_from(HUGE),
+    scalar_garbage,
+    st.sampled_from([np.int64(3), np.uint64(2**64 - 1), np.int8(-1)]),
+)
 int64s = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from(OUT_OF_RANGE), scalar_garbage)
 
 token = st.integers(-(2**63), 2**63 - 1)
-bad_token = st.one_of(st.sampled_from([2**63, -(2**63) - 1, 2**64, None, 1.5, float("nan"), "7", b"7", [1]]),
-                      st.floats())
+bad_token = st.one_of(
+    st.sampled_from([2**63, -(2**63) - 1, 2**64, None, 1.5, float("nan"), "7", b"7", [1]]), st.floats()
+)
 
 
 @st.composite
@@ -68,8 +74,24 @@ def bad_rows(draw):
 @st.composite
 def values_offsets(draw):
     """A (values, offsets) tuple: any offsets (decreasing, negative, past), any dtypes."""
-    vdtype = draw(st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                                   "float64", "bool", "object", ">i4"]))
+    vdtype = draw(
+        st.sampled_from(
+            [
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "float64",
+                "bool",
+                "object",
+                ">i4",
+            ]
+        )
+    )
     odtype = draw(st.sampled_from(["int32", "int64", "uint32", "uint64", "int8", "float32", ">i8"]))
     n = draw(st.integers(0, 8))
     values = np.array(draw(st.lists(st.integers(0, 100), min_size=n, max_size=n)), dtype=vdtype)
@@ -106,8 +128,16 @@ def arrow_lists(draw):
     return pa.chunked_array([arr, arr]) if kind == "chunked" else arr
 
 
-sequence_garbage = st.one_of(bad_rows(), values_offsets(), numpy_rows(), arrow_lists(), scalar_garbage,
-                             st.just(np.zeros((2, 2), dtype=np.int64)), st.just([]), st.just([[]]))
+sequence_garbage = st.one_of(
+    bad_rows(),
+    values_offsets(),
+    numpy_rows(),
+    arrow_lists(),
+    scalar_garbage,
+    st.just(np.zeros((2, 2), dtype=np.int64)),
+    st.just([]),
+    st.just([[]]),
+)
 
 # ---- the check every call goes through ---------------------------------------------------
 
@@ -138,8 +168,14 @@ SEQUENCE_NAMES = ("sequences", "values", "offsets")
 @SETTINGS
 @given(st.data())
 def fuzz_pad_sequences(data):
-    kwargs = dict(sequences=[[1, 2], [3]], target_length=None, pad_value=0, padding_side="right",
-                  pad_to_multiple_of=None, return_tensors=data.draw(st.sampled_from([None, "np"])))
+    kwargs = dict(
+        sequences=[[1, 2], [3]],
+        target_length=None,
+        pad_value=0,
+        padding_side="right",
+        pad_to_multiple_of=None,
+        return_tensors=data.draw(st.sampled_from([None, "np"])),
+    )
     bad = data.draw(st.sampled_from([*kwargs, "none"]))
     if bad == "sequences":
         kwargs[bad] = data.draw(sequence_garbage)
@@ -166,8 +202,15 @@ def fuzz_create_padding_mask(current, target):
 @SETTINGS
 @given(st.data())
 def fuzz_pack_sequences(data):
-    kwargs = dict(sequences=[[1, 2, 3], [4]], max_length=4, pad_token_id=0, eos_token_id=9, label_pad_id=-100,
-                  overflow="split", return_tensors=data.draw(st.sampled_from([None, "np"])))
+    kwargs = dict(
+        sequences=[[1, 2, 3], [4]],
+        max_length=4,
+        pad_token_id=0,
+        eos_token_id=9,
+        label_pad_id=-100,
+        overflow="split",
+        return_tensors=data.draw(st.sampled_from([None, "np"])),
+    )
     bad = data.draw(st.sampled_from([*kwargs, "none"]))
     if bad == "sequences":
         kwargs[bad] = data.draw(sequence_garbage)
@@ -186,8 +229,15 @@ def fuzz_pack_sequences(data):
 @SETTINGS
 @given(st.data())
 def fuzz_concatenate_and_pack(data):
-    kwargs = dict(input_ids=[[1, 2], [3]], labels=[[1, 2], [3]], attention_masks=[[1, 1], [1]], max_length=2,
-                  pad_token_id=0, label_pad_id=-100, return_tensors=data.draw(st.sampled_from([None, "np"])))
+    kwargs = dict(
+        input_ids=[[1, 2], [3]],
+        labels=[[1, 2], [3]],
+        attention_masks=[[1, 1], [1]],
+        max_length=2,
+        pad_token_id=0,
+        label_pad_id=-100,
+        return_tensors=data.draw(st.sampled_from([None, "np"])),
+    )
     bad = data.draw(st.sampled_from([*kwargs, "none"]))
     if bad in ("input_ids", "labels", "attention_masks"):
         kwargs[bad] = data.draw(sequence_garbage)
@@ -212,9 +262,15 @@ def fuzz_pack_bins(data):
     kwargs = dict(lengths=[3, 1, 2], capacity=4, strategy="bfd", max_items_per_bin=None, group_size=None)
     bad = data.draw(st.sampled_from([*kwargs, "none"]))
     if bad == "lengths":
-        kwargs[bad] = data.draw(st.one_of(scalar_garbage, st.lists(st.one_of(st.integers(-5, 5), bad_token), max_size=4),
-                                          st.just(np.array([1.5, 2.0])), st.just(np.array([2**64 - 1], np.uint64)),
-                                          st.just(np.zeros((2, 2), np.int64))))
+        kwargs[bad] = data.draw(
+            st.one_of(
+                scalar_garbage,
+                st.lists(st.one_of(st.integers(-5, 5), bad_token), max_size=4),
+                st.just(np.array([1.5, 2.0])),
+                st.just(np.array([2**64 - 1], np.uint64)),
+                st.just(np.zeros((2, 2), np.int64)),
+            )
+        )
     elif bad == "capacity":
         kwargs[bad] = data.draw(st.one_of(sizes, int64s))
     elif bad in ("max_items_per_bin", "group_size"):
@@ -229,14 +285,31 @@ def fuzz_pack_bins(data):
 @SETTINGS
 @given(st.data())
 def fuzz_gather_packed(data):
-    kwargs = dict(input_ids=[[1, 2], [3]], order=[1, 0], bin_offsets=[0, 1, 2], width=3, labels=None,
-                  pad_token_id=0, label_pad_id=-100, position_pad_id=0, attention_pad_id=0, return_tensors="np")
+    kwargs = dict(
+        input_ids=[[1, 2], [3]],
+        order=[1, 0],
+        bin_offsets=[0, 1, 2],
+        width=3,
+        labels=None,
+        pad_token_id=0,
+        label_pad_id=-100,
+        position_pad_id=0,
+        attention_pad_id=0,
+        return_tensors="np",
+    )
     bad = data.draw(st.sampled_from([*kwargs, "none"]))
     if bad in ("input_ids", "labels"):
         kwargs[bad] = data.draw(sequence_garbage)
     elif bad in ("order", "bin_offsets"):
-        kwargs[bad] = data.draw(st.one_of(scalar_garbage, st.lists(st.integers(-3, 5), max_size=4),
-                                          st.just([2**63]), st.just([0.5]), st.just(np.array([[0]]))))
+        kwargs[bad] = data.draw(
+            st.one_of(
+                scalar_garbage,
+                st.lists(st.integers(-3, 5), max_size=4),
+                st.just([2**63]),
+                st.just([0.5]),
+                st.just(np.array([[0]])),
+            )
+        )
     elif bad == "width":
         kwargs[bad] = data.draw(sizes)
     elif bad.endswith("_id"):
@@ -255,10 +328,25 @@ def fuzz_gather_packed(data):
 
 rows_garbage = st.one_of(
     scalar_garbage,
-    st.lists(st.one_of(st.text(max_size=3), st.binary(max_size=3), st.none(), st.integers(), st.floats(),
-                       st.sampled_from(["\ud800", bytearray(b"x"), memoryview(b"x")])), max_size=4),
-    st.sampled_from([pa.array([1, 2]), pa.array(["a", None]), pa.array([b"a"], pa.large_binary()),
-                     pa.chunked_array([pa.array(["x"]), pa.array(["y"])])]),
+    st.lists(
+        st.one_of(
+            st.text(max_size=3),
+            st.binary(max_size=3),
+            st.none(),
+            st.integers(),
+            st.floats(),
+            st.sampled_from(["\ud800", bytearray(b"x"), memoryview(b"x")]),
+        ),
+        max_size=4,
+    ),
+    st.sampled_from(
+        [
+            pa.array([1, 2]),
+            pa.array(["a", None]),
+            pa.array([b"a"], pa.large_binary()),
+            pa.chunked_array([pa.array(["x"]), pa.array(["y"])]),
+        ]
+    ),
 )
 
 
@@ -268,8 +356,10 @@ def fuzz_parallel_hash_rows(rows, threads):
     # Huge thread counts are valid (capped at the cores), so they stay in.
     result = outcome(fa.parallel_hash_rows, rows, num_threads=threads, names=("rows", "num_threads", "utf-8"))
     if not isinstance(result, Exception):
-        want = [hashlib.sha256(r if isinstance(r, (bytes, bytearray)) else str(r).encode()).hexdigest()
-                for r in (rows.to_pylist() if hasattr(rows, "to_pylist") else rows)]
+        want = [
+            hashlib.sha256(r if isinstance(r, (bytes, bytearray)) else str(r).encode()).hexdigest()
+            for r in (rows.to_pylist() if hasattr(rows, "to_pylist") else rows)
+        ]
         assert result == want
 
 
@@ -277,7 +367,9 @@ hashes_garbage = st.one_of(
     scalar_garbage,
     st.text(max_size=3),
     st.binary(max_size=3),
-    st.lists(st.one_of(st.text(max_size=70), st.none(), st.integers(), st.just("ab" * 32), st.just("g" * 64)), max_size=3),
+    st.lists(
+        st.one_of(st.text(max_size=70), st.none(), st.integers(), st.just("ab" * 32), st.just("g" * 64)), max_size=3
+    ),
 )
 
 
@@ -289,15 +381,17 @@ def fuzz_deduplicate_indices(rows, existing):
 
 tables = st.one_of(
     scalar_garbage,
-    st.sampled_from([
-        pa.table({"a": [1, 1, 2], "b": ["x", "x", None]}),
-        pa.table({"d": pa.array([1, 2], pa.date32())}),
-        pa.table({"h": pa.array(np.array([1, 2], np.float16))}),
-        pa.table({}),
-        pa.record_batch({"a": [[1], [1], []]}),
-        pa.array([1, 2]),
-        {"a": [1, 2]},
-    ]),
+    st.sampled_from(
+        [
+            pa.table({"a": [1, 1, 2], "b": ["x", "x", None]}),
+            pa.table({"d": pa.array([1, 2], pa.date32())}),
+            pa.table({"h": pa.array(np.array([1, 2], np.float16))}),
+            pa.table({}),
+            pa.record_batch({"a": [[1], [1], []]}),
+            pa.array([1, 2]),
+            {"a": [1, 2]},
+        ]
+    ),
 )
 
 
@@ -321,12 +415,20 @@ def fuzz_deduplicate_dataset(dataset, seen):
 
 # ---- chat templates and tokenization ------------------------------------------------------
 
-TEMPLATES = ["{% for m in messages %}{{ m['role'] }}: {{ m['content'] | trim }}\n{% endfor %}",
-             "{{ messages | tojson }}{{ raise_exception('no') if messages | length > 3 }}"]
-template_garbage = st.one_of(scalar_garbage, st.text(max_size=40), st.sampled_from(["{% for %}", "{{ x", "{% endif %}"]))
+TEMPLATES = [
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] | trim }}\n{% endfor %}",
+    "{{ messages | tojson }}{{ raise_exception('no') if messages | length > 3 }}",
+]
+template_garbage = st.one_of(
+    scalar_garbage, st.text(max_size=40), st.sampled_from(["{% for %}", "{{ x", "{% endif %}"])
+)
 message = st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]), "content": st.text(max_size=20)})
-messages_garbage = st.one_of(scalar_garbage, st.lists(st.one_of(scalar_garbage, message), max_size=3),
-                             st.just([{"role": object()}]), st.just([{"content": float("nan")}]))
+messages_garbage = st.one_of(
+    scalar_garbage,
+    st.lists(st.one_of(scalar_garbage, message), max_size=3),
+    st.just([{"role": object()}]),
+    st.just([{"content": float("nan")}]),
+)
 
 
 @SETTINGS
@@ -335,8 +437,12 @@ def fuzz_render_chat_template(data):
     bad = data.draw(st.sampled_from(["template", "messages", "none"]))
     template = data.draw(template_garbage) if bad == "template" else data.draw(st.sampled_from(TEMPLATES))
     messages = data.draw(messages_garbage) if bad == "messages" else data.draw(st.lists(message, max_size=5))
-    outcome(fa.render_chat_template, template, messages,
-            names=("template", "messages", "chat template", "JSON", "no", "serializable", "not"))
+    outcome(
+        fa.render_chat_template,
+        template,
+        messages,
+        names=("template", "messages", "chat template", "JSON", "no", "serializable", "not"),
+    )
 
 
 @SETTINGS
@@ -363,7 +469,9 @@ def fuzz_tokenize_dataset(data):
     kwargs = {"chat_template": data.draw(template_garbage) if bad == "chat_template" else TEMPLATES[0]}
     # (a str is a path: a missing file is FileNotFoundError, tested in test_tokenize_chat.py)
     not_a_path = scalar_garbage.filter(lambda x: not isinstance(x, (str, bytes)))
-    tokenizer = data.draw(st.one_of(not_a_path, st.sampled_from(["{}", '{"model": 1}']))) if bad == "tokenizer" else None
+    tokenizer = (
+        data.draw(st.one_of(not_a_path, st.sampled_from(["{}", '{"model": 1}']))) if bad == "tokenizer" else None
+    )
     arg = data.draw(scalar_garbage) if bad == "data" else table
     if tokenizer is None:
         import tempfile
@@ -377,8 +485,13 @@ def fuzz_tokenize_dataset(data):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             f.write(tokenizer)
         tokenizer = f.name
-    outcome(fa.tokenize_dataset, arg, tokenizer, names=("expected a pyarrow", "tokenizer", "template", "row", "JSON"),
-            **kwargs)
+    outcome(
+        fa.tokenize_dataset,
+        arg,
+        tokenizer,
+        names=("expected a pyarrow", "tokenizer", "template", "row", "JSON"),
+        **kwargs,
+    )
 
 
 @SETTINGS
@@ -388,8 +501,12 @@ def fuzz_Tokenizer(data):
     texts are checked against the tokenizers package."""
     import tokenizers
 
-    text_garbage = st.one_of(scalar_garbage, st.lists(st.one_of(st.text(max_size=5), scalar_garbage), max_size=4),
-                             st.just(pa.array([1, 2])), st.just(pa.array(["a", None])))
+    text_garbage = st.one_of(
+        scalar_garbage,
+        st.lists(st.one_of(st.text(max_size=5), scalar_garbage), max_size=4),
+        st.just(pa.array([1, 2])),
+        st.just(pa.array(["a", None])),
+    )
     bad = data.draw(st.sampled_from(["json", "texts", "output", "num_threads", "engine", "none"]))
     if bad in ("json", "engine"):
         json_text = data.draw(st.one_of(scalar_garbage, st.sampled_from(["{}", '{"model": 1}', "[", ""])))
@@ -398,15 +515,24 @@ def fuzz_Tokenizer(data):
             engine = "auto"
         else:
             json_text = _small_tokenizer_json()
-        outcome(fa.Tokenizer, json_text, engine=engine,
-                names=("tokenizer", "JSON", "engine", "str", "expected", "must", "not"))
+        outcome(
+            fa.Tokenizer,
+            json_text,
+            engine=engine,
+            names=("tokenizer", "JSON", "engine", "str", "expected", "must", "not"),
+        )
         return
     tokenizer = fa.Tokenizer(_small_tokenizer_json())
     texts = data.draw(text_garbage) if bad == "texts" else data.draw(st.lists(st.text(max_size=20), max_size=5))
     output = data.draw(st.one_of(scalar_garbage, st.just("pandas"))) if bad == "output" else "python"
     threads = data.draw(st.one_of(scalar_garbage, sizes)) if bad == "num_threads" else 0
-    result = outcome(tokenizer.encode_batch, texts, output=output, num_threads=threads,
-                     names=("text", "output", "num_threads", "str", "null", "UTF-8"))
+    result = outcome(
+        tokenizer.encode_batch,
+        texts,
+        output=output,
+        num_threads=threads,
+        names=("text", "output", "num_threads", "str", "null", "UTF-8"),
+    )
     if bad == "none":
         reference = tokenizers.Tokenizer.from_str(_small_tokenizer_json())
         assert result == [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
@@ -496,18 +622,32 @@ def fuzz_open_reader(data):
         assert got.to_pylist() == table.to_pylist()
 
 
-PROPERTIES = [fuzz_pad_sequences, fuzz_create_padding_mask, fuzz_pack_sequences, fuzz_concatenate_and_pack,
-              fuzz_pack_bins, fuzz_gather_packed, fuzz_parallel_hash_rows, fuzz_deduplicate_indices,
-              fuzz_row_digests, fuzz_dedupe_table, fuzz_deduplicate_dataset, fuzz_render_chat_template,
-              fuzz_ChatTemplate, fuzz_tokenize_dataset, fuzz_Tokenizer]
+PROPERTIES = [
+    fuzz_pad_sequences,
+    fuzz_create_padding_mask,
+    fuzz_pack_sequences,
+    fuzz_concatenate_and_pack,
+    fuzz_pack_bins,
+    fuzz_gather_packed,
+    fuzz_parallel_hash_rows,
+    fuzz_deduplicate_indices,
+    fuzz_row_digests,
+    fuzz_dedupe_table,
+    fuzz_deduplicate_dataset,
+    fuzz_render_chat_template,
+    fuzz_ChatTemplate,
+    fuzz_tokenize_dataset,
+    fuzz_Tokenizer,
+]
 HAS_READER = "open_reader" in fa._KERNELS  # the streaming reader, in builds that have it
 if HAS_READER:
     PROPERTIES.append(fuzz_open_reader)
 
 
 def test_garbage_never_crashes_and_errors_name_the_argument():
-    result = subprocess.run([sys.executable, __file__], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            timeout=900)
+    result = subprocess.run(
+        [sys.executable, __file__], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900
+    )
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     for prop in PROPERTIES:
         assert f"{prop.__name__}: ok" in result.stdout
@@ -534,8 +674,13 @@ def ref_pad(rows, target, multiple, pad, side):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(st.lists(token, max_size=3), max_size=3), st.one_of(st.none(), st.integers(0, 5)),
-       st.one_of(st.none(), st.integers(1, 4)), token, st.sampled_from(["right", "left"]))
+@given(
+    st.lists(st.lists(token, max_size=3), max_size=3),
+    st.one_of(st.none(), st.integers(0, 5)),
+    st.one_of(st.none(), st.integers(1, 4)),
+    token,
+    st.sampled_from(["right", "left"]),
+)
 def test_pad_edge_inputs_match_reference(rows, target, multiple, pad, side):
     want = ref_pad(rows, target, multiple, pad, side)
     assert fa.pad_sequences(rows, target, pad, side, multiple) == want
@@ -597,7 +742,9 @@ def test_hash_and_dedupe_edge_inputs_match_hashlib(rows):
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-3, 3)), st.sampled_from(["a", "b", None])), max_size=6))
 def test_dedupe_table_edge_inputs_match_str_of_rows(rows):
-    table = pa.table({"x": pa.array([r[0] for r in rows], pa.int64()), "y": pa.array([r[1] for r in rows], pa.string())})
+    table = pa.table(
+        {"x": pa.array([r[0] for r in rows], pa.int64()), "y": pa.array([r[1] for r in rows], pa.string())}
+    )
     first = {}
     for i, row in enumerate(table.to_pylist()):
         first.setdefault(str(row), i)  # Axolotl's rule: duplicates iff str(row) is the same
@@ -636,7 +783,9 @@ def invalid_arrow_column(kind: str):
         return pa.DictionaryArray.from_arrays(pa.array([5, 0], pa.int32()), pa.array(["a"]), safe=False)
     offsets = pa.py_buffer(np.array([0, 3, 1, 4], np.int32).tobytes())
     if kind == "list_offsets":
-        return pa.ListArray.from_buffers(pa.list_(pa.int32()), 3, [None, offsets], children=[pa.array([1, 2, 3, 4], pa.int32())])
+        return pa.ListArray.from_buffers(
+            pa.list_(pa.int32()), 3, [None, offsets], children=[pa.array([1, 2, 3, 4], pa.int32())]
+        )
     return pa.Array.from_buffers(pa.string(), 3, [None, offsets, pa.py_buffer(b"abcd")])
 
 

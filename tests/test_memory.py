@@ -14,7 +14,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import REPO, run
 
 VALGRIND = shutil.which("valgrind")
@@ -32,8 +31,21 @@ def compile_c(source, exe, cc_flags=()):
         pytest.skip("no C compiler")
     lib = _native.library_path()
     # The header the build installed next to the library: the one that matches it.
-    cmd = [cc, "-std=c99", "-Wall", "-Werror", "-g", *cc_flags, "-I", str(lib.parent), str(source), str(lib),
-           f"-Wl,-rpath,{lib.parent}", "-o", str(exe)]
+    cmd = [
+        cc,
+        "-std=c99",
+        "-Wall",
+        "-Werror",
+        "-g",
+        *cc_flags,
+        "-I",
+        str(lib.parent),
+        str(source),
+        str(lib),
+        f"-Wl,-rpath,{lib.parent}",
+        "-o",
+        str(exe),
+    ]
     result = run(cmd)
     assert result.returncode == 0, result.stderr
     return exe
@@ -70,9 +82,16 @@ def valgrind(exe, tmp_path):
     outside the thread pools) makes it exit 99."""
     suppressions = tmp_path / "pools.supp"
     suppressions.write_text(POOL_SUPPRESSION)
-    cmd = [VALGRIND, "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
-           "--errors-for-leak-kinds=definite,indirect,possible", "--num-callers=40",
-           f"--suppressions={suppressions}", str(exe)]
+    cmd = [
+        VALGRIND,
+        "--error-exitcode=99",
+        "--leak-check=full",
+        "--show-leak-kinds=definite,indirect,possible",
+        "--errors-for-leak-kinds=definite,indirect,possible",
+        "--num-callers=40",
+        f"--suppressions={suppressions}",
+        str(exe),
+    ]
     return run(cmd, timeout=600)
 
 
@@ -152,8 +171,9 @@ RSS_SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_many_small_calls_keep_rss_flat():
-    result = subprocess.run([sys.executable, "-c", RSS_SCRIPT], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     before, after = (int(x) for x in result.stdout.split("rss")[1].split())
     # A leak of even 200 bytes per call would add 20 MB over these 110,000 calls.
@@ -203,8 +223,9 @@ def test_abandoned_readers_keep_rss_flat():
         from fast_axolotl import reader  # noqa: F401
     except ImportError:
         pytest.skip("the streaming reader is not in this build")
-    result = subprocess.run([sys.executable, "-c", ABANDON_SCRIPT], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-c", ABANDON_SCRIPT], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     before, after = (int(x) for x in result.stdout.split("rss")[1].split())
     # Each reader holds decoded batches and a file; 20 KB kept per abandoned reader is 20 MB.

@@ -54,7 +54,9 @@ try:  # Axolotl's own functions are the oracle when Axolotl is installed
     from axolotl.utils.samplers.multipack import pack_group as _ax_pack_group
 
     def oracle_first_fit(lengths, capacity, bin_size):
-        return [list(b) for b in _ax_pack_group(np.asarray(lengths, np.int64), 0, capacity, len(lengths), bin_size, True)]
+        return [
+            list(b) for b in _ax_pack_group(np.asarray(lengths, np.int64), 0, capacity, len(lengths), bin_size, True)
+        ]
 
     def oracle_next_fit(lengths, capacity):
         return [list(b) for b in _ax_alloc(np.asarray(lengths, np.int64), 0, capacity, 1)[0]]
@@ -112,7 +114,9 @@ def test_next_fit_is_axolotl_allocate_sequentially(lengths, capacity):
 
 
 @settings(max_examples=300, deadline=None)
-@given(lengths=lengths_st, capacity=st.integers(1, 35), limit=st.one_of(st.none(), st.integers(1, 6)), best=st.booleans())
+@given(
+    lengths=lengths_st, capacity=st.integers(1, 35), limit=st.one_of(st.none(), st.integers(1, 6)), best=st.booleans()
+)
 def test_decreasing_strategies_match_reference(lengths, capacity, limit, best):
     got = fa.pack_bins(lengths, capacity, "bfd" if best else "ffd", max_items_per_bin=limit)
     assert as_bins(got) == reference_decreasing(lengths, capacity, limit or len(lengths) + 1, best)

@@ -9,9 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run
 
 import fast_axolotl
-from conftest import REPO, run
 from fast_axolotl._libname import library_filename
 
 
@@ -54,7 +54,9 @@ def venv_env() -> dict:
 def check_imports_and_runs(python: Path, cwd: Path) -> None:
     """The installed package loads its library, reports the same versions as this checkout
     and runs a kernel."""
-    code = "import fast_axolotl as fa; print(fa.is_available(), fa.get_version()); print(fa.pad_sequences([[1], [2, 3]]))"
+    code = (
+        "import fast_axolotl as fa; print(fa.is_available(), fa.get_version()); print(fa.pad_sequences([[1], [2, 3]]))"
+    )
     result = run([str(python), "-c", code], cwd=cwd, env=venv_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -69,10 +71,16 @@ def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
 
 # What cargo names a cdylib `fastaxo` on each platform (the other platforms cannot run here:
 # the release workflow builds and tests their wheels).
-@pytest.mark.parametrize("platform, name", [
-    ("linux", "libfastaxo.so"), ("freebsd14", "libfastaxo.so"), ("darwin", "libfastaxo.dylib"),
-    ("win32", "fastaxo.dll"), ("cygwin", "fastaxo.dll"),
-])
+@pytest.mark.parametrize(
+    "platform, name",
+    [
+        ("linux", "libfastaxo.so"),
+        ("freebsd14", "libfastaxo.so"),
+        ("darwin", "libfastaxo.dylib"),
+        ("win32", "fastaxo.dll"),
+        ("cygwin", "fastaxo.dll"),
+    ],
+)
 def test_library_file_name_per_platform(platform, name):
     assert library_filename(platform) == name
 

@@ -7,9 +7,9 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_pad import DTYPES, as_form
 
 import fast_axolotl as fa
-from test_pad import DTYPES, as_form
 
 FORMS = ["lists", "numpy_rows", "values_offsets", "arrow", "arrow_large", "arrow_sliced", "chunked"]
 EOS, PAD, LABEL_PAD = 99, 0, -100
@@ -75,7 +75,9 @@ def token_rows(draw, max_tokens=12, max_rows=12):
 def test_pack_sequences_matches_reference(batch, form, max_length, overflow, return_tensors):
     rows, dtype = batch
     expected, counts = reference_pack(rows, max_length, overflow)
-    got = fa.pack_sequences(as_form(rows, form, dtype), max_length, PAD, EOS, overflow=overflow, return_tensors=return_tensors)
+    got = fa.pack_sequences(
+        as_form(rows, form, dtype), max_length, PAD, EOS, overflow=overflow, return_tensors=return_tensors
+    )
     assert got.overflow == counts
     for key, want in expected.items():
         value = got[key]
@@ -180,7 +182,12 @@ def reference_concat(ids, labels, masks, max_length, pad=PAD, label_pad=LABEL_PA
 
 
 @settings(max_examples=200, deadline=None)
-@given(batch=token_rows(), form=st.sampled_from(FORMS), max_length=st.integers(1, 9), return_tensors=st.sampled_from([None, "np"]))
+@given(
+    batch=token_rows(),
+    form=st.sampled_from(FORMS),
+    max_length=st.integers(1, 9),
+    return_tensors=st.sampled_from([None, "np"]),
+)
 def test_concatenate_and_pack_matches_reference(batch, form, max_length, return_tensors):
     rows, dtype = batch
     labels = [[-100 if t % 3 == 0 else t for t in r] for r in rows]
@@ -229,7 +236,9 @@ def test_gather_packed_matches_reference(batch, form, data):
     width = max([sum(len(rows[i]) for i in order[a:b]) for a, b in zip(bin_offsets, bin_offsets[1:])] + [0])
     width += data.draw(st.integers(0, 3))
     labels = [[t // 2 for t in r] for r in rows] if data.draw(st.booleans()) else None
-    got = fa.gather_packed(as_form(rows, form, dtype), np.array(order, dtype=np.int64), bin_offsets, width, labels=labels)
+    got = fa.gather_packed(
+        as_form(rows, form, dtype), np.array(order, dtype=np.int64), bin_offsets, width, labels=labels
+    )
     expected = reference_gather(rows, labels or rows, order, bin_offsets, width)
     assert {k: v.tolist() for k, v in got.items()} == expected
 

@@ -19,10 +19,11 @@ import pytest
 ray = pytest.importorskip("ray")
 fr = pytest.importorskip("fast_axolotl.ray")
 
-import fast_axolotl as fa  # noqa: E402
 from conftest import REPO  # noqa: E402
-from fast_axolotl.reader import open_reader  # noqa: E402
 from tokenizer_fixtures import llama3_tokenizer_file, load_llama3_tokenizer  # noqa: E402
+
+import fast_axolotl as fa  # noqa: E402
+from fast_axolotl.reader import open_reader  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
 import corpus  # noqa: E402
@@ -58,7 +59,9 @@ def shards(tmp_path_factory):
     for i, part in enumerate(parts):
         pq.write_table(part, root / "parquet" / f"part-{i}.parquet", row_group_size=700)
         with open(root / "jsonl" / f"part-{i}.jsonl", "w") as f:
-            f.writelines(f'{{"text": "{t}", "n": {n}}}\n' for t, n in zip(part["text"].to_pylist(), part["n"].to_pylist()))
+            f.writelines(
+                f'{{"text": "{t}", "n": {n}}}\n' for t, n in zip(part["text"].to_pylist(), part["n"].to_pylist())
+            )
     return root, pa.concat_tables(parts)
 
 
@@ -356,6 +359,8 @@ def test_cli_ray_task_error_is_one_line(cluster, tokenized, tmp_path):
     root, _ = tokenized
     result = run_cli("pack", root, tmp_path / "out", "--max-length", 50, f"--ray={cluster}")
     assert result.returncode == 1
-    (line,) = [l for l in result.stderr.splitlines() if "error:" in l]
-    assert line.startswith("fast-axolotl pack: error: TaskError: ValueError: ") and "longer than --max-length 50" in line
+    (line,) = [text for text in result.stderr.splitlines() if "error:" in text]
+    assert (
+        line.startswith("fast-axolotl pack: error: TaskError: ValueError: ") and "longer than --max-length 50" in line
+    )
     assert not (tmp_path / "out").exists()

@@ -117,7 +117,9 @@ def test_save_to_disk_directory(tmp_path, table):
 
 def test_dataset_dict_directory_names_the_splits(tmp_path, table):
     datasets = pytest.importorskip("datasets")
-    datasets.DatasetDict({"train": datasets.Dataset(table), "test": datasets.Dataset(table)}).save_to_disk(str(tmp_path / "dd"))
+    datasets.DatasetDict({"train": datasets.Dataset(table), "test": datasets.Dataset(table)}).save_to_disk(
+        str(tmp_path / "dd")
+    )
     with pytest.raises(fa.InvalidArgumentError, match="splits: test, train"):
         reader.open_reader(tmp_path / "dd")
 
@@ -182,7 +184,9 @@ def test_shards_directory_and_glob(tmp_path, table):
         pq.write_table(table.slice(start, 1000), tmp_path / f"part-{i:02d}.parquet", row_group_size=333)
     (tmp_path / "_SUCCESS").write_text("")
     assert read(tmp_path).equals(table)
-    assert read(tmp_path / "part-0[02].parquet").equals(pa.concat_tables([table.slice(0, 1000), table.slice(2000, 1000)]))
+    assert read(tmp_path / "part-0[02].parquet").equals(
+        pa.concat_tables([table.slice(0, 1000), table.slice(2000, 1000)])
+    )
 
 
 def test_jsonl_shards_share_the_first_schema(tmp_path):
@@ -219,7 +223,9 @@ def test_outputs_of_streaming_dataset_reader(tmp_path, table):
     assert batches == [b.to_pydict() for b in table.to_batches(max_chunksize=1000)]
     arrow = list(reader.streaming_dataset_reader(path, "PARQUET", batch_size=1000, output="arrow"))
     assert pa.Table.from_batches(arrow).equals(table)
-    numpy_batches = list(reader.streaming_dataset_reader(path, batch_size=1000, columns=["id", "input_ids"], output="numpy"))
+    numpy_batches = list(
+        reader.streaming_dataset_reader(path, batch_size=1000, columns=["id", "input_ids"], output="numpy")
+    )
     assert np.array_equal(np.concatenate([b["id"] for b in numpy_batches]), table["id"].to_numpy())
     tokens = [t.tolist() for b in numpy_batches for t in b["input_ids"]]
     assert tokens == table["input_ids"].to_pylist()
@@ -246,10 +252,13 @@ def test_converted_outputs_read_ahead_and_stop_with_the_caller(tmp_path, table):
     assert read_ahead_workers() == []
 
 
-@pytest.mark.parametrize("status_name, make", [
-    ("FAX_ERR_FORMAT", lambda path: path.write_text('{"a": 1}\n' * 2000 + '{"a": 2\n')),
-    ("FAX_ERR_IO", lambda path: path.write_bytes(gzip.compress(b'{"a": 1}\n' * 20000)[:-40])),
-])
+@pytest.mark.parametrize(
+    "status_name, make",
+    [
+        ("FAX_ERR_FORMAT", lambda path: path.write_text('{"a": 1}\n' * 2000 + '{"a": 2\n')),
+        ("FAX_ERR_IO", lambda path: path.write_bytes(gzip.compress(b'{"a": 1}\n' * 20000)[:-40])),
+    ],
+)
 def test_a_stream_error_has_its_status_on_the_reading_thread(native, tmp_path, status_name, make):
     """The C stream says only EIO or EINVAL; the thread that called get_next learns the status
     from the library, as a C program would (here through pyarrow, no fast_axolotl translation)."""
@@ -301,7 +310,9 @@ def test_detect_format_and_names(tmp_path, table):
     assert reader.detect_format(tmp_path / "b.jsonl.zst") == ("jsonl", "zstd")
     assert reader.detect_format(tmp_path / "noext") == ("parquet", None)
     formats = reader.list_supported_formats()
-    assert {"parquet", "arrow", "feather", "csv", "json", "jsonl", "text", "jsonl.zst", "csv.gz", "hf_dataset"} <= set(formats)
+    assert {"parquet", "arrow", "feather", "csv", "json", "jsonl", "text", "jsonl.zst", "csv.gz", "hf_dataset"} <= set(
+        formats
+    )
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -351,7 +362,12 @@ def test_corrupt_compression(tmp_path, table):
 
 @pytest.mark.parametrize(
     "bad_line, expected",
-    [('{"a": 2', "malformed JSON"), ("[1, 2]", "expected a JSON object"), ('{"a": 2.5}', "expected an integer"), ('{"a": 1, "new": 1}', "new")],
+    [
+        ('{"a": 2', "malformed JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"a": 2.5}', "expected an integer"),
+        ('{"a": 1, "new": 1}', "new"),
+    ],
 )
 def test_bad_jsonl_line_is_named(tmp_path, bad_line, expected):
     lines = ['{"a": 1}'] * 1500
@@ -415,7 +431,11 @@ def run_python(code: str) -> str:
 def test_abandoned_readers_release_memory(tmp_path):
     path = tmp_path / "big.parquet"
     rows = 200_000
-    pq.write_table(pa.table({"tokens": pa.array([list(range(i % 50, i % 50 + 100)) for i in range(rows)], pa.list_(pa.int32()))}), path, row_group_size=50_000)
+    pq.write_table(
+        pa.table({"tokens": pa.array([list(range(i % 50, i % 50 + 100)) for i in range(rows)], pa.list_(pa.int32()))}),
+        path,
+        row_group_size=50_000,
+    )
     out = run_python(
         f"""
         import gc
@@ -448,7 +468,12 @@ def test_one_reader_shared_by_threads(tmp_path, fmt):
     another thread mid-read ends the readers with a ValueError. In a subprocess: before the
     reader took one thread at a time, both crashed the interpreter."""
     path = tmp_path / f"d.{fmt}"
-    table = pa.table({"id": pa.array(range(50_000), pa.int64()), "tokens": pa.array([[i, i + 1] for i in range(50_000)], pa.list_(pa.int32()))})
+    table = pa.table(
+        {
+            "id": pa.array(range(50_000), pa.int64()),
+            "tokens": pa.array([[i, i + 1] for i in range(50_000)], pa.list_(pa.int32())),
+        }
+    )
     pq.write_table(table, path, row_group_size=5_000) if fmt == "parquet" else write_jsonl(table, path)
     out = run_python(
         f"""
@@ -590,12 +615,17 @@ def long_text_table(rows: int = LONG_ROWS) -> pa.Table:
     text = " ".join(rng.choice(words, 200_000).tolist())
     starts, lengths = rng.integers(0, len(text) - 401, rows).tolist(), rng.integers(260, 401, rows).tolist()
     texts = [text[s : s + n] for s, n in zip(starts, lengths)]
-    chat = [[{"role": "user", "content": texts[i][:80]}, {"role": "assistant", "content": texts[i][80:]}][: 1 + i % 2] for i in range(rows)]
+    chat = [
+        [{"role": "user", "content": texts[i][:80]}, {"role": "assistant", "content": texts[i][80:]}][: 1 + i % 2]
+        for i in range(rows)
+    ]
     return pa.table(
         {
             "id": pa.array(np.arange(rows), pa.int64()),
             "text": pa.array(texts, pa.string()),
-            "input_ids": pa.array([rng.integers(0, 32_000, rng.integers(50, 101)).tolist() for _ in range(rows)], pa.list_(pa.int32())),
+            "input_ids": pa.array(
+                [rng.integers(0, 32_000, rng.integers(50, 101)).tolist() for _ in range(rows)], pa.list_(pa.int32())
+            ),
             "label": pa.array(rng.choice([f"category {i}" for i in range(40)], rows)),
             "messages": pa.array(chat),
         }
@@ -608,7 +638,10 @@ def long_files(tmp_path_factory) -> dict:
     table = long_text_table()
     files = {
         "long": (table, dict(row_group_size=8_192)),
-        "large_string": (table.cast(table.schema.set(1, pa.field("text", pa.large_string()))), dict(row_group_size=8_192)),
+        "large_string": (
+            table.cast(table.schema.set(1, pa.field("text", pa.large_string()))),
+            dict(row_group_size=8_192),
+        ),
         "dictionary_pages": (table, dict(row_group_size=8_192, use_dictionary=["label"])),
         "small_row_groups": (table, dict(row_group_size=1_000)),
     }

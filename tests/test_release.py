@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -20,10 +19,10 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-
-import fast_axolotl
 from conftest import REPO, run
 from test_packaging import check_imports_and_runs, check_wheel, install_in_fresh_venv, venv_env
+
+import fast_axolotl
 
 BUILD_TIMEOUT = 3600
 # This module checks what the artifacts hold and that they install, not how fast the library
@@ -63,10 +62,22 @@ def test_sdist_holds_the_rust_build(dist):
         names = {n.removeprefix(prefix) for n in tar.getnames()}
     # What `cargo build --locked -p fastaxo` reads: the workspace manifest and lock file, the
     # crate's sources and the workspace's other member (rust/fuzz is not part of the build).
-    rust_build = tracked_files("rust/src") | tracked_files("rust/gen-header") | tracked_files("rust/gen-unicode") | {"rust/Cargo.toml", "rust/Cargo.lock"}
+    rust_build = (
+        tracked_files("rust/src")
+        | tracked_files("rust/gen-header")
+        | tracked_files("rust/gen-unicode")
+        | {"rust/Cargo.toml", "rust/Cargo.lock"}
+    )
     assert {"rust/src/lib.rs", "rust/gen-header/Cargo.toml", "rust/gen-unicode/Cargo.toml"} <= rust_build
     assert rust_build <= names, f"missing from the sdist: {sorted(rust_build - names)}"
-    needed = {"include/fastaxo.h", "build_hooks/cargo_build.py", "pyproject.toml", "LICENSE", "README.md", "fast_axolotl/py.typed"}
+    needed = {
+        "include/fastaxo.h",
+        "build_hooks/cargo_build.py",
+        "pyproject.toml",
+        "LICENSE",
+        "README.md",
+        "fast_axolotl/py.typed",
+    }
     assert needed <= names, f"missing from the sdist: {sorted(needed - names)}"
     assert not any(n.startswith("rust/target/") or n.endswith(".so") for n in names)
 
@@ -106,6 +117,7 @@ def test_wheel_from_sdist_installs_and_runs(dist, tmp_path):
 
 # --- docs/c-abi.md: its example program is compiled and run --------------------------------
 
+
 def docs_example(path: Path) -> str:
     """The C block that follows the "compiled and run by tests/test_release.py" marker."""
     text = path.read_text()
@@ -127,8 +139,21 @@ def test_c_abi_doc_example_compiles_and_runs(native, tmp_path):
     source.write_text(docs_example(REPO / "docs" / "c-abi.md"))
     lib = native.library_path()
     exe = tmp_path / "example"
-    compiled = run([cc, "-std=c99", "-Wall", "-Werror", "-I", str(REPO / "include"), str(source), str(lib),
-                    f"-Wl,-rpath,{lib.parent}", "-o", str(exe)])
+    compiled = run(
+        [
+            cc,
+            "-std=c99",
+            "-Wall",
+            "-Werror",
+            "-I",
+            str(REPO / "include"),
+            str(source),
+            str(lib),
+            f"-Wl,-rpath,{lib.parent}",
+            "-o",
+            str(exe),
+        ]
+    )
     assert compiled.returncode == 0, compiled.stderr
     result = run([str(exe)])
     assert result.returncode == 0, result.stdout + result.stderr

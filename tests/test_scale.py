@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import fast_axolotl as fa
 from test_packing import EOS, LABEL_PAD, PAD, reference_concat, reference_gather, reference_pack
 from test_pad import reference_pad
+
+import fast_axolotl as fa
 
 BIG = 2**31
 # Row boundaries of the rows read: one ends just before element 2**31, one straddles it,

@@ -93,7 +93,7 @@ def test_eight_threads_get_the_sequential_results():
         for name, call in order:
             try:
                 got = plain(call())
-            except Exception as exc:  # noqa: BLE001 - reported below with the job's name
+            except Exception as exc:  # reported below with the job's name
                 errors.append((name, repr(exc)))
                 continue
             if got != expected[name]:

@@ -17,7 +17,7 @@ from fast_axolotl import _native
 from fast_axolotl.tokenize import PromptStrategy, chat_template_plan
 
 pytest.importorskip("transformers")
-import axolotl_fixtures as fixtures  # noqa: E402
+import axolotl_fixtures as fixtures
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,8 +32,15 @@ def python_lines(strategy: PromptStrategy, messages: list) -> list:
     out = strategy.tokenize(pa.table({"messages": messages}))
     lines = []
     for row in out.to_pylist():
-        fields = [str(row["row"]), str(row["status"]), *map(str, row["input_ids"]), "|", *map(str, row["labels"]),
-                  "|", *map(str, row["attention_mask"])]
+        fields = [
+            str(row["row"]),
+            str(row["status"]),
+            *map(str, row["input_ids"]),
+            "|",
+            *map(str, row["labels"]),
+            "|",
+            *map(str, row["attention_mask"]),
+        ]
         lines.append(" ".join(fields))
     return lines
 
@@ -44,19 +51,40 @@ def test_c_program_tokenizes_like_the_python_binding(tmp_path):
     lib = _native.library_path()
     exe = tmp_path / "test_tokenize"
     compiled = subprocess.run(
-        [cc, "-std=c99", "-Wall", "-Werror", "-I", str(REPO / "include"), str(REPO / "tests" / "c" / "test_tokenize.c"),
-         str(lib), f"-Wl,-rpath,{lib.parent}", "-o", str(exe)], capture_output=True, text=True)
+        [
+            cc,
+            "-std=c99",
+            "-Wall",
+            "-Werror",
+            "-I",
+            str(REPO / "include"),
+            str(REPO / "tests" / "c" / "test_tokenize.c"),
+            str(lib),
+            f"-Wl,-rpath,{lib.parent}",
+            "-o",
+            str(exe),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert compiled.returncode == 0, compiled.stderr
     tokenizer = fixtures.build_tokenizer()
     tokenizer_json = tokenizer.backend_tokenizer.to_str()
-    plan = chat_template_plan(fixtures.CHAT_TEMPLATE, special_tokens=dict(tokenizer.special_tokens_map),
-                              eos_token_id=tokenizer.eos_token_id, message_variables=[])
+    plan = chat_template_plan(
+        fixtures.CHAT_TEMPLATE,
+        special_tokens=dict(tokenizer.special_tokens_map),
+        eos_token_id=tokenizer.eos_token_id,
+        message_variables=[],
+    )
     messages = conversations(40)
     (tmp_path / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     (tmp_path / "messages.txt").write_text("".join(m + "\n" for m in messages), encoding="utf-8")
-    result = subprocess.run([str(exe), *(str(tmp_path / name) for name in ("tokenizer.json", "plan.json", "messages.txt"))],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(exe), *(str(tmp_path / name) for name in ("tokenizer.json", "plan.json", "messages.txt"))],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     lines = result.stdout.splitlines()
     assert lines[-1] == "all tokenization C ABI checks passed"

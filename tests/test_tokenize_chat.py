@@ -28,24 +28,17 @@ import pytest
 pytest.importorskip("axolotl.prompt_strategies.chat_template")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import pyarrow as pa  # noqa: E402
-from axolotl.prompt_strategies.chat_template import StrategyLoader  # noqa: E402
-from axolotl.utils.chat_templates.base import _CHAT_TEMPLATES  # noqa: E402
-from axolotl.utils.dict import DictDefault  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import pyarrow as pa
+from axolotl.prompt_strategies.chat_template import StrategyLoader
+from axolotl.utils.chat_templates.base import _CHAT_TEMPLATES
+from axolotl.utils.dict import DictDefault
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tokenizer_fixtures import named, share_native_tokenizers
 
-import fast_axolotl  # noqa: E402
-from fast_axolotl.axolotl.tokenization import compile_strategy  # noqa: E402
-from fast_axolotl.tokenize import PromptStrategy, chat_template_plan, tokenize_dataset  # noqa: E402
-from tokenizer_fixtures import (  # noqa: E402,F401  (pytest fixtures)
-    llama3_tokenizer,
-    named,
-    qwen_tokenizer,
-    qwen_tokenizer_file,
-    share_native_tokenizers,
-    small_tokenizer,
-)
+import fast_axolotl
+from fast_axolotl.axolotl.tokenization import compile_strategy
+from fast_axolotl.tokenize import PromptStrategy, chat_template_plan, tokenize_dataset
 
 COLUMNS = ("input_ids", "labels", "attention_mask")
 
@@ -56,6 +49,7 @@ def _share_native_tokenizers():
     share_native_tokenizers(mp)
     yield
     mp.undo()
+
 
 # ---- the comparison -------------------------------------------------------------------------
 
@@ -78,7 +72,7 @@ def oracle(strategy, row: dict):
     """Axolotl's result for one row (a one-row batch), or the exception it raises."""
     try:
         result = strategy.tokenize_prompt({col: [value] for col, value in row.items()})
-    except Exception as error:  # noqa: BLE001 - the outcome is compared
+    except Exception as error:  # the outcome is compared
         return error
     return {k: [int(v) for v in result[k][0]] for k in COLUMNS}
 
@@ -144,7 +138,9 @@ def describe(strategy, row, want, got) -> str:
     lines = [f"MISMATCH for {row!r}"]
     for key in COLUMNS:
         if want[key] != got[key]:
-            at = next((i for i, (a, b) in enumerate(zip(want[key], got[key])) if a != b), min(len(want[key]), len(got[key])))
+            at = next(
+                (i for i, (a, b) in enumerate(zip(want[key], got[key])) if a != b), min(len(want[key]), len(got[key]))
+            )
             lines.append(f"  {key} differ at {at} (len {len(want[key])} vs {len(got[key])})")
     ids = want["input_ids"]
     lines.append("  axolotl trained: " + repr(tokenizer.decode([t for t in want["labels"] if t != -100])))
@@ -205,7 +201,11 @@ SEARCH_TOOL = {
     "function": {
         "name": "search",
         "description": "Search the web",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string", "description": "Query"}}, "required": ["query"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "Query"}},
+            "required": ["query"],
+        },
     },
 }
 ARGS = {"city": "Zürich 東京 🚀", "unit": "c", "days": 3}
@@ -226,10 +226,26 @@ TEXTS = [
 # Conversations with string content only (one Arrow table).
 PLAIN = [
     {"messages": [msg(U, "Hello!"), msg(A, "Hi! How can I help?")]},
-    {"messages": [msg(S, "You are a helpful assistant."), msg(U, "What is 2+2?"), msg(A, "4"), msg(U, "And 3+3?"),
-                  msg(A, "6"), msg(U, "Thanks"), msg(A, "You're welcome.")]},
-    {"messages": [msg(S, "  \u00a0System with NBSP and\u2028line sep\u3000"), msg(U, UNICODE),
-                  msg(A, "\u2028 Ответ: ναι — «ok» \u0085"), msg(U, "Ω ΣΑΣ ß ǆ ﬁ"), msg(A, "\t\n done \u2029")]},
+    {
+        "messages": [
+            msg(S, "You are a helpful assistant."),
+            msg(U, "What is 2+2?"),
+            msg(A, "4"),
+            msg(U, "And 3+3?"),
+            msg(A, "6"),
+            msg(U, "Thanks"),
+            msg(A, "You're welcome."),
+        ]
+    },
+    {
+        "messages": [
+            msg(S, "  \u00a0System with NBSP and\u2028line sep\u3000"),
+            msg(U, UNICODE),
+            msg(A, "\u2028 Ответ: ναι — «ok» \u0085"),
+            msg(U, "Ω ΣΑΣ ß ǆ ﬁ"),
+            msg(A, "\t\n done \u2029"),
+        ]
+    },
     {"messages": [msg(S, ""), msg(U, "   "), msg(A, ""), msg(U, "\n\n"), msg(A, " \t ")]},
     {"messages": [msg(U, "question"), msg(A, "")]},
     {"messages": [msg(U, "question"), msg(A, "   ")]},
@@ -240,10 +256,22 @@ PLAIN = [
     {"messages": [msg(S, "System prompt alone.")]},
     {"messages": [msg("human", "sharegpt-style role"), msg("gpt", "mapped to assistant")]},
     {"messages": [msg("narrator", "Once upon a time"), msg(U, "go on"), msg(A, "The end.")]},
-    {"messages": [msg(U, "Think: 17 * 23?"), msg(A, "<think>\n17*23 = 391\n</think>\n\n391"), msg(U, "Sure?"),
-                  msg(A, "<think>r2</think>Yes.")]},
-    {"messages": [msg(U, "e\u0301\u0301 café naïve"), msg(A, "\x1c\x1f trimmed? \x1d"), msg(U, "1234567 89.01"),
-                  msg(A, "  padded both sides  ")]},
+    {
+        "messages": [
+            msg(U, "Think: 17 * 23?"),
+            msg(A, "<think>\n17*23 = 391\n</think>\n\n391"),
+            msg(U, "Sure?"),
+            msg(A, "<think>r2</think>Yes."),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, "e\u0301\u0301 café naïve"),
+            msg(A, "\x1c\x1f trimmed? \x1d"),
+            msg(U, "1234567 89.01"),
+            msg(A, "  padded both sides  "),
+        ]
+    },
     {"messages": []},
 ]
 
@@ -259,36 +287,82 @@ TOOLS = [
     {"messages": [msg(S, "Use tools when needed."), *TOOL_TURNS], "tools": [WEATHER_TOOL, SEARCH_TOOL]},
     {"messages": TOOL_TURNS, "tools": [WEATHER_TOOL]},
     {"messages": [msg(U, "Hi"), msg(A, "Hello")], "tools": [SEARCH_TOOL]},
-    {"messages": [msg(U, "weather?"), msg(A, "", tool_calls=[call("get_weather", {"city": "Oslo", "days": 2})])],
-     "tools": [WEATHER_TOOL]},
-    {"messages": [msg(U, "weather?"), msg(A, "Let me check.", tool_calls=[call("get_weather", {"city": "Oslo"})]),
-                  msg(T, "sunny", tool_call_id="call00001", name="get_weather"), msg(A, "Sunny in Oslo.")], "tools": None},
+    {
+        "messages": [msg(U, "weather?"), msg(A, "", tool_calls=[call("get_weather", {"city": "Oslo", "days": 2})])],
+        "tools": [WEATHER_TOOL],
+    },
+    {
+        "messages": [
+            msg(U, "weather?"),
+            msg(A, "Let me check.", tool_calls=[call("get_weather", {"city": "Oslo"})]),
+            msg(T, "sunny", tool_call_id="call00001", name="get_weather"),
+            msg(A, "Sunny in Oslo."),
+        ],
+        "tools": None,
+    },
     {"messages": [msg(U, "no tools here"), msg(A, "fine")], "tools": []},
 ]
 # Tool-call arguments (and tools) as JSON strings.
 STRING_ARGS = [
-    {"messages": [msg(U, "search cats"), msg(A, "", tool_calls=[call("search", '{"query": "cats", "n": 1e-05, "k": [1, 2.5]}')]),
-                  msg(T, "[]", tool_call_id="call00001", name="search"), msg(A, "Nothing found.")],
-     "tools": json.dumps([SEARCH_TOOL])},
-    {"messages": [msg(U, "weather"), msg(A, "", tool_calls=[call("get_weather", json.dumps(ARGS, ensure_ascii=False))])],
-     "tools": json.dumps([WEATHER_TOOL], ensure_ascii=False)},
+    {
+        "messages": [
+            msg(U, "search cats"),
+            msg(A, "", tool_calls=[call("search", '{"query": "cats", "n": 1e-05, "k": [1, 2.5]}')]),
+            msg(T, "[]", tool_call_id="call00001", name="search"),
+            msg(A, "Nothing found."),
+        ],
+        "tools": json.dumps([SEARCH_TOOL]),
+    },
+    {
+        "messages": [
+            msg(U, "weather"),
+            msg(A, "", tool_calls=[call("get_weather", json.dumps(ARGS, ensure_ascii=False))]),
+        ],
+        "tools": json.dumps([WEATHER_TOOL], ensure_ascii=False),
+    },
     {"messages": [msg(U, "bad"), msg(A, "", tool_calls=[call("search", "{not json")])], "tools": None},
     # Python's json.loads: correctly rounded floats, `-0` an int, escapes, duplicate keys.
-    {"messages": [msg(U, "numbers"), msg(A, "", tool_calls=[call("search", '{"query": "\\u00e9\\ud83d\\ude00\\/", '
-                                                                  '"a": 933.2127355415175, "b": 0.30000000000000004, "c": -0, '
-                                                                  '"d": 9.199999999999999e+18, "e": 1E-5, "f": 4.35e-320, '
-                                                                  '"a": 420.50684727497355, "g": [1.0, -0.0, 12345678901234567]}')])],
-     "tools": json.dumps([SEARCH_TOOL])},
+    {
+        "messages": [
+            msg(U, "numbers"),
+            msg(
+                A,
+                "",
+                tool_calls=[
+                    call(
+                        "search",
+                        '{"query": "\\u00e9\\ud83d\\ude00\\/", '
+                        '"a": 933.2127355415175, "b": 0.30000000000000004, "c": -0, '
+                        '"d": 9.199999999999999e+18, "e": 1E-5, "f": 4.35e-320, '
+                        '"a": 420.50684727497355, "g": [1.0, -0.0, 12345678901234567]}',
+                    )
+                ],
+            ),
+        ],
+        "tools": json.dumps([SEARCH_TOOL]),
+    },
 ]
 REASONING = [
-    {"messages": [msg(U, "Think about it: 17 * 23?"), msg(A, "391", reasoning_content="17 * 23 = 340 + 51 = 391"),
-                  msg(U, "Sure?"), msg(A, "Yes, 391.", reasoning_content="\nDouble-checked.\n")]},
+    {
+        "messages": [
+            msg(U, "Think about it: 17 * 23?"),
+            msg(A, "391", reasoning_content="17 * 23 = 340 + 51 = 391"),
+            msg(U, "Sure?"),
+            msg(A, "Yes, 391.", reasoning_content="\nDouble-checked.\n"),
+        ]
+    },
     {"messages": [msg(U, "q"), msg(A, "answer", reasoning_content="")]},
     {"messages": [msg(U, "q"), msg(A, "", reasoning_content="only reasoning")]},
     {"messages": [msg(U, "q"), msg(A, "", reasoning_content="")]},
-    {"messages": [msg(U, "weather?"), msg(A, "", reasoning_content="Need the tool.", tool_calls=[call("get_weather", {"city": "Paris"})]),
-                  msg(T, "21", tool_call_id="call00001", name="get_weather"),
-                  msg(A, "21°C in Paris.", reasoning_content="Tool said 21.")], "tools": [WEATHER_TOOL]},
+    {
+        "messages": [
+            msg(U, "weather?"),
+            msg(A, "", reasoning_content="Need the tool.", tool_calls=[call("get_weather", {"city": "Paris"})]),
+            msg(T, "21", tool_call_id="call00001", name="get_weather"),
+            msg(A, "21°C in Paris.", reasoning_content="Tool said 21."),
+        ],
+        "tools": [WEATHER_TOOL],
+    },
     {"messages": [msg(U, UNICODE), msg(A, "日本語の答え", reasoning_content=UNICODE)]},
 ]
 SYSTEM_COLUMN = [
@@ -304,16 +378,51 @@ NULL_SYSTEM_COLUMN = [
     {"messages": [msg(U, "a"), msg(A, "b"), msg(U, "c"), msg(A, "d")], "system": None},
 ]
 CONTENT_PARTS = [
-    {"messages": [msg(S, [{"type": "text", "text": "Parts system."}]),
-                  msg(U, [{"type": "text", "text": "Describe "}, {"type": "text", "text": "this."}]),
-                  msg(A, [{"type": "text", "text": "A cat."}])]},
-    {"messages": [msg(U, [{"type": "text", "text": "Q?"}]),
-                  msg(A, [{"type": "text", "text": "Let me think...", "train": False}, {"type": "text", "text": " The answer is 4.", "train": True}])]},
-    {"messages": [msg(U, [{"type": "text", "text": "Q?"}]),
-                  msg(A, [{"type": "text", "text": "Masked part.", "weight": 0}, {"type": "text", "text": " Trained 日本 part.", "weight": 1},
-                          {"type": "text", "text": "", "weight": 1}, {"type": "text", "text": " tail", "weight": 0.0}])]},
-    {"messages": [msg(U, [{"type": "image"}, {"type": "text", "text": "caption this"}]),
-                  msg(A, [{"type": "text", "text": " 😀 emoji first", "train": True}, {"type": "text", "text": "\n\nnot trained", "train": False}])]},
+    {
+        "messages": [
+            msg(S, [{"type": "text", "text": "Parts system."}]),
+            msg(U, [{"type": "text", "text": "Describe "}, {"type": "text", "text": "this."}]),
+            msg(A, [{"type": "text", "text": "A cat."}]),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, [{"type": "text", "text": "Q?"}]),
+            msg(
+                A,
+                [
+                    {"type": "text", "text": "Let me think...", "train": False},
+                    {"type": "text", "text": " The answer is 4.", "train": True},
+                ],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, [{"type": "text", "text": "Q?"}]),
+            msg(
+                A,
+                [
+                    {"type": "text", "text": "Masked part.", "weight": 0},
+                    {"type": "text", "text": " Trained 日本 part.", "weight": 1},
+                    {"type": "text", "text": "", "weight": 1},
+                    {"type": "text", "text": " tail", "weight": 0.0},
+                ],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, [{"type": "image"}, {"type": "text", "text": "caption this"}]),
+            msg(
+                A,
+                [
+                    {"type": "text", "text": " 😀 emoji first", "train": True},
+                    {"type": "text", "text": "\n\nnot trained", "train": False},
+                ],
+            ),
+        ]
+    },
 ]
 JSON_MESSAGES = [
     {"messages": json.dumps([msg(U, "json hi"), msg(A, "json hello")])},
@@ -333,12 +442,30 @@ ODD_JSON = [
     {"messages": json.dumps([msg(U, "q"), msg(A, "a", tool_calls={"function": 1})])},
     {"messages": json.dumps([msg(U, "q"), msg(A, "", tool_calls=[{"function": "get_weather arguments"}])])},
     # The first message is transformed twice: arguments encoded twice are decoded twice there.
-    {"messages": json.dumps([msg(U, "q", tool_calls=[call("search", json.dumps(json.dumps({"query": "x"})))]),
-                             msg(A, "", tool_calls=[call("search", json.dumps(json.dumps({"query": "y"})))])])},
+    {
+        "messages": json.dumps(
+            [
+                msg(U, "q", tool_calls=[call("search", json.dumps(json.dumps({"query": "x"})))]),
+                msg(A, "", tool_calls=[call("search", json.dumps(json.dumps({"query": "y"})))]),
+            ]
+        )
+    },
     {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": "[1]"},
-    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": json.dumps([{"type": "function", "function": "no parameters"}])},
-    {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": json.dumps(
-        [{"type": "function", "function": {"name": "f", "parameters": json.dumps({"type": "object", "properties": None})}}])},
+    {
+        "messages": json.dumps([msg(U, "q"), msg(A, "a")]),
+        "tools": json.dumps([{"type": "function", "function": "no parameters"}]),
+    },
+    {
+        "messages": json.dumps([msg(U, "q"), msg(A, "a")]),
+        "tools": json.dumps(
+            [
+                {
+                    "type": "function",
+                    "function": {"name": "f", "parameters": json.dumps({"type": "object", "properties": None})},
+                }
+            ]
+        ),
+    },
     {"messages": json.dumps([msg(U, "q"), msg(A, "a")]), "tools": "{}"},
 ]
 
@@ -357,8 +484,23 @@ ALL_GROUPS = list(CORPUS.values())
 
 # ---- every named template -----------------------------------------------------------------------
 
-QWEN_TEMPLATES = {"chatml", "qwen_25", "qwen3", "qwen3_5", "qwen2_vl", "aya", "cohere", "command_a", "command_a_rag",
-                  "command_a_tool_use", "exaone", "exaone4", "falcon_h1", "jamba", "nemotron_h"}
+QWEN_TEMPLATES = {
+    "chatml",
+    "qwen_25",
+    "qwen3",
+    "qwen3_5",
+    "qwen2_vl",
+    "aya",
+    "cohere",
+    "command_a",
+    "command_a_rag",
+    "command_a_tool_use",
+    "exaone",
+    "exaone4",
+    "falcon_h1",
+    "jamba",
+    "nemotron_h",
+}
 SMALL_TEMPLATES = {"alpaca", "metharme"}
 # Everything else: the Llama 3 tokenizer.
 
@@ -383,8 +525,12 @@ def test_named_template_matches_axolotl(name, request):
 
 @pytest.mark.parametrize("name", sorted(_CHAT_TEMPLATES))
 def test_named_template_train_on_inputs_matches_axolotl(name, request):
-    strategy = build_strategy(tokenizer_for(name, request), name, {"roles_to_train": ["assistant", "user", "system", "tool"]},
-                              train_on_inputs=True)
+    strategy = build_strategy(
+        tokenizer_for(name, request),
+        name,
+        {"roles_to_train": ["assistant", "user", "system", "tool"]},
+        train_on_inputs=True,
+    )
     compare(strategy, ALL_GROUPS)
 
 
@@ -397,29 +543,40 @@ EOS_OPTIONS = ("all", "turn", "last", "none")
 @pytest.mark.parametrize("eot", EOS_OPTIONS)
 def test_train_on_eos_and_eot_with_a_distinct_eot_token(eos, eot, llama3_tokenizer):
     # <|end_header_id|> follows a turn's <|eot_id|> within 3 tokens: an EOT other than EOS.
-    strategy = build_strategy(llama3_tokenizer, "llama3", {"train_on_eos": eos, "train_on_eot": eot},
-                              eot_tokens=["<|end_header_id|>"])
+    strategy = build_strategy(
+        llama3_tokenizer, "llama3", {"train_on_eos": eos, "train_on_eot": eot}, eot_tokens=["<|end_header_id|>"]
+    )
     assert strategy._eot_token_ids == {llama3_tokenizer.convert_tokens_to_ids("<|end_header_id|>")}
     compare(strategy, [PLAIN, TOOLS, SYSTEM_COLUMN])
 
 
-@pytest.mark.parametrize("eos, eot", [(e, e) for e in EOS_OPTIONS] + [("all", "none"), ("last", "turn"), ("none", None)])
+@pytest.mark.parametrize(
+    "eos, eot", [(e, e) for e in EOS_OPTIONS] + [("all", "none"), ("last", "turn"), ("none", None)]
+)
 def test_train_on_eos_and_eot_with_the_default_eot(eos, eot, qwen_tokenizer):
     ds = {"train_on_eos": eos, **({"train_on_eot": eot} if eot else {})}
     compare(build_strategy(qwen_tokenizer, "qwen3", ds), [PLAIN, TOOLS, REASONING])
 
 
 def test_eot_tokens_several(qwen_tokenizer):
-    strategy = build_strategy(qwen_tokenizer, "qwen_25", {"train_on_eos": "turn"},
-                              eot_tokens=["<|im_end|>", "<tool_call>", "not in the template"])
+    strategy = build_strategy(
+        qwen_tokenizer,
+        "qwen_25",
+        {"train_on_eos": "turn"},
+        eot_tokens=["<|im_end|>", "<tool_call>", "not in the template"],
+    )
     assert len(strategy._eot_token_ids) == 2
     compare(strategy, [PLAIN, TOOLS, STRING_ARGS])
 
 
 def test_eot_tokens_conflicting_with_eos_are_refused_by_axolotl(qwen_tokenizer):
     with pytest.raises(ValueError, match="Conflict between train_on_eos and train_on_eot"):
-        build_strategy(qwen_tokenizer, "chatml", {"train_on_eos": "all", "train_on_eot": "turn"},
-                       eot_tokens=["<|im_end|>", "<|im_start|>"])
+        build_strategy(
+            qwen_tokenizer,
+            "chatml",
+            {"train_on_eos": "all", "train_on_eot": "turn"},
+            eot_tokens=["<|im_end|>", "<|im_start|>"],
+        )
 
 
 @pytest.mark.parametrize("roles", [["assistant"], ["user"], ["assistant", "user"], ["gpt", "human"], ["tool"], []])
@@ -434,17 +591,33 @@ def test_train_on_inputs(name, request):
 
 
 SHAREGPT = [
-    {"conversations": [{"from": "system", "value": "sys"}, {"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]},
-    {"conversations": [{"from": "human", "value": UNICODE}, {"from": "gpt", "value": "ok"}, {"from": "human", "value": "again"},
-                       {"from": "gpt", "value": "  again  "}]},
+    {
+        "conversations": [
+            {"from": "system", "value": "sys"},
+            {"from": "human", "value": "hi"},
+            {"from": "gpt", "value": "hello"},
+        ]
+    },
+    {
+        "conversations": [
+            {"from": "human", "value": UNICODE},
+            {"from": "gpt", "value": "ok"},
+            {"from": "human", "value": "again"},
+            {"from": "gpt", "value": "  again  "},
+        ]
+    },
     {"conversations": [{"from": "user", "value": "unmapped source role"}, {"from": "gpt", "value": "answer"}]},
     {"conversations": [{"from": "human", "value": "no value key"}, {"from": "gpt"}]},
 ]
 
 
 def test_sharegpt_mappings_and_roles(qwen_tokenizer):
-    ds = {"field_messages": "conversations", "message_property_mappings": {"role": "from", "content": "value"},
-          "roles": {"user": ["human"], "assistant": ["gpt"], "system": ["system"]}, "roles_to_train": ["gpt"]}
+    ds = {
+        "field_messages": "conversations",
+        "message_property_mappings": {"role": "from", "content": "value"},
+        "roles": {"user": ["human"], "assistant": ["gpt"], "system": ["system"]},
+        "roles_to_train": ["gpt"],
+    }
     strategy = build_strategy(qwen_tokenizer, "chatml", ds)
     assert strategy.roles_to_train == ["assistant"]
     compare(strategy, SHAREGPT)
@@ -452,36 +625,107 @@ def test_sharegpt_mappings_and_roles(qwen_tokenizer):
 
 def test_custom_field_messages(llama3_tokenizer):
     rows = [{"chat": row["messages"], **{k: v for k, v in row.items() if k != "messages"}} for row in PLAIN + TOOLS]
-    compare(build_strategy(llama3_tokenizer, "llama3", {"field_messages": "chat"}), [rows[: len(PLAIN)], rows[len(PLAIN):]])
+    compare(
+        build_strategy(llama3_tokenizer, "llama3", {"field_messages": "chat"}), [rows[: len(PLAIN)], rows[len(PLAIN) :]]
+    )
     # A row without the configured column: Axolotl raises, ours leaves it to Axolotl.
     compare(build_strategy(llama3_tokenizer, "llama3", {"field_messages": "absent"}), [PLAIN[:2]])
 
 
 TRAINING_FIELDS = [
     {"messages": [msg(U, "hi", train=True), msg(A, "hello", train=False), msg(U, "more"), msg(A, "sure thing")]},
-    {"messages": [msg(S, "sys", train=True), msg(U, "question here"),
-                  msg(A, "The answer is forty two.", train_detail=[{"begin_offset": 0, "end_offset": 9, "train": True},
-                                                                  {"begin_offset": 10, "end_offset": 23, "train": False}])]},
-    {"messages": [msg(U, "q"), msg(A, "日本語 and émoji 😀 text",
-                                  train_detail=[{"begin_offset": 2, "end_offset": 12, "train": True},
-                                                {"begin_offset": 14, "end_offset": 40, "train": True}])]},
-    {"messages": [msg(U, "q"), msg(A, "short", train=True, train_detail=[{"begin_offset": 0, "end_offset": 0, "train": False}])]},
-    {"messages": [msg(U, "q", train_detail=[{"begin_offset": 0, "end_offset": 0, "train": True}]), msg(A, "a", train=False)]},
+    {
+        "messages": [
+            msg(S, "sys", train=True),
+            msg(U, "question here"),
+            msg(
+                A,
+                "The answer is forty two.",
+                train_detail=[
+                    {"begin_offset": 0, "end_offset": 9, "train": True},
+                    {"begin_offset": 10, "end_offset": 23, "train": False},
+                ],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(
+                A,
+                "日本語 and émoji 😀 text",
+                train_detail=[
+                    {"begin_offset": 2, "end_offset": 12, "train": True},
+                    {"begin_offset": 14, "end_offset": 40, "train": True},
+                ],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(A, "short", train=True, train_detail=[{"begin_offset": 0, "end_offset": 0, "train": False}]),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, "q", train_detail=[{"begin_offset": 0, "end_offset": 0, "train": True}]),
+            msg(A, "a", train=False),
+        ]
+    },
     {"messages": [msg(U, "q"), msg(A, "x", train_detail=[])]},
-    {"messages": [msg(U, "q"), msg(A, "word " * 20, train_detail=[{"begin_offset": 3, "end_offset": 57, "train": True},
-                                                                 {"begin_offset": 20, "end_offset": 30, "train": False}])]},
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(
+                A,
+                "word " * 20,
+                train_detail=[
+                    {"begin_offset": 3, "end_offset": 57, "train": True},
+                    {"begin_offset": 20, "end_offset": 30, "train": False},
+                ],
+            ),
+        ]
+    },
     # Offsets Python compares as numbers; a detail without `train` fails only where it covers a token.
-    {"messages": [msg(U, "q"), msg(A, "float offsets here", train_detail=[{"begin_offset": 0.5, "end_offset": 7.5, "train": 1}])]},
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(A, "float offsets here", train_detail=[{"begin_offset": 0.5, "end_offset": 7.5, "train": 1}]),
+        ]
+    },
     {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": 50, "end_offset": 60}])]},
     {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": 0, "end_offset": 2}])]},
     {"messages": [msg(U, "q"), msg(A, "abc", train_detail=[{"begin_offset": "0", "end_offset": 2, "train": True}])]},
 ]
 REASONING_DETAIL = [
-    {"messages": [msg(U, "q"), msg(A, "answer text", reasoning_content="thinking text here",
-                                  train_detail=[{"begin_offset": 0, "end_offset": 5, "train": True}])]},
-    {"messages": [msg(U, [{"text": "q"}]), msg(A, [{"text": "Final", "train": True}, {"text": " answer.", "train": False}],
-                                  reasoning_content=[{"text": "Step one.", "train": False}, {"text": " Step two.", "train": True}])]},
-    {"messages": [msg(U, "q"), msg(A, "plain answer", reasoning_content=[{"text": "r1", "weight": 1}, {"text": " r2", "weight": 0}])]},
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(
+                A,
+                "answer text",
+                reasoning_content="thinking text here",
+                train_detail=[{"begin_offset": 0, "end_offset": 5, "train": True}],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, [{"text": "q"}]),
+            msg(
+                A,
+                [{"text": "Final", "train": True}, {"text": " answer.", "train": False}],
+                reasoning_content=[{"text": "Step one.", "train": False}, {"text": " Step two.", "train": True}],
+            ),
+        ]
+    },
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(A, "plain answer", reasoning_content=[{"text": "r1", "weight": 1}, {"text": " r2", "weight": 0}]),
+        ]
+    },
 ]
 
 
@@ -513,10 +757,20 @@ def test_reasoning_training_detail(qwen_tokenizer):
 SPLIT_THINKING = [
     {"messages": [msg(U, "q"), msg(A, "<think>\n  reasoning here \n</think>\n\n  The answer.")]},
     {"messages": [msg(U, "q"), msg(A, "<reasoning>r</reasoning>A"), msg(U, "q2"), msg(A, "no tags at all")]},
-    {"messages": [msg(U, "q"), msg(A, "<|begin_of_thought|> t <|end_of_thought|> <|begin_of_solution|>  sol  <|end_of_solution|> tail")]},
+    {
+        "messages": [
+            msg(U, "q"),
+            msg(A, "<|begin_of_thought|> t <|end_of_thought|> <|begin_of_solution|>  sol  <|end_of_solution|> tail"),
+        ]
+    },
     {"messages": [msg(U, "<think>user tags stay</think>x"), msg(A, "</think>before<think>")]},
     {"messages": [msg(U, "q"), msg(A, "<think>\x1c\u00a0pad\u2028</think>\x1f answer")]},
-    {"messages": [msg(U, [{"text": "q"}]), msg(A, [{"text": "<think>parts are not split</think>"}, {"text": "answer"}])]},
+    {
+        "messages": [
+            msg(U, [{"text": "q"}]),
+            msg(A, [{"text": "<think>parts are not split</think>"}, {"text": "answer"}]),
+        ]
+    },
 ]
 
 
@@ -531,7 +785,9 @@ def test_drop_system_message(name, request):
     compare(build_strategy(tokenizer_for(name, request), name, ds), [PLAIN, SYSTEM_COLUMN, NULL_SYSTEM_COLUMN])
 
 
-@pytest.mark.parametrize("kwargs", [{"enable_thinking": False}, {"enable_thinking": True}, {"add_generation_prompt": True}])
+@pytest.mark.parametrize(
+    "kwargs", [{"enable_thinking": False}, {"enable_thinking": True}, {"add_generation_prompt": True}]
+)
 def test_chat_template_kwargs(kwargs, qwen_tokenizer):
     strategy = build_strategy(qwen_tokenizer, "qwen3", {"train_on_eos": "all"}, chat_template_kwargs=kwargs)
     compare(strategy, [PLAIN, REASONING, TOOLS])
@@ -600,8 +856,10 @@ def stripping_tokenizer(small_tokenizer):
     return tokenizer
 
 
-@pytest.mark.parametrize("roles, eos", [(["assistant"], "all"), (["assistant", "user", "system", "tool"], "turn"),
-                                        (["tool", "system"], "last")])
+@pytest.mark.parametrize(
+    "roles, eos",
+    [(["assistant"], "all"), (["assistant", "user", "system", "tool"], "turn"), (["tool", "system"], "last")],
+)
 @pytest.mark.parametrize("tokenizer_name", ["llama3", "mistral"])
 def test_token_diff_fallback_when_the_render_is_empty(roles, eos, tokenizer_name, request):
     tokenizer = request.getfixturevalue("llama3_tokenizer" if tokenizer_name == "llama3" else "mistral_named_tokenizer")
@@ -612,7 +870,9 @@ def test_token_diff_fallback_when_the_render_is_empty(roles, eos, tokenizer_name
 
 
 @pytest.mark.parametrize("template", ["alpaca", "jinja"])
-@pytest.mark.parametrize("roles, eos", [(["assistant", "user"], "all"), (["user"], "turn"), (["user", "system"], "none")])
+@pytest.mark.parametrize(
+    "roles, eos", [(["assistant", "user"], "all"), (["user"], "turn"), (["user", "system"], "none")]
+)
 def test_token_diff_fallback_past_the_last_token(template, roles, eos, stripping_tokenizer):
     extra = {"chat_template_jinja": PLAIN_TEMPLATE} if template == "jinja" else {}
     strategy = build_strategy(stripping_tokenizer, template, {"roles_to_train": roles, "train_on_eos": eos}, **extra)
@@ -621,16 +881,24 @@ def test_token_diff_fallback_past_the_last_token(template, roles, eos, stripping
     assert fallbacks["turns"] > 0, "no turn took Axolotl's token-diff path"
 
 
-@pytest.mark.xfail(strict=True, reason="integers past int64 in JSON strings are not modelled (a PyValue int is an "
-                   "i64): such a row is left to Axolotl (status 1), whose result the patch then uses")
+@pytest.mark.xfail(
+    strict=True,
+    reason="integers past int64 in JSON strings are not modelled (a PyValue int is an "
+    "i64): such a row is left to Axolotl (status 1), whose result the patch then uses",
+)
 def test_json_integers_past_int64(llama3_tokenizer):
-    rows = [{"messages": [msg(U, "big"), msg(A, "", tool_calls=[call("search", '{"n": 123456789012345678901234567890}')])]}]
+    rows = [
+        {"messages": [msg(U, "big"), msg(A, "", tool_calls=[call("search", '{"n": 123456789012345678901234567890}')])]}
+    ]
     compare(build_strategy(llama3_tokenizer, "llama3_2_vision"), rows)
 
 
-@pytest.mark.xfail(strict=True, reason="tojson prints a float whose two shortest round-trip spellings are equally near "
-                   "with the upper one (1829151077628288.3) where Python's repr takes the even one (...288.2): "
-                   "pyrepr::float_repr (Rust's `{:e}`) breaks the tie differently")
+@pytest.mark.xfail(
+    strict=True,
+    reason="tojson prints a float whose two shortest round-trip spellings are equally near "
+    "with the upper one (1829151077628288.3) where Python's repr takes the even one (...288.2): "
+    "pyrepr::float_repr (Rust's `{:e}`) breaks the tie differently",
+)
 def test_float_repr_ties(qwen_tokenizer):
     rows = [{"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("get_weather", {"x": 1829151077628288.2})])]}]
     compare(build_strategy(qwen_tokenizer, "qwen3"), rows)
@@ -638,11 +906,13 @@ def test_float_repr_ties(qwen_tokenizer):
 
 # ---- generated conversations --------------------------------------------------------------------
 
-ALPHABET = st.sampled_from(list(
-    "abcxyz AZ09 .,!?'\"\n\t{}<>|/\\_-:;" "é\u0301日本語😀👨\u200d👩" "\x1c\x1d\x1e\x1f\u00a0\u2028\u2029\u3000\u0085"
-))
-TEXT = st.one_of(st.text(ALPHABET, max_size=30), st.sampled_from(TEXTS + ["", " ", "<think>x</think>y", "<|im_end|>",
-                                                                         "<|eot_id|>", "</think>"]))
+ALPHABET = st.sampled_from(
+    list("abcxyz AZ09 .,!?'\"\n\t{}<>|/\\_-:;é\u0301日本語😀👨\u200d👩\x1c\x1d\x1e\x1f\u00a0\u2028\u2029\u3000\u0085")
+)
+TEXT = st.one_of(
+    st.text(ALPHABET, max_size=30),
+    st.sampled_from(TEXTS + ["", " ", "<think>x</think>y", "<|im_end|>", "<|eot_id|>", "</think>"]),
+)
 
 
 @st.composite
@@ -657,9 +927,14 @@ def conversations(draw):
         if draw(st.booleans()):
             reply["reasoning_content"] = draw(TEXT)
         if draw(st.integers(0, 4)) == 0:
-            args = {"city": draw(TEXT), "x": draw(st.floats(allow_nan=False, allow_infinity=False)),
-                    "n": draw(st.integers(-2**63, 2**63 - 1))}
-            reply["tool_calls"] = [call("get_weather", json.dumps(args, ensure_ascii=draw(st.booleans())) if json_arguments else args)]
+            args = {
+                "city": draw(TEXT),
+                "x": draw(st.floats(allow_nan=False, allow_infinity=False)),
+                "n": draw(st.integers(-(2**63), 2**63 - 1)),
+            }
+            reply["tool_calls"] = [
+                call("get_weather", json.dumps(args, ensure_ascii=draw(st.booleans())) if json_arguments else args)
+            ]
         turns.append(reply)
     if draw(st.booleans()):
         turns.pop()
@@ -671,10 +946,12 @@ def conversations(draw):
     return row
 
 
-OPTIONS = st.fixed_dictionaries({
-    "roles_to_train": st.sampled_from([["assistant"], ["assistant", "user"], ["user", "system", "tool"]]),
-    "train_on_eos": st.sampled_from(EOS_OPTIONS),
-})
+OPTIONS = st.fixed_dictionaries(
+    {
+        "roles_to_train": st.sampled_from([["assistant"], ["assistant", "user"], ["user", "system", "tool"]]),
+        "train_on_eos": st.sampled_from(EOS_OPTIONS),
+    }
+)
 _GENERATED: dict = {}
 
 
@@ -691,8 +968,12 @@ def test_generated_conversations(name, fixture, request):
     tokenizer = request.getfixturevalue(fixture)
 
     # derandomize: the same examples every run (CI time is bounded and a failure reproduces).
-    @settings(max_examples=200, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=200,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(rows=st.lists(conversations(), min_size=1, max_size=4), options=OPTIONS)
     def check(rows, options):
         strategy, compiled = _generated_strategy(tokenizer, name, options)
@@ -733,8 +1014,10 @@ def test_template_that_does_not_compile_names_the_line(small_tokenizer):
 
 
 def test_raise_exception_in_a_row_names_the_row(small_tokenizer):
-    template = ("{% for m in messages %}{% if m.content == 'boom' %}{{ raise_exception('no booms allowed') }}{% endif %}"
-                "{{ m.role }}: {{ m.content }}\n{% endfor %}")
+    template = (
+        "{% for m in messages %}{% if m.content == 'boom' %}{{ raise_exception('no booms allowed') }}{% endif %}"
+        "{{ m.role }}: {{ m.content }}\n{% endfor %}"
+    )
     rows = GOOD_ROWS * 3 + [{"messages": [msg(U, "boom"), msg(A, "x")]}]
     with pytest.raises(fast_axolotl.InvalidArgumentError, match=r"row 3\b.*no booms allowed"):
         tokenize_dataset(pa.Table.from_pylist(rows), small_tokenizer, chat_template=template)
@@ -742,11 +1025,14 @@ def test_raise_exception_in_a_row_names_the_row(small_tokenizer):
     assert tokenize_dataset(pa.Table.from_pylist(rows[:3]), small_tokenizer).num_rows == 3
 
 
-@pytest.mark.parametrize("messages", [
-    json.dumps({"role": "user"}),
-    json.dumps([1, 2]),
-    "[{broken",
-])
+@pytest.mark.parametrize(
+    "messages",
+    [
+        json.dumps({"role": "user"}),
+        json.dumps([1, 2]),
+        "[{broken",
+    ],
+)
 def test_messages_not_a_list_of_objects(messages, small_tokenizer):
     table = pa.table({"messages": [json.dumps(GOOD_ROWS[0]["messages"]), messages]})
     with pytest.raises(fast_axolotl.InvalidArgumentError, match=r"row 1\b"):
@@ -760,17 +1046,22 @@ def test_messages_of_scalars(small_tokenizer):
 
 
 def test_tool_call_arguments_that_are_not_json(small_tokenizer):
-    rows = [{"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("f", '{"ok": 1}')])]},
-            {"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("f", "{'python': 'dict'}")])]}]
+    rows = [
+        {"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("f", '{"ok": 1}')])]},
+        {"messages": [msg(U, "q"), msg(A, "", tool_calls=[call("f", "{'python': 'dict'}")])]},
+    ]
     template = "{% for m in messages %}{{ m.content }}{{ m.tool_calls | tojson if m.tool_calls }}{% endfor %}"
     with pytest.raises(fast_axolotl.InvalidArgumentError, match=r"row 1\b.*argument"):
-        tokenize_dataset(pa.Table.from_pylist(rows), small_tokenizer, chat_template=template,
-                         message_variables=["tool_calls"])
+        tokenize_dataset(
+            pa.Table.from_pylist(rows), small_tokenizer, chat_template=template, message_variables=["tool_calls"]
+        )
 
 
 def test_non_utf8_bytes_in_a_binary_column(small_tokenizer):
     # Axolotl takes no bytes for messages (every row of a binary column fails there).
-    table = pa.table({"messages": pa.array([b'[{"role": "user", "content": "ok"}]', b"\xff\xfe not utf-8"], pa.binary())})
+    table = pa.table(
+        {"messages": pa.array([b'[{"role": "user", "content": "ok"}]', b"\xff\xfe not utf-8"], pa.binary())}
+    )
     with pytest.raises(fast_axolotl.InvalidArgumentError, match=r"row 0\b.*Binary"):
         tokenize_dataset(table, small_tokenizer)
 
@@ -788,8 +1079,12 @@ def test_non_utf8_bytes_in_a_string_column(small_tokenizer):
 def test_bad_rows_never_crash_the_batch(small_tokenizer):
     """Each bad row is status 1 with a reason; the good rows around it are done."""
     text, _ = small_tokenizer.backend_tokenizer.to_str(), None
-    plan = chat_template_plan(small_tokenizer.chat_template, special_tokens=dict(small_tokenizer.special_tokens_map),
-                              eos_token_id=small_tokenizer.eos_token_id, message_variables=["tool_calls"])
+    plan = chat_template_plan(
+        small_tokenizer.chat_template,
+        special_tokens=dict(small_tokenizer.special_tokens_map),
+        eos_token_id=small_tokenizer.eos_token_id,
+        message_variables=["tool_calls"],
+    )
     compiled = PromptStrategy(text, plan)
     rows = [
         {"messages": json.dumps([msg(U, "hi"), msg(A, "ok")])},
@@ -815,8 +1110,10 @@ def test_bad_rows_never_crash_the_batch(small_tokenizer):
 def test_zz_summary(capsys):
     """Prints how many rows were compared (run last in this file; `-s -v` shows each test's)."""
     with capsys.disabled():
-        print(f"\n[tokenize_chat] {len(PER_TEST)} strategies, rows compared: {STATS.rows}, identical: {STATS.equal}, "
-              f"Axolotl raised (ours left them to Axolotl): {STATS.raised}")
+        print(
+            f"\n[tokenize_chat] {len(PER_TEST)} strategies, rows compared: {STATS.rows}, identical: {STATS.equal}, "
+            f"Axolotl raised (ours left them to Axolotl): {STATS.raised}"
+        )
         if os.environ.get("TOKENIZE_CHAT_VERBOSE"):
             for name, (rows, equal, raised) in PER_TEST.items():
                 print(f"  {name}: {rows} rows, {equal} identical, {raised} raised")

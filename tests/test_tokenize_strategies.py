@@ -20,19 +20,20 @@ import pytest
 
 pytest.importorskip("axolotl")
 
-import pyarrow as pa  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from axolotl_fixtures import build_tokenizer  # noqa: E402
+from axolotl_fixtures import build_tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fast_axolotl.axolotl import tokenization  # noqa: E402
-from fast_axolotl.axolotl.patches import Fallback  # noqa: E402
-from fast_axolotl.axolotl.tokenization import compile_strategy  # noqa: E402
-from tokenizer_fixtures import share_native_tokenizers  # noqa: E402
+from tokenizer_fixtures import share_native_tokenizers
+
+from fast_axolotl.axolotl import tokenization
+from fast_axolotl.axolotl.patches import Fallback
+from fast_axolotl.axolotl.tokenization import compile_strategy
 
 COLUMNS = ("input_ids", "labels", "attention_mask")
 _TOKENIZERS: dict = {}
@@ -46,9 +47,14 @@ def _with_template(tokenizer, single: str, specials: list, truncation_side: str 
 
     backend = tokenizers.Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
     backend.post_processor = TemplateProcessing(
-        single=single, special_tokens=[(t, tokenizer.convert_tokens_to_ids(t)) for t in specials])
-    out = PreTrainedTokenizerFast(tokenizer_object=backend, bos_token=tokenizer.bos_token,
-                                  eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token)
+        single=single, special_tokens=[(t, tokenizer.convert_tokens_to_ids(t)) for t in specials]
+    )
+    out = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=tokenizer.bos_token,
+        eos_token=tokenizer.eos_token,
+        pad_token=tokenizer.pad_token,
+    )
     out.truncation_side = truncation_side
     return out
 
@@ -114,8 +120,10 @@ def axolotl_strategy(type_, tokenizer, train_on_inputs=False, sequence_len=64, *
 # re-read), the tokenizers' special-token strings; empty and null fields; rows far longer
 # than the sequence.
 
-WORDS = ("hello world the quick brown fox 日本語 数据 émoji 🎉 naïve Привет — {input} {{x}} "
-         "</s> <s> <|end_of_text|> <|begin_of_text|> <|im_start|> 3.14 x=f(y)").split(" ") + ["\n", "\n\n", "  ", "\t"]
+WORDS = (
+    "hello world the quick brown fox 日本語 数据 émoji 🎉 naïve Привет — {input} {{x}} "
+    "</s> <s> <|end_of_text|> <|begin_of_text|> <|im_start|> 3.14 x=f(y)"
+).split(" ") + ["\n", "\n\n", "  ", "\t"]
 
 
 def text(rng: random.Random, long: float = 0.05) -> str | None:
@@ -131,10 +139,33 @@ def text(rng: random.Random, long: float = 0.05) -> str | None:
 
 
 # Every column any instruct strategy reads.
-INSTRUCT_FIELDS = ("instruction", "input", "output", "system", "question", "answer", "category", "solution",
-                   "explanation", "INSTRUCTION", "RESPONSE", "article", "summary", "response", "prompt",
-                   "message_1", "message_2", "revision", "context", "unanswerable_question", "system_prompt",
-                   "my_q", "my_ctx", "my_a", "my_sys")
+INSTRUCT_FIELDS = (
+    "instruction",
+    "input",
+    "output",
+    "system",
+    "question",
+    "answer",
+    "category",
+    "solution",
+    "explanation",
+    "INSTRUCTION",
+    "RESPONSE",
+    "article",
+    "summary",
+    "response",
+    "prompt",
+    "message_1",
+    "message_2",
+    "revision",
+    "context",
+    "unanswerable_question",
+    "system_prompt",
+    "my_q",
+    "my_ctx",
+    "my_a",
+    "my_sys",
+)
 
 
 def instruct_rows(n: int, seed: int) -> list:
@@ -159,9 +190,16 @@ def tables_of(rows: list, optional: tuple) -> list:
 
 
 # (type, dataset-config extras, columns whose absence the strategy tests with `in`)
-USER_DEFINED = {"system_prompt": "Be brief.", "field_system": "my_sys", "field_instruction": "my_q",
-                "field_input": "my_ctx", "field_output": "my_a", "format": "[INST] {instruction}\n{input} [/INST]",
-                "no_input_format": "[INST] {instruction} [/INST] {{literal}}", "system_format": "<<SYS>>{system}<</SYS>>\n"}
+USER_DEFINED = {
+    "system_prompt": "Be brief.",
+    "field_system": "my_sys",
+    "field_instruction": "my_q",
+    "field_input": "my_ctx",
+    "field_output": "my_a",
+    "format": "[INST] {instruction}\n{input} [/INST]",
+    "no_input_format": "[INST] {instruction} [/INST] {{literal}}",
+    "system_format": "<<SYS>>{system}<</SYS>>\n",
+}
 INSTRUCT_TYPES = [
     ("alpaca", {}, ("input",)),
     ("alpaca:chat", {}, ()),
@@ -220,7 +258,7 @@ def compare_rows(strategy, table: pa.Table, compiled=None) -> dict:
     for i, row in enumerate(table.to_pylist()):
         try:
             expected = strategy.tokenize_prompt(row)
-        except Exception:  # noqa: BLE001 - any error of Axolotl's: Rust must not give a row
+        except Exception:  # any error of Axolotl's: Rust must not give a row
             assert status[i] == 1, f"row {i}: Axolotl fails, Rust gave a row"
             counts["fallback"] += 1
             continue
@@ -251,15 +289,22 @@ def test_instruct_strategies_match_axolotl(case, tokenizer_name):
 def test_instruct_values_of_other_types_format_as_python():
     tokenizer = tokenizer_named("small")
     strategy = axolotl_strategy("alpaca", tokenizer)
-    table = pa.table({
-        "instruction": pa.array([1, None, -7, 0], pa.int64()),
-        "input": pa.array([0.5, 1e16, None, 0.0], pa.float64()),
-        "output": pa.array(["x", "", None, "y"]),
-    })
+    table = pa.table(
+        {
+            "instruction": pa.array([1, None, -7, 0], pa.int64()),
+            "input": pa.array([0.5, 1e16, None, 0.0], pa.float64()),
+            "output": pa.array(["x", "", None, "y"]),
+        }
+    )
     assert compare_rows(strategy, table)["rows"] == 4
     # bools and float32 (widened as Python widens them)
-    table = pa.table({"instruction": pa.array([True, False]), "input": pa.array([0.1, 2.5], pa.float32()),
-                      "output": pa.array(["a", "b"])})
+    table = pa.table(
+        {
+            "instruction": pa.array([True, False]),
+            "input": pa.array([0.1, 2.5], pa.float32()),
+            "output": pa.array(["a", "b"]),
+        }
+    )
     assert compare_rows(strategy, table)["rows"] == 2
 
 
@@ -268,8 +313,13 @@ def test_instruct_with_split_special_tokens():
     from transformers import PreTrainedTokenizerFast
 
     small = tokenizer_named("small_bos")
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=small.backend_tokenizer, bos_token="<s>", eos_token="</s>",
-                                        pad_token="<pad>", split_special_tokens=True)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=small.backend_tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        split_special_tokens=True,
+    )
     strategy = axolotl_strategy("alpaca", tokenizer, False, 64)
     rows = [{"instruction": "a </s> b", "input": "<s>", "output": "x </s>"}, {"instruction": "i", "output": "</s>"}]
     assert compare_rows(strategy, pa.Table.from_pylist(rows))["rows"] == 2
@@ -313,11 +363,17 @@ def test_unmodelled_configs_fall_back():
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(
-    rows=st.lists(st.fixed_dictionaries({
-        "instruction": st.one_of(st.none(), st.text(max_size=40)),
-        "input": st.one_of(st.none(), st.text(max_size=20)),
-        "output": st.one_of(st.none(), st.text(max_size=60)),
-    }), min_size=1, max_size=8),
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "instruction": st.one_of(st.none(), st.text(max_size=40)),
+                "input": st.one_of(st.none(), st.text(max_size=20)),
+                "output": st.one_of(st.none(), st.text(max_size=60)),
+            }
+        ),
+        min_size=1,
+        max_size=8,
+    ),
     tokenizer_name=st.sampled_from(["small", "small_bos_eos_left", "llama3_bos"]),
     train_on_inputs=st.booleans(),
     sequence_len=st.sampled_from([3, 8, 64]),
@@ -504,16 +560,22 @@ def test_encode_truncated_matches_transformers():
 
 def test_tokenize_dataset_takes_an_axolotl_strategy_object():
     # The standalone API with a strategy Axolotl built: its plan and tokenizer are read off it.
-    import fast_axolotl as fa
+    import axolotl_fixtures as fixtures
     from axolotl.prompt_tokenizers import AlpacaPromptTokenizingStrategy
     from axolotl.prompters import AlpacaPrompter
 
-    import axolotl_fixtures as fixtures
+    import fast_axolotl as fa
 
     strategy = AlpacaPromptTokenizingStrategy(AlpacaPrompter(None), fixtures.build_tokenizer(), False, 64)
     rng = __import__("random").Random(5)
-    rows = [{"instruction": fixtures.sentence(rng, 1, 30), "input": fixtures.sentence(rng, 0, 5),
-             "output": fixtures.sentence(rng, 0, 60)} for _ in range(50)]
+    rows = [
+        {
+            "instruction": fixtures.sentence(rng, 1, 30),
+            "input": fixtures.sentence(rng, 0, 5),
+            "output": fixtures.sentence(rng, 0, 60),
+        }
+        for _ in range(50)
+    ]
     out = fa.tokenize_dataset(pa.Table.from_pylist(rows), strategy=strategy)
     expected = [strategy.tokenize_prompt(row) for row in rows]
     assert out.column_names == list(expected[0].keys())
@@ -534,7 +596,9 @@ def test_a_tokenizer_off_the_fast_engine_is_said_once(caplog, monkeypatch):
         tokenization.note_engine(tokenizer)
         tokenization.note_engine(tokenizer)
     notes = [r.getMessage() for r in caplog.records if "tokenizers engine" in r.getMessage()]
-    assert notes == ["fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: "
-                     "the tokenizers engine was asked for"]
+    assert notes == [
+        "fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: "
+        "the tokenizers engine was asked for"
+    ]
     tokenization.note_engine(fast_axolotl.Tokenizer.from_transformers(tokenizer_named("llama3")))
     assert len([r for r in caplog.records if "tokenizers engine" in r.getMessage()]) == 1

@@ -31,24 +31,30 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import REPO, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, run
 from fast_axolotl import FastAxolotlError, FormatError, InvalidArgumentError, Tokenizer, _native
 from fast_axolotl import tokenizer as tokenizer_module
 
 pytest.importorskip("tokenizers")
 sys.path.insert(0, str(REPO / "bench"))
-import corpus  # noqa: E402
-import tokenizer_fixtures as fixtures  # noqa: E402
-from tokenizer_fixtures import QWEN_ADDED_TOKENS, llama3_tokenizer, qwen_tokenizer_file  # noqa: E402,F401  (fixtures)
-from verify_tokenizer import differences, gpt2_style_tokenizer_json, reference_encodings  # noqa: E402
+import corpus
+import tokenizer_fixtures as fixtures
+from tokenizer_fixtures import QWEN_ADDED_TOKENS
+from verify_tokenizer import differences, gpt2_style_tokenizer_json, reference_encodings
 
 # Bytes of each corpus kind per tokenizer: every kind's tricks, in a few seconds in all.
 KIND_BYTES = 150_000
-LLAMA3_SPECIAL_TEXTS = ("<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|start_header_id|>",
-                        "<|end_header_id|>", "<|reserved_special_token_7|>")
+LLAMA3_SPECIAL_TEXTS = (
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|eot_id|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|reserved_special_token_7|>",
+)
 QWEN_TOKEN_TEXTS = tuple(text for text, _ in QWEN_ADDED_TOKENS)
 # The added tokens gpt2_style_tokenizer_json gives its tokenizer: two special, two not.
 GPT2_TOKEN_TEXTS = ("<|endoftext|>", "<|pad|>", "<custom>", "[[link]]")
@@ -201,10 +207,13 @@ def llama3_with_template(llama3_json: str, suffix: bool) -> str:
         single.append({"SpecialToken": {"id": eos, "type_id": 0}})
         special_tokens[eos] = {"id": eos, "ids": [128001], "tokens": [eos]}
     pair = single + [{"Sequence": {"id": "B", "type_id": 1}}]
-    data["post_processor"] = {"type": "Sequence", "processors": [
-        {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
-        {"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": special_tokens},
-    ]}
+    data["post_processor"] = {
+        "type": "Sequence",
+        "processors": [
+            {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+            {"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": special_tokens},
+        ],
+    }
     return json.dumps(data)
 
 
@@ -219,11 +228,21 @@ def test_a_template_adds_the_reference_special_tokens(llama3_json, suffix):
     assert_identical(pair, texts, add_special_tokens=False)
 
 
-CHAT = ("<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nWhat's 2+2?<|im_end|>\n"
-        "<|im_start|>assistant\n<think>\nEasy.\n</think>\n\n4<|im_end|>\n<|endoftext|>")
+CHAT = (
+    "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nWhat's 2+2?<|im_end|>\n"
+    "<|im_start|>assistant\n<think>\nEasy.\n</think>\n\n4<|im_end|>\n<|endoftext|>"
+)
 # Added tokens with their neighbours: spaces, a newline, a partial token, a doubled one.
-QWEN_TEXTS = [CHAT, " <think> ", "<think><think>", "<|im_start|", "<|im_start|<|im_end|>", "x</think>\n\n",
-              "<tool_call>\n{\"name\": \"f\"}\n</tool_call>", "<|endoftext|> <|endoftext|>"]
+QWEN_TEXTS = [
+    CHAT,
+    " <think> ",
+    "<think><think>",
+    "<|im_start|",
+    "<|im_start|<|im_end|>",
+    "x</think>\n\n",
+    '<tool_call>\n{"name": "f"}\n</tool_call>',
+    "<|endoftext|> <|endoftext|>",
+]
 
 
 @pytest.mark.parametrize("split_special_tokens", [False, True], ids=["special", "split"])
@@ -252,8 +271,12 @@ def case_variants(word: str) -> list:
 
 # Every character Python or Unicode calls white space, and some that look like it.
 WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()] + ["\u180e", "\u200b", "\u2060", "\ufeff"]
-CONTRACTIONS = [quote + variant for quote in ("'", "\u2019") for suffix in ("s", "t", "re", "ve", "m", "ll", "d")
-                for variant in case_variants(suffix)]
+CONTRACTIONS = [
+    quote + variant
+    for quote in ("'", "\u2019")
+    for suffix in ("s", "t", "re", "ve", "m", "ll", "d")
+    for variant in case_variants(suffix)
+]
 # Characters that case-fold to the letters of the contractions (ſ to s, the ligature ﬅ to
 # st, the Kelvin sign to k) or that change length when folded (ß, İ).
 FOLDING = ["\u017f", "'\u017f", "'\ufb05", "'\u212a", "'\u00df", "'\u0130", "'\u0131"]
@@ -261,19 +284,87 @@ FOLDING = ["\u017f", "'\u017f", "'\ufb05", "'\u212a", "'\u00df", "'\u0130", "'\u
 TRICKY_PIECES = (
     (4, CONTRACTIONS + FOLDING + ["'", "''", "don't", "DON'T", "rock 'n' roll", "'90s"]),
     (4, WHITESPACE + ["\r\n", "\r\r\n", "\n\n", " \n", "  ", "   ", "\t\t"]),
-    (2, ["0", "7", "12345", "\u0663", "\u0660\u0661\u0662\u0663", "\u0966\u0967", "\u09e6", "\u0e53",
-         "\uff11\uff12", "\u00b2", "\u00bd", "\u216b", "\U0001d7d8", "\u07c0", "1,000.5"]),
-    (2, ["\u0301", "\u0308", "\u0323", "\u034f", "\u20dd", "\u0e31", "\u093f", "\u05b4", "\ufe0f",
-         "\U000e0101", "e\u0301", "\u212b", "\u1100\u1161"]),
-    (2, ["\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f3f3\ufe0f\u200d\U0001f308",
-         "\U0001f44d\U0001f3fd", "\u2764\ufe0f", "\U0001f1ef\U0001f1f5", "\u200d", "\U0001f9d1\u200d\U0001f4bb"]),
+    (
+        2,
+        [
+            "0",
+            "7",
+            "12345",
+            "\u0663",
+            "\u0660\u0661\u0662\u0663",
+            "\u0966\u0967",
+            "\u09e6",
+            "\u0e53",
+            "\uff11\uff12",
+            "\u00b2",
+            "\u00bd",
+            "\u216b",
+            "\U0001d7d8",
+            "\u07c0",
+            "1,000.5",
+        ],
+    ),
+    (
+        2,
+        [
+            "\u0301",
+            "\u0308",
+            "\u0323",
+            "\u034f",
+            "\u20dd",
+            "\u0e31",
+            "\u093f",
+            "\u05b4",
+            "\ufe0f",
+            "\U000e0101",
+            "e\u0301",
+            "\u212b",
+            "\u1100\u1161",
+        ],
+    ),
+    (
+        2,
+        [
+            "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+            "\U0001f3f3\ufe0f\u200d\U0001f308",
+            "\U0001f44d\U0001f3fd",
+            "\u2764\ufe0f",
+            "\U0001f1ef\U0001f1f5",
+            "\u200d",
+            "\U0001f9d1\u200d\U0001f4bb",
+        ],
+    ),
     (2, list(LLAMA3_SPECIAL_TEXTS + QWEN_TOKEN_TEXTS)),
     (2, ["<|", "|>", "<|im_", "im_end|>", "<|eot_id", "_text|>", "<think", "think>", "</", "<", ">", "|"]),
     (1, ["\u0120", "\u0120\u0120", "\u010a", "\u0109", "\u0100"]),
-    (4, ["a", "A", "the", " the", "Hello", "HELLO", "McDonald", "iPhone", "XMLHttp", "\u01c4\u01c6", "\u00e9", "\u00c9", "\u00df", "\u01c5", "\u00aa", "\u02b0",
-         "\u4e2d\u6587", "\ud55c\uad6d\uc5b4", "\u0639\u0631\u0628\u064a", "\u0939\u093f", "\U0001d518\U0001d52b",
-         "\u03a9"]),
-    (3, list(".,!?-_$@#/\\\"()*+=~`^&%;:[]{}") + ["...", "\u20ac", "\u00ab", "\u00bf", "\u2014", "\u2026"]),
+    (
+        4,
+        [
+            "a",
+            "A",
+            "the",
+            " the",
+            "Hello",
+            "HELLO",
+            "McDonald",
+            "iPhone",
+            "XMLHttp",
+            "\u01c4\u01c6",
+            "\u00e9",
+            "\u00c9",
+            "\u00df",
+            "\u01c5",
+            "\u00aa",
+            "\u02b0",
+            "\u4e2d\u6587",
+            "\ud55c\uad6d\uc5b4",
+            "\u0639\u0631\u0628\u064a",
+            "\u0939\u093f",
+            "\U0001d518\U0001d52b",
+            "\u03a9",
+        ],
+    ),
+    (3, list('.,!?-_$@#/\\"()*+=~`^&%;:[]{}') + ["...", "\u20ac", "\u00ab", "\u00bf", "\u2014", "\u2026"]),
     (1, ["\x00", "\x01", "\x7f", "\x85", "\ufffd", "\uffff", "\U0010ffff", "\u00ad", "\U000e0041"]),
 )
 TRICKY_PIECE = st.one_of(*[st.sampled_from(pieces) for weight, pieces in TRICKY_PIECES for _ in range(weight)])
@@ -296,13 +387,19 @@ def test_tricky_text_encodes_as_the_reference(real_pair, texts):
 
 # --- 3. Engine choice --------------------------------------------------------------------------
 
+
 def split_regex(pattern: str):
     """An edit giving the tokenizer a Split(pattern) + ByteLevel pre-tokenizer."""
+
     def edit(data):
-        data["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
-            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
-        ]}
+        data["pre_tokenizer"] = {
+            "type": "Sequence",
+            "pretokenizers": [
+                {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
+            ],
+        }
+
     return edit
 
 
@@ -354,12 +451,14 @@ def set_added_token(content: str, **flags):
     def edit(data):
         token = next(t for t in data["added_tokens"] if t["content"] == content)
         token.update(flags)
+
     return edit
 
 
 def remove_token(content: str):
     def edit(data):
         del data["model"]["vocab"][content]
+
     return edit
 
 
@@ -371,9 +470,18 @@ UNSUPPORTED_EDITS = {
     "added token lstrip": (set_added_token("<custom>", lstrip=True), "lstrip"),
     "added token rstrip": (set_added_token("<|pad|>", rstrip=True), "rstrip"),
     "added token single_word": (set_added_token("[[link]]", single_word=True), "single_word"),
-    "RobertaProcessing": (lambda d: d.update(post_processor={
-        "type": "RobertaProcessing", "sep": ["<|endoftext|>", 0], "cls": ["<|pad|>", 1],
-        "trim_offsets": True, "add_prefix_space": False}), "RobertaProcessing"),
+    "RobertaProcessing": (
+        lambda d: d.update(
+            post_processor={
+                "type": "RobertaProcessing",
+                "sep": ["<|endoftext|>", 0],
+                "cls": ["<|pad|>", 1],
+                "trim_offsets": True,
+                "add_prefix_space": False,
+            }
+        ),
+        "RobertaProcessing",
+    ),
     "NFKC normalizer": (lambda d: d.update(normalizer={"type": "NFKC"}), "NFKC"),
     "a byte without a token": (remove_token("\u0100"), "byte 0x00"),
 }
@@ -400,33 +508,41 @@ def test_an_unmodelled_feature_goes_to_the_tokenizers_engine(gpt2_json, name):
 
 
 def bert_wordpiece_json() -> str:
-    from tokenizers import Tokenizer as HfTokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer as HfTokenizer
+    from tokenizers import models, normalizers, pre_tokenizers, processors, trainers
 
     tokenizer = HfTokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer()
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     trainer = trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[UNK]", "[CLS]", "[SEP]"], show_progress=False)
     tokenizer.train_from_iterator(corpus.mixture(200_000), trainer)
-    tokenizer.post_processor = processors.BertProcessing(("[SEP]", tokenizer.token_to_id("[SEP]")),
-                                                         ("[CLS]", tokenizer.token_to_id("[CLS]")))
+    tokenizer.post_processor = processors.BertProcessing(
+        ("[SEP]", tokenizer.token_to_id("[SEP]")), ("[CLS]", tokenizer.token_to_id("[CLS]"))
+    )
     return tokenizer.to_str()
 
 
 def byte_level_wordpiece_json() -> str:
     """A WordPiece model behind the byte-level pre-tokenizer: only the model is not modelled."""
-    from tokenizers import Tokenizer as HfTokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer as HfTokenizer
+    from tokenizers import models, pre_tokenizers, trainers
 
     tokenizer = HfTokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[UNK]"], show_progress=False,
-                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=500,
+        special_tokens=["[UNK]"],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tokenizer.train_from_iterator(corpus.mixture(200_000), trainer)
     return tokenizer.to_str()
 
 
 def metaspace_unigram_json() -> str:
     """A SentencePiece-style Unigram model (its unknown characters become <unk>)."""
-    from tokenizers import Tokenizer as HfTokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer as HfTokenizer
+    from tokenizers import models, pre_tokenizers, trainers
 
     tokenizer = HfTokenizer(models.Unigram())
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
@@ -486,6 +602,7 @@ def test_json_that_is_not_a_tokenizer_is_a_format_error(text):
 def test_a_merge_of_a_token_not_in_the_vocabulary_is_refused(gpt2_json):
     def edit(data):
         data["model"]["merges"][5] = ["\u0120nowhere", "s"]
+
     tokenizer_json = edited(gpt2_json, edit)
     assert reference_refuses(tokenizer_json)
     with pytest.raises(FormatError, match="nowhere"):
@@ -494,6 +611,7 @@ def test_a_merge_of_a_token_not_in_the_vocabulary_is_refused(gpt2_json):
 
 def shift_ids_from(first: int, by: int):
     """An edit leaving the ids first .. first + by - 1 unused (added tokens move too)."""
+
     def edit(data):
         vocab = data["model"]["vocab"]
         for token, id_ in vocab.items():
@@ -502,6 +620,7 @@ def shift_ids_from(first: int, by: int):
         for token in data["added_tokens"]:
             if token["id"] >= first:
                 token["id"] += by
+
     return edit
 
 
@@ -547,11 +666,14 @@ def test_a_vocabulary_with_holes_or_shared_ids_encodes_as_the_reference(gpt2, gp
         assert pair.ours.encode_batch(texts, output="python") == ids
 
 
-@pytest.mark.parametrize("texts, index", [
-    (["a \ud800 b"], 0),
-    (["fine", "also fine", "\udfff"], 2),
-    (["fine", "\ud83d\ude00 two halves of a surrogate pair"], 1),
-])
+@pytest.mark.parametrize(
+    "texts, index",
+    [
+        (["a \ud800 b"], 0),
+        (["fine", "also fine", "\udfff"], 2),
+        (["fine", "\ud83d\ude00 two halves of a surrogate pair"], 1),
+    ],
+)
 def test_lone_surrogates_are_refused_naming_the_text(llama3, texts, index):
     with pytest.raises(InvalidArgumentError, match=f"text {index}\\b"):
         llama3.ours.encode_batch(texts)
@@ -624,24 +746,31 @@ def test_ten_million_empty_texts(gpt2_json, tmp_path):
     assert out["seconds"] < 30, out
 
 
-@pytest.mark.parametrize("texts, message", [
-    (["a", None], "text 1 is a NoneType"),
-    (["a", "b", 3], "text 2 is a int"),
-    (("a", b"bytes"), "text 1 is a bytes"),
-])
+@pytest.mark.parametrize(
+    "texts, message",
+    [
+        (["a", None], "text 1 is a NoneType"),
+        (["a", "b", 3], "text 2 is a int"),
+        (("a", b"bytes"), "text 1 is a bytes"),
+    ],
+)
 def test_a_text_that_is_not_a_str_is_a_type_error(llama3, texts, message):
     with pytest.raises(TypeError, match=message):
         llama3.ours.encode_batch(texts)
 
 
-@pytest.mark.parametrize("texts", [
-    pa.array(["a", "b", None, "d"], pa.string()),
-    pa.array(["a", "b", None], pa.large_string()),
-    pa.array(["a", "b", None], pa.string_view()),
-    pa.array(["x", "a", "b", None]).slice(1),
-    pa.chunked_array([["a", "b"], [None, "d"]]),
-    pa.chunked_array([["a"], ["b", None]]),
-], ids=["string", "large_string", "string_view", "sliced", "chunked", "chunked-2"])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pa.array(["a", "b", None, "d"], pa.string()),
+        pa.array(["a", "b", None], pa.large_string()),
+        pa.array(["a", "b", None], pa.string_view()),
+        pa.array(["x", "a", "b", None]).slice(1),
+        pa.chunked_array([["a", "b"], [None, "d"]]),
+        pa.chunked_array([["a"], ["b", None]]),
+    ],
+    ids=["string", "large_string", "string_view", "sliced", "chunked", "chunked-2"],
+)
 def test_a_null_text_is_an_error_naming_it(llama3, texts):
     with pytest.raises(InvalidArgumentError, match=r"text 2 is null"):
         llama3.ours.encode_batch(texts)
@@ -653,8 +782,9 @@ def test_a_null_text_past_the_first_call_is_named_by_its_index(llama3):
     n = 2 * tokenizer_module.BYTES_PER_CALL // 8
     valid = np.ones(n, dtype=bool)
     valid[-1] = False
-    texts = pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, dtype=np.int64)), pa.py_buffer(b""),
-                                             pa.array(valid).buffers()[1], null_count=1)
+    texts = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(np.zeros(n + 1, dtype=np.int64)), pa.py_buffer(b""), pa.array(valid).buffers()[1], null_count=1
+    )
     with pytest.raises(InvalidArgumentError, match=f"text {n - 1} is null"):
         llama3.ours.encode_batch(texts)
 
@@ -761,16 +891,18 @@ def test_from_transformers_gives_the_transformers_ids(llama3_tokenizer):
     texts = api_texts()
     plain = llama3_tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
     assert ours.encode_batch(texts, offsets=True, output="python") == (plain["input_ids"], plain["offset_mapping"])
-    assert ours.encode_batch(texts, output="python") == [llama3_tokenizer.encode(t, add_special_tokens=False)
-                                                          for t in texts]
+    assert ours.encode_batch(texts, output="python") == [
+        llama3_tokenizer.encode(t, add_special_tokens=False) for t in texts
+    ]
     assert ours.encode_batch(texts, add_special_tokens=True, output="python") == llama3_tokenizer(texts)["input_ids"]
 
 
 def test_from_transformers_keeps_split_special_tokens():
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(fixtures.llama3_tokenizer_file()), split_special_tokens=True,
-                                        **fixtures.LLAMA3_SPECIALS)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(fixtures.llama3_tokenizer_file()), split_special_tokens=True, **fixtures.LLAMA3_SPECIALS
+    )
     texts = with_tokens_inline(api_texts()[:20], LLAMA3_SPECIAL_TEXTS, seed=10)
     expected = tokenizer(texts, add_special_tokens=False)["input_ids"]
     assert 128009 not in itertools.chain(*expected)  # <|eot_id|> really is split
@@ -800,8 +932,17 @@ def test_concurrent_python_threads_get_the_sequential_results(llama3):
 # --- 6. From C ---------------------------------------------------------------------------------
 
 # One text a line for the C program: none holds a line break.
-C_TEXTS = ["Hello world", "", "naïve 東京 🎉 it's", "<|eot_id|>x<|im_end|><custom>", " trailing  ", "a\tb\rc",
-           "\u0663\u0664 12345 \u00bd", "e\u0301 \U0001f468\u200d\U0001f469\u200d\U0001f467", "a\x00b"]
+C_TEXTS = [
+    "Hello world",
+    "",
+    "naïve 東京 🎉 it's",
+    "<|eot_id|>x<|im_end|><custom>",
+    " trailing  ",
+    "a\tb\rc",
+    "\u0663\u0664 12345 \u00bd",
+    "e\u0301 \U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "a\x00b",
+]
 
 
 @pytest.fixture(scope="module")
@@ -810,8 +951,21 @@ def c_program(tmp_path_factory) -> Path:
     assert cc, "a C compiler (cc) is needed"
     lib = _native.library_path()
     exe = tmp_path_factory.mktemp("c") / "test_tokenizer"
-    compiled = run([cc, "-std=c99", "-Wall", "-Werror", "-I", str(REPO / "include"),
-                    str(REPO / "tests" / "c" / "test_tokenizer.c"), str(lib), f"-Wl,-rpath,{lib.parent}", "-o", str(exe)])
+    compiled = run(
+        [
+            cc,
+            "-std=c99",
+            "-Wall",
+            "-Werror",
+            "-I",
+            str(REPO / "include"),
+            str(REPO / "tests" / "c" / "test_tokenizer.c"),
+            str(lib),
+            f"-Wl,-rpath,{lib.parent}",
+            "-o",
+            str(exe),
+        ]
+    )
     assert compiled.returncode == 0, compiled.stderr
     return exe
 
@@ -819,8 +973,10 @@ def c_program(tmp_path_factory) -> Path:
 def expected_c_lines(ids: list, offsets: list) -> list:
     """What the C program prints for these ids and offsets."""
     plain = [f"ids {row}:" + "".join(f" {i}" for i in row_ids) for row, row_ids in enumerate(ids)]
-    spans = [f"spans {row}:" + "".join(f" {i}" for i in row_ids) + " |" + "".join(f" {a}:{b}" for a, b in row_offsets)
-             for row, (row_ids, row_offsets) in enumerate(zip(ids, offsets))]
+    spans = [
+        f"spans {row}:" + "".join(f" {i}" for i in row_ids) + " |" + "".join(f" {a}:{b}" for a, b in row_offsets)
+        for row, (row_ids, row_offsets) in enumerate(zip(ids, offsets))
+    ]
     return plain + spans
 
 

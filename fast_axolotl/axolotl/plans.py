@@ -29,10 +29,23 @@ def plan_of(strategy) -> dict:
 
 # apply_chat_template's own parameters: chat_template_kwargs naming one of them change the
 # call itself, not only what the template sees.
-_CALL_PARAMETERS = frozenset({
-    "conversation", "tools", "documents", "chat_template", "continue_final_message", "tokenize", "padding",
-    "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
-})
+_CALL_PARAMETERS = frozenset(
+    {
+        "conversation",
+        "tools",
+        "documents",
+        "chat_template",
+        "continue_final_message",
+        "tokenize",
+        "padding",
+        "truncation",
+        "max_length",
+        "return_tensors",
+        "return_dict",
+        "return_assistant_tokens_mask",
+        "tokenizer_kwargs",
+    }
+)
 
 
 def _strings(value, what: str) -> None:
@@ -61,8 +74,13 @@ def chat_plan(strategy) -> dict:
         raise Fallback("a processor (multimodal) renders the prompts")
     if not getattr(tokenizer, "is_fast", False) or not hasattr(tokenizer, "backend_tokenizer"):
         raise Fallback("the tokenizer is not a fast tokenizer")
-    if not (strategy.roles_to_train or strategy.train_on_eos or strategy.train_on_eot
-            or prompter.message_field_training or prompter.message_field_training_detail):
+    if not (
+        strategy.roles_to_train
+        or strategy.train_on_eos
+        or strategy.train_on_eot
+        or prompter.message_field_training
+        or prompter.message_field_training_detail
+    ):
         raise Fallback("the legacy branch (no roles_to_train, train_on_eos or train_on_eot)")
     if not isinstance(prompter.chat_template, str):
         raise Fallback("no chat template string")
@@ -72,8 +90,11 @@ def chat_plan(strategy) -> dict:
     add_generation_prompt = kwargs.pop("add_generation_prompt", False)
     if not isinstance(add_generation_prompt, bool):
         raise Fallback("add_generation_prompt is not a bool")
-    for what, value in [("roles", prompter.roles), ("roles_to_train", strategy.roles_to_train),
-                        ("message_property_mappings", prompter.message_property_mappings)]:
+    for what, value in [
+        ("roles", prompter.roles),
+        ("roles_to_train", strategy.roles_to_train),
+        ("message_property_mappings", prompter.message_property_mappings),
+    ]:
         _strings(value, what)
     return {
         "strategy": "chat_template",
@@ -135,10 +156,16 @@ def _tokenizer_call(tokenizer) -> None:
     cls = type(tokenizer)
     if not isinstance(tokenizer, TokenizersBackend) or not hasattr(tokenizer, "backend_tokenizer"):
         raise Fallback("the tokenizer is not a fast tokenizer")
-    overridden = [name for name, base in (("__call__", PreTrainedTokenizerBase), ("_encode_plus", TokenizersBackend),
-                                          ("_convert_encoding", TokenizersBackend),
-                                          ("set_truncation_and_padding", TokenizersBackend))
-                  if getattr(cls, name) is not getattr(base, name) or name in vars(tokenizer)]
+    overridden = [
+        name
+        for name, base in (
+            ("__call__", PreTrainedTokenizerBase),
+            ("_encode_plus", TokenizersBackend),
+            ("_convert_encoding", TokenizersBackend),
+            ("set_truncation_and_padding", TokenizersBackend),
+        )
+        if getattr(cls, name) is not getattr(base, name) or name in vars(tokenizer)
+    ]
     if overridden:
         raise Fallback(f"{cls.__name__} overrides {overridden}")
 
@@ -209,8 +236,10 @@ def _cat(*operands):
     return {"concat": list(operands)}
 
 
-_MISSING_INFO = ("The context provided does not contain any information about your inquiry. "
-                 "Therefore, I'm unable to answer your question based on the given context.")
+_MISSING_INFO = (
+    "The context provided does not contain any information about your inquiry. "
+    "Therefore, I'm unable to answer your question based on the given context."
+)
 
 
 def _instruct_fields() -> dict:
@@ -221,8 +250,11 @@ def _instruct_fields() -> dict:
 
     return {
         pt.AlpacaPromptTokenizingStrategy: (_f("instruction"), _or("input", _t("")), _f("output")),
-        pt.AlpacaMultipleChoicePromptTokenizingStrategy:
-            (_f("question"), {"choices": "choices"}, _or("solution", _f("explanation"))),
+        pt.AlpacaMultipleChoicePromptTokenizingStrategy: (
+            _f("question"),
+            {"choices": "choices"},
+            _or("solution", _f("explanation")),
+        ),
         pt.JeopardyPromptTokenizingStrategy: (_f("question"), _f("category"), _cat(_t("what is "), _f("answer"))),
         pt.OpenAssistantPromptTokenizingStrategy: (_f("INSTRUCTION"), _t(""), _f("RESPONSE")),
         pt.SummarizeTLDRPromptTokenizingStrategy: (_f("article"), _t(""), _f("summary")),
@@ -230,16 +262,28 @@ def _instruct_fields() -> dict:
         pt.NomicGPT4AllPromptTokenizingStrategy: (_f("prompt"), _t(""), _f("response")),
         alpaca_chat.AlpacaQAPromptTokenizingStrategy: (_f("question"), _t(""), _f("answer")),
         alpaca_chat.CamelAIPromptTokenizingStrategy: (_f("message_1"), _t(""), _f("message_2")),
-        context_qa.AlpacaContextPromptTokenizingStrategy:
-            (_cat(_f("article"), _t("\n===\n"), _f("question")), _t(""), _f("answer")),
-        context_qa.ContextQaV2PromptTokenizingStrategy:
-            (_cat(_t("Context: "), _f("context"), _t("\nQuestion: "), _f("question"), _t("\n")), _t(""),
-             _cat(_t("Answer: "), _f("answer"))),
-        context_qa.AlpacaMissingInfoContextPromptTokenizingStrategy:
-            (_cat(_f("article"), _t("\n===\n"), _f("unanswerable_question")), _t(""), _t(_MISSING_INFO)),
+        context_qa.AlpacaContextPromptTokenizingStrategy: (
+            _cat(_f("article"), _t("\n===\n"), _f("question")),
+            _t(""),
+            _f("answer"),
+        ),
+        context_qa.ContextQaV2PromptTokenizingStrategy: (
+            _cat(_t("Context: "), _f("context"), _t("\nQuestion: "), _f("question"), _t("\n")),
+            _t(""),
+            _cat(_t("Answer: "), _f("answer")),
+        ),
+        context_qa.AlpacaMissingInfoContextPromptTokenizingStrategy: (
+            _cat(_f("article"), _t("\n===\n"), _f("unanswerable_question")),
+            _t(""),
+            _t(_MISSING_INFO),
+        ),
         creative_acr.CreativeAnsweringPromptTokenizingStrategy: (_f("instruction"), _t(""), _f("revision")),
-        alpaca_w_system.InstructionWSystemPromptTokenizingStrategy:
-            (_f("instruction"), _or("input", _t("")), _f("output"), _f("system")),
+        alpaca_w_system.InstructionWSystemPromptTokenizingStrategy: (
+            _f("instruction"),
+            _or("input", _t("")),
+            _f("output"),
+            _f("system"),
+        ),
         alpaca_w_system.OpenOrcaPromptTokenizingStrategy: (_f("question"), _t(""), _f("response"), _f("system_prompt")),
     }
 
@@ -250,9 +294,13 @@ def _user_defined_fields(strategy):
 
     parse = vars(strategy).get("parse_instruction_fields")
     func = getattr(parse, "func", None)
-    if not (isinstance(parse, functools.partial) and not parse.keywords and len(parse.args) == 5
-            and getattr(func, "__module__", "") == "axolotl.prompt_strategies.user_defined"
-            and getattr(func, "__name__", "") == "parse_instruction_fields"):
+    if not (
+        isinstance(parse, functools.partial)
+        and not parse.keywords
+        and len(parse.args) == 5
+        and getattr(func, "__module__", "") == "axolotl.prompt_strategies.user_defined"
+        and getattr(func, "__name__", "") == "parse_instruction_fields"
+    ):
         raise Fallback("the user_defined strategy's field parser is not Axolotl's")
     instruction, input_, output, system, system_prompt = parse.args
     if not all(isinstance(v, str) for v in parse.args):
@@ -297,21 +345,32 @@ def _prompt_recipe(prompter, with_system: bool) -> tuple:
         raise Fallback("the prompter has methods set on the instance")
     try:
         if with_system and cls.build_prompt_w_system is SystemDataPrompter.build_prompt_w_system:
-            system = ([{"if_truthy": {"arg": "system", "parts": _format_parts(prompter.system_format, ("system",))}}]
-                      if prompter.system_format else [])
-            return (system + _format_parts(prompter.turn_format, ("instruction", "input")),
-                    system + _format_parts(prompter.turn_no_input_format, ("instruction",)))
+            system = (
+                [{"if_truthy": {"arg": "system", "parts": _format_parts(prompter.system_format, ("system",))}}]
+                if prompter.system_format
+                else []
+            )
+            return (
+                system + _format_parts(prompter.turn_format, ("instruction", "input")),
+                system + _format_parts(prompter.turn_no_input_format, ("instruction",)),
+            )
         if with_system and cls.build_prompt_w_system is OrcaMiniPrompter.build_prompt_w_system:
             # the strategy passes input where OrcaMini takes output: appended when truthy
             turn = _format_parts(prompter.turn_no_input_format, ("system", "instruction"))
             return turn + [{"arg": "input"}], turn
-        if (not with_system and cls.build_prompt is AlpacaPrompter.build_prompt
-                and cls._build_result is AlpacaPrompter._build_result):
+        if (
+            not with_system
+            and cls.build_prompt is AlpacaPrompter.build_prompt
+            and cls._build_result is AlpacaPrompter._build_result
+        ):
+
             def block(system_prompt):
                 return [_t(prompter.system_format.format(system=system_prompt))] if system_prompt else []
-            return (block(prompter.system_prompt) + _format_parts(prompter.turn_format, ("instruction", "input")),
-                    block(prompter.system_no_input_prompt)
-                    + _format_parts(prompter.turn_no_input_format, ("instruction",)))
+
+            return (
+                block(prompter.system_prompt) + _format_parts(prompter.turn_format, ("instruction", "input")),
+                block(prompter.system_no_input_prompt) + _format_parts(prompter.turn_no_input_format, ("instruction",)),
+            )
         if not with_system and cls.build_prompt is CreativePrompterBase.build_prompt:
             head = f"{prompter.system_prompt}\nUSER: " if prompter.system_prompt else "USER: "
             turn = [_t(head), {"arg": "instruction"}, _t("\nASSISTANT:")]
@@ -367,8 +426,7 @@ def _check_on_probe(strategy, exprs, recipe, with_system: bool) -> None:
     distinct string, choices a list) must give what the plan gives, for an input and for
     none: a guard against a class this table misreads."""
     choices = {e["choices"] for e in exprs if "choices" in e}
-    row = {name: ([f"<{name}:a>", f"<{name}:b>"] if name in choices else f"<{name}>")
-           for name in _probe_fields(exprs)}
+    row = {name: ([f"<{name}:a>", f"<{name}:b>"] if name in choices else f"<{name}>") for name in _probe_fields(exprs)}
     try:
         fields = tuple(strategy.parse_instruction_fields(row))
         ours = tuple(_probe_value(e, row) for e in exprs)
@@ -377,7 +435,9 @@ def _check_on_probe(strategy, exprs, recipe, with_system: bool) -> None:
         for input_ in ("<input>", ""):
             args = {"instruction": fields[0], "input": input_, "system": fields[3] if with_system else None}
             if with_system:
-                theirs = next(iter(strategy.prompter.build_prompt_w_system(args["system"], args["instruction"], input_)))
+                theirs = next(
+                    iter(strategy.prompter.build_prompt_w_system(args["system"], args["instruction"], input_))
+                )
             else:
                 theirs = next(iter(strategy.prompter.build_prompt(args["instruction"], input_)))
             mine = _probe_render(recipe[0] if input_ else recipe[1], args)

@@ -70,6 +70,8 @@ def _read_settings(cfg) -> bool:
 def _report(outcomes: dict) -> None:
     skipped = {name: why for name, why in outcomes.items() if why.startswith("skipped")}
     SUMMARY_LOG.info(
-        "fast-axolotl: %d patches active, %s%s", len(outcomes) - len(skipped), settings.as_dict(),
+        "fast-axolotl: %d patches active, %s%s",
+        len(outcomes) - len(skipped),
+        settings.as_dict(),
         f"; skipped: {skipped}" if skipped else "",
     )

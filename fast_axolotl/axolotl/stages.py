@@ -149,7 +149,9 @@ def _mapped(dataset: Dataset, table: pa.Table, info, fingerprint: str) -> Datase
     return mapped(dataset, table.to_batches(), table.schema, info, fingerprint)
 
 
-def mapped(dataset: Dataset, batches, schema: pa.Schema, info, fingerprint: str, keep_in_memory: bool = False) -> Dataset:
+def mapped(
+    dataset: Dataset, batches, schema: pa.Schema, info, fingerprint: str, keep_in_memory: bool = False
+) -> Dataset:
     """The result of a map of `dataset` (its record `batches`, made as they are written),
     where `map` leaves it: for an input backed by files, memory-mapped from the cache file
     `map` would use (beside the input's, or a temporary one when caching is off, as in
@@ -563,7 +565,9 @@ def _seeded_permutations(source) -> np.ndarray:
     import torch
 
     if source.generator is None:
-        source.generator = torch.Generator(device=torch.get_default_device() if hasattr(torch, "get_default_device") else "cpu")
+        source.generator = torch.Generator(
+            device=torch.get_default_device() if hasattr(torch, "get_default_device") else "cpu"
+        )
         source.generator.manual_seed(source.initial_seed)
     source.generator.manual_seed(source.epoch + source.initial_seed)
     drawn = _permutations(source)

@@ -46,8 +46,9 @@ def note_engine(tokenizer) -> None:
     at that library's speed), so that a slow run is explained."""
     if tokenizer.engine != "fast" and tokenizer.reason not in _engine_notes:
         _engine_notes.add(tokenizer.reason)
-        SUMMARY_LOG.info("fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: %s",
-                         tokenizer.reason)
+        SUMMARY_LOG.info(
+            "fast-axolotl: this tokenizer runs on the tokenizers engine, not the fast one: %s", tokenizer.reason
+        )
 
 
 def process(self, dataset):
@@ -66,13 +67,15 @@ def process(self, dataset):
     note_engine(compiled.tokenizer)
     table, indices = rows_of(dataset)
     fingerprint = stages.new_fingerprint(dataset, "tokenize_prompts", (compiled.plan, compiled.tokenizer_digest))
-    batches = _tokenized_batches(compiled, table, indices, dataset, strategy, self.process_count or 0,
-                                 self.process_count)
+    batches = _tokenized_batches(
+        compiled, table, indices, dataset, strategy, self.process_count or 0, self.process_count
+    )
     # The first batch is made before anything is written: a strategy that must fall back
     # whole does so before a cache file exists.
     first = next(batches)
-    return stages.mapped(dataset, _chain(first, batches), compiled.schema, None, fingerprint,
-                         keep_in_memory=bool(self.keep_in_memory))
+    return stages.mapped(
+        dataset, _chain(first, batches), compiled.schema, None, fingerprint, keep_in_memory=bool(self.keep_in_memory)
+    )
 
 
 def _chain(first, rest):
