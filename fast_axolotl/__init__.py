@@ -100,33 +100,45 @@ def get_version() -> str:
     """Package, library and ABI versions, e.g. 'fast-axolotl 0.3.0 (libfastaxo 0.3.0, ABI 1)'."""
     from . import _native
 
-    return (
-        f"fast-axolotl {__version__} "
-        f"(libfastaxo {_native.library_version()}, ABI {_native.lib.fax_abi_version()})"
-    )
+    return f"fast-axolotl {__version__} (libfastaxo {_native.library_version()}, ABI {_native.lib.fax_abi_version()})"
 
 
 def stats() -> dict:
-    """What each Axolotl patch did in this process: `fast_axolotl.axolotl.stats()`."""
+    """What each Axolotl patch did in this process: `fast_axolotl.axolotl.stats()`; and the
+    TRL patches' (`fast_axolotl.trl.stats()`) once one of them is active or was called."""
+    import sys
+
     from .axolotl.patches import stats as patch_stats
 
-    return patch_stats()
+    result = patch_stats()
+    trl = sys.modules.get(f"{__name__}.trl")
+    if trl is not None and trl.used():
+        result.update(trl.stats())
+    return result
 
 
-def _activate_axolotl_patches() -> None:
-    """Patch Axolotl if it is installed (fast_axolotl.axolotl.hook). Without it, nothing more
-    is imported: `import fast_axolotl` stays cheap."""
+def _installed(package: str) -> bool:
     from importlib.util import find_spec
 
     try:
-        installed = find_spec("axolotl") is not None
-    except (ImportError, ValueError):  # sys.modules["axolotl"] is None, or has no spec
-        installed = False
-    if installed:
+        return find_spec(package) is not None
+    except (ImportError, ValueError):  # sys.modules[package] is None, or has no spec
+        return False
+
+
+def _activate_patches() -> None:
+    """Patch Axolotl and TRL if they are installed (fast_axolotl.axolotl.hook,
+    fast_axolotl.trl). Without them, nothing more is imported: `import fast_axolotl` stays
+    cheap."""
+    if _installed("axolotl"):
         from .axolotl.hook import activate
 
         activate()
+    if _installed("trl"):
+        from .trl import activate as activate_trl
+
+        activate_trl()
 
 
 # Last: the hook's patches load kernels from this package, which must be complete by then.
-_activate_axolotl_patches()
+_activate_patches()

@@ -86,7 +86,7 @@ struct ArrowArrayStream {
 #define M 256
 
 // Bumped on every change that breaks callers compiled against an older header.
-#define FAX_ABI_VERSION 1
+#define FAX_ABI_VERSION 2
 
 // Success.
 #define FAX_OK 0
@@ -100,7 +100,7 @@ struct ArrowArrayStream {
 // Input data is not in the format it claims.
 #define FAX_ERR_FORMAT 3
 
-// An output buffer is too small; the message says the size needed.
+// An output buffer is too small; `fax_last_error_needed` gives the size needed.
 #define FAX_ERR_BUFFER_TOO_SMALL 4
 
 // A bug: Rust panicked inside the call. The process is intact; the message says where.
@@ -182,21 +182,6 @@ typedef struct FaxGatherPads {
   int64_t attention_pad_id;
 } FaxGatherPads;
 
-// Options of `fax_reader_open`; pass NULL for the defaults (detect the format, 1024 rows
-// per batch, all cores, all columns).
-typedef struct FaxReadOptions {
-  // A format name ("parquet", "arrow", "feather", "csv", "json", "jsonl", "text",
-  // "hf_dataset", optionally with ".zst"/".gz"), case-insensitive; NULL = detect.
-  const char *format;
-  // Rows per batch, at least 1; every batch but the last has exactly this many.
-  size_t batch_size;
-  // Decoding threads; 0 = all cores.
-  size_t num_threads;
-  // Names of the columns to read, in the order wanted; NULL = all, in the file's order.
-  const char *const *columns;
-  size_t num_columns;
-} FaxReadOptions;
-
 // How many sequences `fax_pack_sequences` split, truncated or dropped.
 typedef struct FaxPackCounts {
   size_t split;
@@ -226,6 +211,11 @@ int32_t fax_row_digests(struct ArrowArrayStream *stream,
                         uint8_t *digests,
                         size_t num_digests);
 
+#if defined(FAX_FEATURE_TEST_PANIC)
+// Panics with `message`; in a rayon worker thread when `in_worker` is non-zero.
+int32_t fax_debug_panic(const char *message, int32_t in_worker);
+#endif
+
 // Writes one row per bin (`bin_offsets` has `num_bins + 1` entries into `order`, which lists
 // item indices) into four row-major `[num_bins, width]` int64 matrices of `out_len` elements:
 // the items' tokens side by side, their labels (`labels` may be NULL: the tokens), position
@@ -250,6 +240,16 @@ int32_t fax_gather_packed(const struct FaxLists *input_ids,
 // at most `cap - 1` bytes and a NUL. `buf == NULL` with `cap == 0` asks for the length only.
 // Only meaningful right after a call on the same thread returned a non-zero status.
 size_t fax_last_error_message(char *buf, size_t cap);
+
+// The status of the calling thread's last failure (`FAX_OK` before any): the status the
+// failed call returned, or, after a reader's stream failed in `get_next` on this thread,
+// the status that failure stands for (`FAX_ERR_IO`, `FAX_ERR_FORMAT`, `FAX_ERR_PANIC`, ...),
+// which the stream's errno cannot tell apart.
+int32_t fax_last_error_status(void);
+
+// After `FAX_ERR_BUFFER_TOO_SMALL`: the size the output needed (in the unit of the call's
+// capacity argument: elements, or bytes for text); 0 after any other failure.
+size_t fax_last_error_needed(void);
 
 // Hashes every row of `rows` with SHA-256 and writes the 32-byte digests, in row order, to
 // `digests`: `digests_len` bytes, which must equal `32 * rows->num_rows` (may be NULL when 0).
@@ -316,19 +316,26 @@ int32_t fax_pad_sequences(const struct FaxLists *lists,
 
 // Opens `path` (a file, a directory of shards, a glob pattern, or a directory written by
 // `datasets`' `save_to_disk`) and writes an Arrow C stream of its record batches into `out`;
-// the caller releases it (`out->release(out)`). Errors found while opening (missing path:
+// the caller releases it (`out->release(out)`). `options_json` (`options_len` bytes; NULL
+// with 0 = the defaults) is a JSON object: `{"format": null, "batch_size": 1024,
+// "num_threads": 0, "columns": null}` (format: a `fax_format_name`, optionally with
+// ".zst"/".gz", null = detect; num_threads 0 = all cores; columns: names in the order
+// wanted, null = all). Errors found while opening (missing path:
 // `FAX_ERR_NOT_FOUND`; unreadable or malformed file: `FAX_ERR_IO`/`FAX_ERR_FORMAT`; bad
 // options: `FAX_ERR_INVALID_ARGUMENT`) are returned here; errors found later end the stream
-// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`.
+// with `get_next` returning EIO (I/O) or EINVAL (format), described by `get_last_error`;
+// `fax_last_error_status` then gives the status on the thread that called `get_next`.
 // Decoding happens in `get_next`, a few batches ahead at most: memory does not grow with the
 // file. As for any Arrow C stream, one thread at a time may call its callbacks, and none
 // after `release`.
 //
 // # Safety
-// `path` must be a NUL-terminated string, `options` NULL or valid, `out` a writable
+// `path` must be a NUL-terminated string, `options_json` NULL or `options_len` readable
+// bytes, `out` a writable
 // `struct ArrowArrayStream` (its old content is overwritten, not released).
 int32_t fax_reader_open(const char *path,
-                        const struct FaxReadOptions *options,
+                        const char *options_json,
+                        size_t options_len,
                         struct ArrowArrayStream *out);
 
 // Writes the format and compression `path` has (`*format` = a `fax_format_name` code,
@@ -504,10 +511,29 @@ int32_t fax_tokenizer_encode(const struct FaxTokenizer *tokenizer,
                              struct ArrowArray *offsets_array,
                              struct ArrowSchema *offsets_schema);
 
-#if defined(FAX_FEATURE_TEST_PANIC)
-// Panics with `message`; in a rayon worker thread when `in_worker` is non-zero.
-int32_t fax_debug_panic(const char *message, int32_t in_worker);
-#endif
+// Packs `n` item `lengths` (each in 1..=`capacity`) as TRL's `pack_dataset` "bfd" does:
+// each group `group_offsets[g] .. group_offsets[g+1]` (`num_groups + 1` rising offsets from
+// 0 to `n`) on its own, longest first, into the bin with the smallest room that fits, bins of
+// equal room first come first served. Writes `order` (`n` item indices, bin by bin) and
+// `bin_offsets` (room for `n + 1`; the first `*num_bins + 1` are written).
+int32_t fax_pack_bins_trl(const int64_t *lengths,
+                          size_t n,
+                          int64_t capacity,
+                          const int64_t *group_offsets,
+                          size_t num_groups,
+                          int64_t *order,
+                          int64_t *bin_offsets,
+                          size_t *num_bins);
+
+// Copies `n` segments into `out` one after the other, on all cores: segment i is the
+// `sizes[i]` bytes at `sources[i]`. `out_len` (bytes) must equal the sum of `sizes`.
+// Every `sources[i]` must be readable for `sizes[i]` bytes (NULL only when that is 0) and
+// none may overlap `out`.
+int32_t fax_gather_segments(const uint8_t *const *sources,
+                            const int64_t *sizes,
+                            size_t n,
+                            uint8_t *out,
+                            size_t out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,6 @@ import os
 import sys
 
 import pytest
-
 from conftest import REPO, run
 
 SMALL = {
@@ -17,6 +16,7 @@ SMALL = {
     "bench_hash.py": ["--scale", "0.01", "--dedupe-rows", "2000"],
     "bench_ray.py": ["--rows", "3000"],  # starts its own local Ray cluster (~10-30 s)
     "bench_tokenizer.py": ["--mb", "0.2", "--tokenizers", "llama3", "--kinds", "prose"],  # 12 processes (~20 s)
+    "bench_trl.py": ["--rows", "3000"],
 }
 
 

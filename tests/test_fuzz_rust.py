@@ -22,8 +22,6 @@ import subprocess
 import sys
 from collections import Counter
 
-import pytest
-
 SEEDS = (1, 2, 3)
 CASES = 1200  # per seed: 3,600 cases in all, about 5 s
 
@@ -113,10 +111,22 @@ class Lists:
         if offsets_dtype == 3:  # C's truncating store into int32
             offsets = [DTYPES[3][2](o) for o in offsets]
         need = max([o for o in offsets if 0 <= o < 1000] + [0])
-        values = [rng.choice([0, 1, -1, 127, 128, 255, 256, -129, 2**31, 2**63 - 1, -(2**63), rng.randrange(-999, 999)])
-                  for _ in range(need + rng.randrange(0, 3))]
-        fault = rng.choices(["none", "null_values", "null_offsets", "misalign_values", "misalign_offsets",
-                             "short_values", "fewer_rows"], [40, 1, 1, 1, 1, 1, 1])[0]
+        values = [
+            rng.choice([0, 1, -1, 127, 128, 255, 256, -129, 2**31, 2**63 - 1, -(2**63), rng.randrange(-999, 999)])
+            for _ in range(need + rng.randrange(0, 3))
+        ]
+        fault = rng.choices(
+            [
+                "none",
+                "null_values",
+                "null_offsets",
+                "misalign_values",
+                "misalign_offsets",
+                "short_values",
+                "fewer_rows",
+            ],
+            [40, 1, 1, 1, 1, 1, 1],
+        )[0]
         known = dtype in DTYPES
         ctype, width, store = DTYPES.get(dtype, ("int64_t", 8, DTYPES[4][2]))
         values = [store(v) for v in values]
@@ -155,6 +165,7 @@ def rows_of(values: list, offsets: list):
 
 
 # ---- plain references ------------------------------------------------------------------
+
 
 def ref_pad_width(rows, target, multiple):
     if multiple == 0:
@@ -201,6 +212,25 @@ def ref_pack(rows, max_length, eos, rule):
     return out, counts
 
 
+def ref_trl_bins(lengths, start, end, capacity):
+    """TRL's _pack_bfd binning of lengths[start:end]: longest first (stable), the smallest
+    room that fits, equal rooms first come first served (TRL's deque per room)."""
+    items = sorted(range(start, end), key=lambda i: -lengths[i])
+    bins, queues = [], {}  # room -> bins with that room, in the order they got it
+    for i in items:
+        fits = [room for room, queue in queues.items() if queue and room >= lengths[i]]
+        if fits:
+            b = queues[min(fits)].pop(0)
+            room = min(fits)
+        else:
+            bins.append([])
+            b, room = len(bins) - 1, capacity
+        bins[b].append(i)
+        if room - lengths[i] > 0:
+            queues.setdefault(room - lengths[i], []).append(b)
+    return bins
+
+
 def ref_bins(lengths, capacity, strategy, max_items, group_size):
     if group_size and group_size < len(lengths):
         bins = []
@@ -244,6 +274,7 @@ def hex_join(digests: list[bytes], sep: int) -> bytes:
 
 # ---- one random call per kernel ---------------------------------------------------------
 
+
 class Checker:
     def __init__(self, ffi, lib):
         self.ffi, self.lib = ffi, lib
@@ -253,7 +284,9 @@ class Checker:
         self.seen_statuses[what, status] += 1
         if status == expected and (status == OK or self.message()):
             return
-        raise AssertionError(f"{what}: status {status} ({self.message()!r}), expected {expected}; seed state {case.tag}")
+        raise AssertionError(
+            f"{what}: status {status} ({self.message()!r}), expected {expected}; seed state {case.tag}"
+        )
 
     def message(self) -> str:
         n = self.lib.fax_last_error_message(self.ffi.NULL, 0)
@@ -288,7 +321,9 @@ class Checker:
             expected = OK
         self.expect("fax_pad_sequences", status, expected, c)
         if expected == OK:
-            want = [t for r in lists.rows for t in ((r + [pad] * (w - len(r))) if side == 0 else ([pad] * (w - len(r)) + r))]
+            want = [
+                t for r in lists.rows for t in ((r + [pad] * (w - len(r))) if side == 0 else ([pad] * (w - len(r)) + r))
+            ]
             assert items(out, out_len) == want
 
     def pack_sequences(self, c: Case):
@@ -308,8 +343,17 @@ class Checker:
         out_len = c.nudge(exact) if exact <= U64 else c.size()
         outs = [c.out(out_len) for _ in range(3)]
         counts = ffi.new("FaxPackCounts *")
-        status = lib.fax_pack_sequences(lists.struct, max_length, pad, eos, label_pad, rule,
-                                        *(o for o, _ in outs), out_len, counts if c.rng.random() < 0.9 else ffi.NULL)
+        status = lib.fax_pack_sequences(
+            lists.struct,
+            max_length,
+            pad,
+            eos,
+            label_pad,
+            rule,
+            *(o for o, _ in outs),
+            out_len,
+            counts if c.rng.random() < 0.9 else ffi.NULL,
+        )
         ok = want is not None and not any(bad for _, bad in outs) and exact == out_len
         self.expect("fax_pack_sequences", status, OK if ok else INVALID, c)
         if ok:
@@ -325,8 +369,14 @@ class Checker:
         b, m = c.lists(shape_of=a), c.lists(shape_of=a)
         max_length = c.rng.choice([c.size(), c.rng.randrange(0, 9)])
         pad, label_pad = c.int64(), c.int64()
-        valid = (a.rows is not None and b.rows is not None and m.rows is not None and max_length >= 1
-                 and same_shape(a.rows, b.rows) and same_shape(a.rows, m.rows))
+        valid = (
+            a.rows is not None
+            and b.rows is not None
+            and m.rows is not None
+            and max_length >= 1
+            and same_shape(a.rows, b.rows)
+            and same_shape(a.rows, m.rows)
+        )
         total = sum(map(len, a.rows)) if valid else 0
         rows = ffi.new("size_t *")
         status = lib.fax_concatenate_rows(a.struct, b.struct, m.struct, max_length, rows)
@@ -337,8 +387,9 @@ class Checker:
         exact = n_rows * max_length
         out_len = c.nudge(exact) if exact <= U64 else c.size()
         outs = [c.out(out_len) for _ in range(3)]
-        status = lib.fax_concatenate_and_pack(a.struct, b.struct, m.struct, max_length, pad, label_pad,
-                                              *(o for o, _ in outs), out_len)
+        status = lib.fax_concatenate_and_pack(
+            a.struct, b.struct, m.struct, max_length, pad, label_pad, *(o for o, _ in outs), out_len
+        )
         ok = valid and not any(bad for _, bad in outs) and exact == out_len
         self.expect("fax_concatenate_and_pack", status, OK if ok else INVALID, c)
         if ok:
@@ -350,8 +401,14 @@ class Checker:
         ffi, lib = self.ffi, self.lib
         n = c.rng.choice([0, 1, 2, 5, 20, 60])
         kind = c.rng.random()
-        lengths = [c.rng.randrange(0, 10) if kind < 0.6 else c.rng.randrange(0, 3000) if kind < 0.9
-                   else c.rng.choice([-1, 0, 2**62, 2**63 - 1, -(2**63)]) for _ in range(n)]
+        lengths = [
+            c.rng.randrange(0, 10)
+            if kind < 0.6
+            else c.rng.randrange(0, 3000)
+            if kind < 0.9
+            else c.rng.choice([-1, 0, 2**62, 2**63 - 1, -(2**63)])
+            for _ in range(n)
+        ]
         capacity = c.rng.choice([c.rng.randrange(1, 20), c.rng.randrange(1, 5000), 0, -5, 2**63 - 1, -(2**63)])
         strategy = c.rng.choice([0, 1, 2, 3, 0, 1, 2, 3, 4, 2**32 - 1])
         max_items = c.rng.choice([0, 0, 1, 2, 3, U64])
@@ -377,13 +434,50 @@ class Checker:
             assert list(offsets[0 : len(bins) + 1]) == bounds
             assert oversize[0] == sum(x > capacity for x in lengths)
 
+    def pack_bins_trl(self, c: Case):
+        ffi, lib = self.ffi, self.lib
+        n = c.rng.choice([0, 1, 2, 5, 20, 60])
+        capacity = c.rng.choice([c.rng.randrange(1, 20), c.rng.randrange(1, 20), 0, -3])
+        top = max(capacity, 1)
+        lengths = [
+            c.rng.randrange(1, top + 1) if c.rng.random() < 0.97 else c.rng.choice([0, -1, top + 1]) for _ in range(n)
+        ]
+        cuts = sorted(c.rng.randrange(0, n + 1) for _ in range(c.rng.randrange(0, 4)))
+        groups = [0, *cuts, n] if c.rng.random() < 0.95 else [0, n, 0]
+        nulls = [c.rng.random() < 0.04 for _ in range(4)]
+        order, offsets, num_bins = ffi.new("int64_t[]", max(n, 1)), ffi.new("int64_t[]", n + 1), ffi.new("size_t *")
+        args = [c.array("int64_t", lengths), order, offsets, num_bins]
+        args = [ffi.NULL if null else a for a, null in zip(args, nulls)]
+        status = lib.fax_pack_bins_trl(
+            args[0], n, capacity, c.array("int64_t", groups), len(groups) - 1, args[1], args[2], args[3]
+        )
+        bad_pointer = (nulls[0] or nulls[1]) and n > 0 or any(nulls[2:])
+        ok = (
+            not bad_pointer
+            and capacity >= 1
+            and all(1 <= x <= capacity for x in lengths)
+            and groups == sorted(groups)
+            and groups[-1] == n
+        )
+        self.expect("fax_pack_bins_trl", status, OK if ok else INVALID, c)
+        if ok:
+            bins = [b for g0, g1 in zip(groups, groups[1:]) for b in ref_trl_bins(lengths, g0, g1, capacity)]
+            assert num_bins[0] == len(bins)
+            assert list(order[0:n]) == [i for b in bins for i in b]
+            bounds = [0]
+            for b in bins:
+                bounds.append(bounds[-1] + len(b))
+            assert list(offsets[0 : len(bins) + 1]) == bounds
+
     def gather(self, c: Case):
         ffi, lib = self.ffi, self.lib
         ids = c.lists()
         labels = c.lists(shape_of=ids) if c.rng.random() < 0.5 else None
         n_items = max(ids.num_rows, 1)
-        order = [c.rng.randrange(n_items) if c.rng.random() < 0.95 else c.rng.choice([-1, n_items, 2**63 - 1])
-                 for _ in range(c.rng.randrange(0, 8))]
+        order = [
+            c.rng.randrange(n_items) if c.rng.random() < 0.95 else c.rng.choice([-1, n_items, 2**63 - 1])
+            for _ in range(c.rng.randrange(0, 8))
+        ]
         if c.rng.random() < 0.7:
             bounds = sorted(c.rng.randrange(0, len(order) + 1) for _ in range(c.rng.randrange(0, 4)))
             offsets = [0] + bounds + [len(order)] if c.rng.random() < 0.8 else bounds
@@ -397,15 +491,27 @@ class Checker:
         pads = ffi.new("FaxGatherPads *", [c.int64() for _ in range(4)])
         null_order, null_pads = c.rng.random() < 0.03, c.rng.random() < 0.03
         status = lib.fax_gather_packed(
-            ids.struct, labels.struct if labels else ffi.NULL,
-            ffi.NULL if null_order else c.array("int64_t", order), len(order),
-            c.array("int64_t", offsets) if offsets else ffi.NULL, num_bins, width,
-            ffi.NULL if null_pads else pads, *(o for o, _ in outs), out_len,
+            ids.struct,
+            labels.struct if labels else ffi.NULL,
+            ffi.NULL if null_order else c.array("int64_t", order),
+            len(order),
+            c.array("int64_t", offsets) if offsets else ffi.NULL,
+            num_bins,
+            width,
+            ffi.NULL if null_pads else pads,
+            *(o for o, _ in outs),
+            out_len,
         )
         label_rows = ids.rows if labels is None else labels.rows
         expected, bins = INVALID, None
-        pre_ok = (ids.rows is not None and label_rows is not None and not (null_order and order) and offsets
-                  and not null_pads and not any(bad for _, bad in outs))
+        pre_ok = (
+            ids.rows is not None
+            and label_rows is not None
+            and not (null_order and order)
+            and offsets
+            and not null_pads
+            and not any(bad for _, bad in outs)
+        )
         if pre_ok:
             offs = offsets[: num_bins + 1]
             if any(i < 0 or i >= len(ids.rows) for i in order):
@@ -470,7 +576,9 @@ class Checker:
         for _ in range(2):
             batch = [c.rng.choice(digests) for _ in range(c.rng.randrange(0, 6))]
             kept, num = ffi.new("int64_t[]", max(len(batch), 1)), ffi.new("size_t *")
-            status = lib.fax_seen_insert(seen, ffi.from_buffer(b"".join(batch)) if batch else ffi.NULL, len(batch), kept, num)
+            status = lib.fax_seen_insert(
+                seen, ffi.from_buffer(b"".join(batch)) if batch else ffi.NULL, len(batch), kept, num
+            )
             self.expect("fax_seen_insert", status, OK, c)
             want = []
             for i, d in enumerate(batch):
@@ -483,9 +591,17 @@ class Checker:
         assert size[0] == len(reference)
 
 
-MAIN_CALLS = ("fax_pad_sequences", "fax_pack_sequences", "fax_concatenate_and_pack", "fax_pack_bins",
-              "fax_gather_packed", "fax_hash_rows", "fax_hash_hex")
-KERNELS = ("pad", "pack_sequences", "concatenate", "pack_bins", "gather", "hash")
+MAIN_CALLS = (
+    "fax_pad_sequences",
+    "fax_pack_sequences",
+    "fax_concatenate_and_pack",
+    "fax_pack_bins",
+    "fax_gather_packed",
+    "fax_hash_rows",
+    "fax_hash_hex",
+    "fax_pack_bins_trl",
+)
+KERNELS = ("pad", "pack_sequences", "concatenate", "pack_bins", "gather", "hash", "pack_bins_trl")
 
 
 def fuzz(seed: int, cases: int) -> None:
@@ -503,15 +619,22 @@ def fuzz(seed: int, cases: int) -> None:
 
 
 def run_child(seed: int, cases: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, __file__, str(seed), str(cases)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=600)
+    return subprocess.run(
+        [sys.executable, __file__, str(seed), str(cases)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
 
 
 def test_c_abi_random_cases_match_references():
     for seed in SEEDS:
         result = run_child(seed, CASES)
         # A crash shows here as a negative return code (the signal), not as a dead pytest.
-        assert result.returncode == 0, f"seed {seed}: exit {result.returncode}\n{result.stdout}\n{result.stderr[-4000:]}"
+        assert result.returncode == 0, (
+            f"seed {seed}: exit {result.returncode}\n{result.stdout}\n{result.stderr[-4000:]}"
+        )
         assert f"fuzzed {CASES} cases with seed {seed}" in result.stdout
         statuses = json.loads(result.stdout.splitlines()[-1])
         # The cases must reach both sides of every check: successes (compared with the
@@ -530,8 +653,9 @@ def test_gather_refuses_a_row_count_times_width_that_overflows(native):
     lists = ffi.new("FaxLists *", [values, 2, lib.FAX_DTYPE_INT64, offsets, 2, lib.FAX_DTYPE_INT64])
     order, bin_offsets = ffi.new("int64_t[]", [0]), ffi.new("int64_t[]", [0, 0, 0])
     pads = ffi.new("FaxGatherPads *")
-    status = lib.fax_gather_packed(lists, ffi.NULL, order, 1, bin_offsets, 2, 2**63, pads,
-                                   ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, 0)
+    status = lib.fax_gather_packed(
+        lists, ffi.NULL, order, 1, bin_offsets, 2, 2**63, pads, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, 0
+    )
     assert status == lib.FAX_ERR_INVALID_ARGUMENT
 
 

@@ -23,8 +23,9 @@ class _PatchingLoader:
     """The real loader, plus `install_module` once the module has been executed (the two
     methods the import system calls; not an importlib.abc.Loader, whose import is slow)."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, install_module=None):
         self.loader = loader
+        self.install_module = install_module
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
@@ -32,11 +33,14 @@ class _PatchingLoader:
     def exec_module(self, module):
         module.__spec__.loader = module.__loader__ = self.loader
         self.loader.exec_module(module)
-        _install(module.__name__)
+        _install(module.__name__, self.install_module)
 
 
 class PatchFinder:
-    """Finds nothing itself: wraps the loader other finders return for the target modules."""
+    """Finds nothing itself: wraps the loader other finders return for the target modules.
+    A subclass hooks another library's patches (fast_axolotl.trl) with its `install_module`."""
+
+    install_module = staticmethod(patches.install_module)
 
     def __init__(self, targets: frozenset):
         self.targets = targets
@@ -50,23 +54,24 @@ class PatchFinder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PatchingLoader(spec.loader)
+                    spec.loader = _PatchingLoader(spec.loader, self.install_module)
                 return spec
         return None
 
 
-def _install(module: str) -> None:
+def _install(module: str, install_module=None) -> None:
     """Patch a freshly executed module; an import never fails because of a patch."""
     try:
-        outcomes = patches.install_module(module)
+        outcomes = (install_module or patches.install_module)(module)
     except Exception as error:  # noqa: BLE001 - the module itself imported fine
         LOG.warning("fast-axolotl: patching %s failed (%s: %s)", module, type(error).__name__, error)
         return
     LOG.debug("fast-axolotl patches of %s: %s", module, outcomes)
 
 
-def _finder():
-    return next((f for f in sys.meta_path if isinstance(f, PatchFinder)), None)
+def _finder(kind: type = None):
+    kind = kind or PatchFinder
+    return next((f for f in sys.meta_path if type(f) is kind), None)
 
 
 def _loaded(name: str) -> bool:
@@ -82,22 +87,28 @@ def activate() -> None:
     Nothing with FAST_AXOLOTL_DISABLE set or after `fast_axolotl: false`; twice is once."""
     if patches.disabled() or not patches.settings.fast_axolotl:
         return
-    targets = frozenset(patch.module for patch in patches.PATCHES)
+    hook(PatchFinder, patches.PATCHES)
+
+
+def hook(kind: type, patch_list) -> None:
+    """Patch the modules of `patch_list` already imported, and hook the import of the others
+    with a finder of class `kind` (whose `install_module` installs them); twice is once."""
+    targets = frozenset(patch.module for patch in patch_list)
     with patches._LOCK:
-        if _finder() is None:
-            sys.meta_path.insert(0, PatchFinder(targets))
+        if _finder(kind) is None:
+            sys.meta_path.insert(0, kind(targets))
         for module in sorted(targets):
             if _loaded(module):
-                _install(module)
+                _install(module, kind.install_module)
 
 
-def deactivate() -> None:
+def deactivate(kind: type = None) -> None:
     """Remove the hook (the patches it installed stay until `uninstall()`)."""
     with patches._LOCK:
-        finder = _finder()
+        finder = _finder(kind)
         if finder is not None:
             sys.meta_path.remove(finder)
 
 
-def active() -> bool:
-    return _finder() is not None
+def active(kind: type = None) -> bool:
+    return _finder(kind) is not None

@@ -74,13 +74,15 @@ def _call_original(original: Callable, *args, **kwargs):
 
 
 def _load(spec: str) -> Callable:
-    """'module:function', the module relative to this package."""
+    """'module:function', the module relative to this package (or absolute, for the patches
+    of other libraries: 'fast_axolotl.x:function')."""
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(f".{module}", __package__), name)
+    module = module if module.startswith("fast_axolotl.") else f".{module}"
+    return getattr(importlib.import_module(module, __package__), name)
 
 
-def _is_axolotl_module(name: str) -> bool:
-    return name == "axolotl" or name.startswith("axolotl.")
+def _in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
 
 
 def first_length(*args, **kwargs) -> int:
@@ -99,9 +101,20 @@ class Patch:
     **kwargs)` ('module:function', default `first_length`) says how many rows a call
     handled, for `stats()`."""
 
-    def __init__(self, name: str, module: str, attribute: str, fast: str, fallback: Optional[str] = None,
-                 rows: Optional[str] = None, local: bool = False):
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        attribute: str,
+        fast: str,
+        fallback: Optional[str] = None,
+        rows: Optional[str] = None,
+        local: bool = False,
+        package: str = "axolotl",
+    ):
         self.name, self.module, self.attribute = name, module, attribute
+        # The library whose modules `_rebind` looks through (fast_axolotl.trl patches TRL).
+        self.package = package
         # local: rebind in `module` only (a library function that other modules import too).
         self.local = local
         self._fast, self._fallback, self._rows = fast, fallback, rows
@@ -195,8 +208,12 @@ class Patch:
             self.last_fallback = reason
             first = self.fallbacks == 1
         # Once a patch, loud; a collator may fall back on every batch (the summary counts them).
-        LOG.log(logging.WARNING if first else logging.DEBUG,
-                "fast-axolotl: %s fell back to Axolotl's own function (%s)", self.name, reason)
+        LOG.log(
+            logging.WARNING if first else logging.DEBUG,
+            "fast-axolotl: %s fell back to the original function (%s)",
+            self.name,
+            reason,
+        )
 
     @property
     def _name(self) -> str:
@@ -220,7 +237,7 @@ class Patch:
                 setattr(owner, self._name, new)
             return
         for name, module in list(sys.modules.items()):
-            if _is_axolotl_module(name) and getattr(module, "__dict__", {}).get(self.attribute) is old:
+            if _in_package(name, self.package) and getattr(module, "__dict__", {}).get(self.attribute) is old:
                 setattr(module, self.attribute, new)
 
 
@@ -233,8 +250,11 @@ def _rows_of(count_rows: Callable, args: tuple, kwargs: dict) -> int:
 
 
 DATA_UTILS, MULTIPACK, SAMPLER_UTILS, BATCHING, STREAMING = (
-    "axolotl.utils.data.utils", "axolotl.utils.samplers.multipack", "axolotl.utils.samplers.utils",
-    "axolotl.utils.collators.batching", "axolotl.utils.data.streaming",
+    "axolotl.utils.data.utils",
+    "axolotl.utils.samplers.multipack",
+    "axolotl.utils.samplers.utils",
+    "axolotl.utils.collators.batching",
+    "axolotl.utils.data.streaming",
 )
 # Each: name, the module that defines the function, its name (or "Class.method"), our fast
 # path (and fallback, and row count).
@@ -246,30 +266,60 @@ PATCHES = (
     Patch("get_dataset_lengths", SAMPLER_UTILS, "get_dataset_lengths", "lengths:get_dataset_lengths"),
     # Collator classes are imported by name (core/builders/causal.py): patch the classes' __call__.
     Patch("seq2seq_collator", BATCHING, "DataCollatorForSeq2Seq.__call__", "collators:collate", rows=FEATURES),
-    Patch("v1_collator", BATCHING, "BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_v1_bins",
-          rows=FEATURES),
-    Patch("v2_collator", BATCHING, "V2BatchSamplerDataCollatorForSeq2Seq.__call__", "collators:collate_bins",
-          rows=FEATURES),
-    Patch("pretraining_collator", BATCHING, "PretrainingBatchSamplerDataCollatorForSeq2Seq.__call__",
-          "collators:collate_pretraining", rows=FEATURES),
+    Patch(
+        "v1_collator",
+        BATCHING,
+        "BatchSamplerDataCollatorForSeq2Seq.__call__",
+        "collators:collate_v1_bins",
+        rows=FEATURES,
+    ),
+    Patch(
+        "v2_collator",
+        BATCHING,
+        "V2BatchSamplerDataCollatorForSeq2Seq.__call__",
+        "collators:collate_bins",
+        rows=FEATURES,
+    ),
+    Patch(
+        "pretraining_collator",
+        BATCHING,
+        "PretrainingBatchSamplerDataCollatorForSeq2Seq.__call__",
+        "collators:collate_pretraining",
+        rows=FEATURES,
+    ),
     Patch("encode_streaming", STREAMING, "encode_streaming", "streaming:encode_streaming", rows="streaming:texts"),
     # The per-row filter/map passes of preprocessing (stages.py); process_datasets_for_packing
     # is imported by name (utils/data/sft.py): the rebinding covers it.
     Patch("drop_outside_range", DATA_UTILS, "_drop_outside_range", "stages:drop_outside_range"),
     Patch("filter_short_sequences", DATA_UTILS, "_filter_short_sequences", "stages:filter_short_sequences"),
     Patch("truncate_long_sequences", DATA_UTILS, "_truncate_long_sequences", "stages:truncate_long_sequences"),
-    Patch("process_datasets_for_packing", "axolotl.utils.trainer", "process_datasets_for_packing",
-          "stages:process_datasets_for_packing"),
+    Patch(
+        "process_datasets_for_packing",
+        "axolotl.utils.trainer",
+        "process_datasets_for_packing",
+        "stages:process_datasets_for_packing",
+    ),
     # The tokenization map of a prompt strategy (the class is imported by name: patch its method).
-    Patch("tokenize_prompts", "axolotl.datasets", "TokenizedPromptDataset.process", "tokenization:process",
-          rows="tokenization:rows"),
+    Patch(
+        "tokenize_prompts",
+        "axolotl.datasets",
+        "TokenizedPromptDataset.process",
+        "tokenization:process",
+        rows="tokenization:rows",
+    ),
     # Local files through the Rust reader, only with `dataset_use_rust_streaming: true`.
     Patch("local_loader", "axolotl.utils.data.shared", "_load_from_local_path", "loader:load_from_local_path"),
     # sft.py's own binding of datasets.load_dataset (pretraining streams through it).
     Patch("streaming_loader", "axolotl.utils.data.sft", "load_dataset", "loader:load_streaming", local=True),
     # The whole of generate_batches (__len__ and __iter__ call it): the Python around the packer.
-    Patch("sampler_batches", MULTIPACK, "MultipackBatchSampler.generate_batches", "stages:generate_batches",
-          "stages:generate_batches_fallback", rows="stages:sampler_rows"),
+    Patch(
+        "sampler_batches",
+        MULTIPACK,
+        "MultipackBatchSampler.generate_batches",
+        "stages:generate_batches",
+        "stages:generate_batches_fallback",
+        rows="stages:sampler_rows",
+    ),
     # __len__'s repeated draws count bins without making the batches they drop.
     Patch("sampler_len", MULTIPACK, "MultipackBatchSampler.__len__", "stages:sampler_len", rows="stages:sampler_rows"),
 )

@@ -12,9 +12,11 @@ pub mod pad;
 pub mod read;
 pub mod rowhash;
 pub mod seen;
+pub mod segments;
 pub mod seqpack;
 pub mod threads;
 pub mod tokenize;
+pub mod trlpack;
 
 #[cfg(test)]
 mod testutil;

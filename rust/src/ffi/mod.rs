@@ -27,6 +27,7 @@ mod seqpack;
 mod template;
 mod tokenize;
 mod tokenizer;
+mod trlpack;
 
 pub use arrow::*;
 #[cfg(feature = "test-panic")]
@@ -43,6 +44,7 @@ pub use seqpack::*;
 pub use template::*;
 pub use tokenize::*;
 pub use tokenizer::*;
+pub use trlpack::*;
 
 use std::os::raw::c_char;
 
