@@ -20,17 +20,6 @@ from typing import Callable, Optional, Sequence
 from .__about__ import __version__
 
 READ_BATCH_ROWS = 8192
-# The formats the pyarrow fallback reads, by file extension (pyarrow.dataset format names).
-PYARROW_FORMATS = {
-    ".parquet": "parquet",
-    ".arrow": "ipc",
-    ".feather": "ipc",
-    ".ipc": "ipc",
-    ".jsonl": "json",
-    ".json": "json",
-    ".ndjson": "json",
-    ".csv": "csv",
-}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -294,30 +283,13 @@ def run_bench(args) -> int:
 
 
 def _open_input(path: Path, columns: Optional[list[str]] = None):
-    """A stream of pyarrow RecordBatches from a dataset file or directory, with `.schema`,
-    `close()` and `with`: fast_axolotl.reader when this version has it, else pyarrow.dataset."""
+    """A stream of pyarrow RecordBatches from a dataset file or directory (the Rust reader),
+    with `.schema`, `close()` and `with`."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
-    try:
-        from .reader import open_reader
-    except ImportError:  # a build without the Rust reader (or without its library)
-        return _open_with_pyarrow(path, columns)
+    from .reader import open_reader
+
     return open_reader(str(path), columns=columns, batch_size=READ_BATCH_ROWS)
-
-
-def _open_with_pyarrow(path: Path, columns: Optional[list[str]]):
-    import pyarrow.dataset as ds
-
-    files = (
-        [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in PYARROW_FORMATS)
-    )
-    formats = {PYARROW_FORMATS.get(p.suffix) for p in files}
-    if not files or None in formats or len(formats) > 1:
-        known = ", ".join(sorted(PYARROW_FORMATS))
-        found = sorted(p.suffix or p.name for p in files) or "no data files"
-        raise ValueError(f"{path}: cannot tell the format from the name: expected one of {known}, found {found}")
-    dataset = ds.dataset([str(p) for p in files], format=formats.pop())
-    return dataset.scanner(columns=columns, batch_size=READ_BATCH_ROWS).to_reader()
 
 
 def _schema_names(path: Path) -> list[str]:

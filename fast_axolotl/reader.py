@@ -462,12 +462,24 @@ class RustStreamingDataset:
         self.file_path, self.dataset_type = file_path, dataset_type
         self.batch_size, self.num_threads = batch_size, num_threads
         self.dataset_keep_in_memory = dataset_keep_in_memory
+        self.output = "python"
 
     def __iter__(self) -> Iterator[dict]:
-        return streaming_dataset_reader(self.file_path, self.dataset_type, self.batch_size, self.num_threads)
+        return streaming_dataset_reader(
+            self.file_path, self.dataset_type, self.batch_size, self.num_threads, output=self.output
+        )
 
     def with_format(self, format):  # the 0.2.0 signature
-        return self
+        """A copy whose batches are dicts of lists (None, "python"), a pyarrow RecordBatch
+        ("arrow") or dicts of numpy arrays ("numpy", "np")."""
+        outputs = {None: "python", "python": "python", "arrow": "arrow", "numpy": "numpy", "np": "numpy"}
+        if format not in outputs:
+            raise ValueError(f"format must be one of None, 'python', 'arrow', 'numpy', 'np', got {format!r}")
+        copy = RustStreamingDataset(
+            self.file_path, self.dataset_type, self.batch_size, self.num_threads, self.dataset_keep_in_memory
+        )
+        copy.output = outputs[format]
+        return copy
 
 
 def create_rust_streaming_dataset(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs Axolotl 0.19.0 into the active venv, the way ../shared/axolotl-map.md says makes
-# axolotl.utils.data, its samplers and collators importable: torch first (Axolotl pins
-# torch>=2.11,<=2.13), Axolotl without its pinned dependency set, then what those modules need.
+# Installs Axolotl 0.19.0 into the active venv so that axolotl.utils.data, its samplers and
+# collators import: torch first (Axolotl pins torch>=2.11,<=2.13), Axolotl without its pinned
+# dependency set, then what those modules need.
 # The tests use Axolotl's own functions as oracles. Does nothing when already installed.
 set -euo pipefail
 if python -c "import axolotl.utils.samplers.multipack, axolotl.contribs.lgpl, bitsandbytes, evaluate" 2>/dev/null; then

@@ -53,7 +53,7 @@ class Counts:
 
     def __call__(self):
         now = fx.stats()[self.name]
-        return now["fast_calls"] - self.start["fast_calls"], now["fallbacks"] - self.start["fallbacks"]
+        return now["calls"] - self.start["calls"], now["fallbacks"] - self.start["fallbacks"]
 
 
 def tokenized(n=700, seed=0, extra=None):

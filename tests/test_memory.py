@@ -1,9 +1,9 @@
 """Memory (issue #8): the C programs under valgrind show no invalid access and no leak, and
 100,000 small kernel calls from Python keep the resident memory flat.
 
-valgrind is a Debian package (`apt-get install valgrind`); where it is missing the valgrind
-tests skip (CI installs only through pip and cargo, so there they run only if the machine
-happens to have it). The RSS test needs only Linux's /proc.
+valgrind is a Debian package (`apt-get install valgrind`); scripts/test.sh (CI) installs it
+when it is missing and runs as root, and where it is still missing the valgrind tests skip,
+saying so. The RSS test needs only Linux's /proc.
 """
 
 from __future__ import annotations

@@ -567,6 +567,26 @@ def test_seed_api_kept(tmp_path, table):
     assert not reader.should_use_rust_streaming(str(path), {}, {})
 
 
+def test_seed_with_format_changes_what_batches_are(tmp_path, table):
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    dataset = reader.create_rust_streaming_dataset(str(path), "parquet", batch_size=1000)
+    arrow = pa.Table.from_batches(list(dataset.with_format("arrow")))
+    assert arrow.equals(pq.read_table(path))
+    # numpy output: an array per column (a list of arrays for a list column), nulls as NaN
+    for got, want in zip(dataset.with_format("np"), pq.ParquetFile(path).iter_batches(batch_size=1000)):
+        for name, column in zip(want.schema.names, want.columns):
+            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+                assert [a.tolist() for a in got[name]] == column.to_pylist()
+            else:
+                np.testing.assert_array_equal(got[name], column.to_numpy(zero_copy_only=False))
+    assert [row for batch in dataset.with_format(None) for row in zip(*batch.values())] == [
+        tuple(r.values()) for r in table.to_pylist()
+    ]
+    with pytest.raises(ValueError, match="torch"):
+        dataset.with_format("torch")
+
+
 @pytest.mark.parametrize("read", ["reader.open_reader", "reader.streaming_dataset_reader"])
 def test_ctrl_c_stops_a_long_read(tmp_path, read):
     path = tmp_path / "d.jsonl"

@@ -168,7 +168,6 @@ class Patch:
                 "fallbacks": self.fallbacks,
                 "fallback_rows": self.fallback_rows,
                 "last_fallback": self.last_fallback,
-                "fast_calls": self.calls,  # the older name of `calls`
             }
 
     def _guarded(self, original: Callable) -> Callable:
