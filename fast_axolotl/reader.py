@@ -19,14 +19,12 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Union
 import pyarrow as pa
 
 from . import _native, errors
-from ._args import size_arg
+from ._args import choice_arg, size_arg
 from ._native import check, ffi, lib
 from ._types import PathArg
 
 if TYPE_CHECKING:
     import datasets
-
-OUTPUTS = ("python", "arrow", "numpy")
 
 
 def _names(name_of) -> list[str]:
@@ -220,9 +218,7 @@ def streaming_dataset_reader(
     """Yields batches of exactly `batch_size` rows (the last may be shorter), as
     `output` = "python" (dict column -> list), "arrow" (`pyarrow.RecordBatch`, no copy) or
     "numpy" (dict column -> numpy array; list columns -> list of arrays, views of the batch)."""
-    if output not in OUTPUTS:
-        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}")
-    convert = {"python": pa.RecordBatch.to_pydict, "arrow": None, "numpy": _to_numpy}[output]
+    convert = choice_arg(output, "output", {"python": pa.RecordBatch.to_pydict, "arrow": None, "numpy": _to_numpy})
     with open_reader(file_path, dataset_type, batch_size, num_threads, columns) as reader:
         if convert is None:
             yield from reader

@@ -32,8 +32,7 @@ class Tokenizer:
     `from_transformers`; `engine` is "fast" or "tokenizers"."""
 
     def __init__(self, tokenizer_json: str, *, split_special_tokens: bool = False, engine: str = "auto"):
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        engine = choice_arg(engine, "engine", {name: name for name in ENGINES})
         data = utf8_arg(tokenizer_json, "the tokenizer JSON")
         options = json.dumps({"split_special_tokens": bool(split_special_tokens), "engine": engine}).encode()
         out = ffi.new("FaxTokenizer **")

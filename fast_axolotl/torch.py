@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
+from ._args import choice_arg
 from .packing import gather_packed, pack_bins
 from .padding import pad_sequences
 
@@ -47,8 +48,7 @@ def collate(
     `position_ids` restarting per example and `attention_mask` numbering them 1..K."""
     if pack and not max_length:
         raise ValueError("pack=True needs max_length")
-    if padding_side not in ("right", "left"):
-        raise ValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
+    choice_arg(padding_side, "padding_side", {"right": "right", "left": "left"})
 
     def collate_fn(examples: list) -> dict:
         ids = [example["input_ids"] for example in examples]
