@@ -46,27 +46,11 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 from long_text_case import PYARROW as PYARROW_LONG
-from long_text_case import bench_long_text
+from long_text_case import WORDS, bench_long_text
 
 import fast_axolotl
 
 DATA_VERSION = 1  # bump when the generated files change
-WORDS = [
-    "the",
-    "model",
-    "data",
-    "token",
-    "train",
-    "loss",
-    "answer",
-    "user",
-    "value",
-    "batch",
-    "rust",
-    "fast",
-    "a",
-    "of",
-]
 VOCAB = 32000
 ROW_GROUP_BYTES = 64 << 20  # Parquet row groups of ~64 MB decoded
 

@@ -65,6 +65,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, tier))
 
 
+def compile_c(source, exe, cc_flags=(), required: bool = False):
+    """Compiles and links the C program `source` against the library the tests load, with the
+    header installed next to it (the one that matches it). Without a C compiler: a failure
+    when `required`, else a skip."""
+    import shutil
+
+    from fast_axolotl import _native
+
+    cc = shutil.which("cc")
+    if cc is None:
+        if required:
+            pytest.fail("a C compiler (cc) is needed")
+        pytest.skip("no C compiler")
+    lib = _native.library_path()
+    cmd = [cc, "-std=c99", "-Wall", "-Werror", "-g", *cc_flags, "-I", str(lib.parent), str(source), str(lib)]
+    result = run([*cmd, f"-Wl,-rpath,{lib.parent}", "-o", str(exe)])
+    assert result.returncode == 0, result.stderr
+    return exe
+
+
 @pytest.fixture(scope="session")
 def native():
     from fast_axolotl import _native

@@ -14,41 +14,13 @@ import sys
 import textwrap
 
 import pytest
-from conftest import REPO, run
+from conftest import REPO, compile_c, run
 
 VALGRIND = shutil.which("valgrind")
 needs_valgrind = pytest.mark.skipif(VALGRIND is None, reason="valgrind is not installed (apt-get install valgrind)")
 
 # Every export, valid and invalid calls, thread pools, an Arrow C stream (see its header).
 ALL_KERNELS_C = REPO / "rust" / "fuzz" / "c" / "all_kernels.c"
-
-
-def compile_c(source, exe, cc_flags=()):
-    from fast_axolotl import _native
-
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    lib = _native.library_path()
-    # The header the build installed next to the library: the one that matches it.
-    cmd = [
-        cc,
-        "-std=c99",
-        "-Wall",
-        "-Werror",
-        "-g",
-        *cc_flags,
-        "-I",
-        str(lib.parent),
-        str(source),
-        str(lib),
-        f"-Wl,-rpath,{lib.parent}",
-        "-o",
-        str(exe),
-    ]
-    result = run(cmd)
-    assert result.returncode == 0, result.stderr
-    return exe
 
 
 # Two kinds of memory live until the process exits, by design, and show as "possibly lost"

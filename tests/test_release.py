@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import tarfile
 import zipfile
@@ -19,7 +18,7 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run
+from conftest import REPO, compile_c, run
 from test_packaging import check_imports_and_runs, check_wheel, install_in_fresh_venv, venv_env
 
 import fast_axolotl
@@ -133,28 +132,9 @@ def pad_left(rows: list[list[int]], multiple: int, pad: int = 0) -> list[list[in
 
 
 def test_c_abi_doc_example_compiles_and_runs(native, tmp_path):
-    cc = shutil.which("cc")
-    assert cc, "a C compiler (cc) is needed"
     source = tmp_path / "example.c"
     source.write_text(docs_example(REPO / "docs" / "c-abi.md"))
-    lib = native.library_path()
-    exe = tmp_path / "example"
-    compiled = run(
-        [
-            cc,
-            "-std=c99",
-            "-Wall",
-            "-Werror",
-            "-I",
-            str(REPO / "include"),
-            str(source),
-            str(lib),
-            f"-Wl,-rpath,{lib.parent}",
-            "-o",
-            str(exe),
-        ]
-    )
-    assert compiled.returncode == 0, compiled.stderr
+    exe = compile_c(source, tmp_path / "example", required=True)
     result = run([str(exe)])
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -20,7 +20,6 @@ import itertools
 import json
 import random
 import re
-import shutil
 import sys
 import threading
 import unicodedata
@@ -31,11 +30,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import REPO, run
+from conftest import REPO, compile_c, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fast_axolotl import FastAxolotlError, FormatError, InvalidArgumentError, Tokenizer, _native
+from fast_axolotl import FastAxolotlError, FormatError, InvalidArgumentError, Tokenizer
 from fast_axolotl import tokenizer as tokenizer_module
 
 pytest.importorskip("tokenizers")
@@ -947,27 +946,8 @@ C_TEXTS = [
 
 @pytest.fixture(scope="module")
 def c_program(tmp_path_factory) -> Path:
-    cc = shutil.which("cc")
-    assert cc, "a C compiler (cc) is needed"
-    lib = _native.library_path()
     exe = tmp_path_factory.mktemp("c") / "test_tokenizer"
-    compiled = run(
-        [
-            cc,
-            "-std=c99",
-            "-Wall",
-            "-Werror",
-            "-I",
-            str(REPO / "include"),
-            str(REPO / "tests" / "c" / "test_tokenizer.c"),
-            str(lib),
-            f"-Wl,-rpath,{lib.parent}",
-            "-o",
-            str(exe),
-        ]
-    )
-    assert compiled.returncode == 0, compiled.stderr
-    return exe
+    return compile_c(REPO / "tests" / "c" / "test_tokenizer.c", exe, required=True)
 
 
 def expected_c_lines(ids: list, offsets: list) -> list:

@@ -460,32 +460,11 @@ def test_docs_python_examples_run(index, tmp_path):
 
 
 def test_docs_c_example_packs_as_trl(native, tmp_path):
-    import shutil
+    from conftest import compile_c, run
 
-    from conftest import REPO, run
-
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
     (code,) = doc_blocks("compiled and run by tests/test_trl.py", "c")
     (tmp_path / "example.c").write_text(code)
-    lib = native.library_path()
-    compiled = run(
-        [
-            cc,
-            "-std=c99",
-            "-Wall",
-            "-Werror",
-            "-I",
-            str(REPO / "include"),
-            str(tmp_path / "example.c"),
-            str(lib),
-            f"-Wl,-rpath,{lib.parent}",
-            "-o",
-            str(tmp_path / "example"),
-        ]
-    )
-    assert compiled.returncode == 0, compiled.stderr
+    compile_c(tmp_path / "example.c", tmp_path / "example")
     result = run([str(tmp_path / "example")])
     assert result.returncode == 0, result.stderr
     got = [list(map(int, line.split())) for line in result.stdout.splitlines()]
