@@ -196,9 +196,11 @@ def _gathered(column: list, batch_of, starts, lengths, row_offsets) -> pa.Array:
     width = value_type.bit_width // 8
     bases = np.array([_address(c.values) for c in column], dtype=np.uint64)
     addresses = bases[batch_of] + (starts * width).astype(np.uint64)
-    out = np.empty(int(row_offsets[-1]) * width, dtype=np.uint8)
-    gather_segments(addresses, lengths * width, out)
-    values = pa.Array.from_buffers(value_type, int(row_offsets[-1]), [None, pa.py_buffer(out)])
+    # Arrow's pool, not numpy's: the pool reuses pages the process already has, where a fresh
+    # multi-GB numpy array pays first-touch page faults, slow on a VM (BENCHMARK.md, TRL section).
+    out = pa.allocate_buffer(int(row_offsets[-1]) * width)
+    gather_segments(addresses, lengths * width, np.frombuffer(out, dtype=np.uint8))
+    values = pa.Array.from_buffers(value_type, int(row_offsets[-1]), [None, out])
     return type(first).from_arrays(pa.array(row_offsets.astype(_offset_dtype(first))), values)
 
 
