@@ -3,20 +3,14 @@
 //! Each kernel is a safe Rust module usable from Rust directly; `ffi` holds the only
 //! `unsafe` code: thin `extern "C"` wrappers that form the C ABI in `include/fastaxo.h`.
 
+pub mod dedupe;
 pub mod error;
-pub mod gather;
-pub mod hash;
 pub mod lists;
 pub mod pack;
 pub mod pad;
 pub mod read;
-pub mod rowhash;
-pub mod seen;
-pub mod segments;
-pub mod seqpack;
 pub mod threads;
 pub mod tokenize;
-pub mod trlpack;
 
 #[cfg(test)]
 mod testutil;
@@ -24,6 +18,8 @@ mod testutil;
 pub mod ffi;
 
 pub use error::{Error, Result};
+// docs/custom-trainers.md and examples/custom_trainer.rs use these paths.
+pub use pack::{segments, trlpack};
 
 /// Version of this library, the same as the Python package's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

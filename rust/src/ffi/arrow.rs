@@ -10,9 +10,9 @@ use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 
 use super::guard;
 use super::lists::{slice, slice_mut};
+use crate::dedupe::rowhash::hash_rows;
+use crate::dedupe::seen::Digest;
 use crate::error::{Error, Result};
-use crate::rowhash::hash_rows;
-use crate::seen::Digest;
 
 /// Takes ownership of `stream` (also on failure) and imports all its batches; their buffers
 /// stay the producer's memory (no copy) until the batches are dropped. Every batch is

@@ -1,9 +1,9 @@
-//! C export of the packed-batch gather (`crate::gather`).
+//! C export of the packed-batch gather (`crate::pack::gather`).
 
 use super::guard;
 use super::lists::{lists_from_c, slice, slice_mut, FaxLists};
 use crate::error::Error;
-use crate::gather::{gather_packed, GatherOut, GatherPads};
+use crate::pack::gather::{gather_packed, GatherOut, GatherPads};
 
 /// Padding values of `fax_gather_packed`'s four outputs.
 #[repr(C)]

@@ -1,4 +1,4 @@
-//! C exports of SHA-256 row hashing (`crate::hash`).
+//! C exports of SHA-256 row hashing (`crate::dedupe::hash`).
 
 use std::ffi::CString;
 use std::os::raw::c_char;
@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 
 use super::lists::{lists_from_c, slice, slice_mut, FaxLists};
 use super::{guard, guard_value};
+use crate::dedupe::hash::{hash_rows_into, sha256_backend, write_hex};
+use crate::dedupe::seen::Digest;
 use crate::error::Error;
-use crate::hash::{hash_rows_into, sha256_backend, write_hex};
-use crate::seen::Digest;
 
 /// Hashes every row of `rows` with SHA-256 and writes the 32-byte digests, in row order, to
 /// `digests`: `digests_len` bytes, which must equal `32 * rows->num_rows` (may be NULL when 0).

@@ -1,9 +1,9 @@
-//! C exports of the seen-digest set (`crate::seen`), an opaque handle.
+//! C exports of the seen-digest set (`crate::dedupe::seen`), an opaque handle.
 
 use super::guard;
 use super::lists::{slice, slice_mut};
+use crate::dedupe::seen::{Digest, SeenSet};
 use crate::error::Error;
-use crate::seen::{Digest, SeenSet};
 
 /// The digests of rows already kept by exact dedupe. Create with `fax_seen_new`, free with
 /// `fax_seen_free`. Not thread-safe: one thread at a time may use a handle.

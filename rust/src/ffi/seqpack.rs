@@ -1,9 +1,9 @@
-//! C exports of sequence packing (`crate::seqpack`): plan with `*_rows`, then fill.
+//! C exports of sequence packing (`crate::pack::seqpack`): plan with `*_rows`, then fill.
 
 use super::guard;
 use super::lists::{lists_from_c, slice_mut, FaxLists};
 use crate::error::{Error, Result};
-use crate::seqpack::{concat_rows, concatenate_and_pack, fill_pack, plan_pack, Overflow, PackValues};
+use crate::pack::seqpack::{concat_rows, concatenate_and_pack, fill_pack, plan_pack, Overflow, PackValues};
 
 pub const FAX_OVERFLOW_SPLIT: u32 = 0;
 pub const FAX_OVERFLOW_TRUNCATE: u32 = 1;

@@ -1,11 +1,11 @@
-//! C exports of TRL's best-fit decreasing (`crate::trlpack`) and the segment gather
-//! (`crate::segments`) that builds its packed columns.
+//! C exports of TRL's best-fit decreasing (`crate::pack::trlpack`) and the segment gather
+//! (`crate::pack::segments`) that builds its packed columns.
 
 use super::guard;
 use super::lists::{slice, slice_mut};
 use crate::error::Error;
-use crate::segments::concat_into;
-use crate::trlpack::pack_groups;
+use crate::pack::segments::concat_into;
+use crate::pack::trlpack::pack_groups;
 
 /// Packs `n` item `lengths` (each in 1..=`capacity`) as TRL's `pack_dataset` "bfd" does:
 /// each group `group_offsets[g] .. group_offsets[g+1]` (`num_groups + 1` rising offsets from

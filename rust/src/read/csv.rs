@@ -10,7 +10,7 @@ use arrow_csv::reader::Format as CsvFormat;
 use arrow_csv::ReaderBuilder;
 use arrow_schema::SchemaRef;
 
-use super::detect::Compression;
+use super::compression::Compression;
 use super::json::INFER_LINES;
 use super::source::{io_error, open_bytes};
 use super::{project_indices, project_part, Part, ReadOptions};

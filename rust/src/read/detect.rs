@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use super::compression::{text, Compression};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,13 +25,6 @@ pub enum Format {
     HfDataset,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-}
-
 /// Every format with its name (a C string, for the C ABI too); a format's C code is its index.
 pub const FORMATS: [(Format, &CStr); 8] = [
     (Format::Parquet, c"parquet"),
@@ -43,14 +37,6 @@ pub const FORMATS: [(Format, &CStr); 8] = [
     (Format::HfDataset, c"hf_dataset"),
 ];
 
-/// Every compression with its name and file suffix; a compression's C code is its index.
-pub const COMPRESSIONS: [(Compression, &CStr, &str); 3] =
-    [(Compression::None, c"none", ""), (Compression::Gzip, c"gzip", "gz"), (Compression::Zstd, c"zstd", "zst")];
-
-fn text(name: &'static CStr) -> &'static str {
-    name.to_str().expect("names are ASCII")
-}
-
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
@@ -61,16 +47,6 @@ impl Format {
 
     pub fn code(self) -> i32 {
         FORMATS.iter().position(|(f, _)| *f == self).unwrap_or(0) as i32
-    }
-}
-
-impl Compression {
-    pub fn name(self) -> &'static str {
-        COMPRESSIONS.iter().find(|(c, _, _)| *c == self).map_or("?", |(_, n, _)| text(n))
-    }
-
-    pub fn code(self) -> i32 {
-        COMPRESSIONS.iter().position(|(c, _, _)| *c == self).unwrap_or(0) as i32
     }
 }
 

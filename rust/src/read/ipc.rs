@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_ipc::reader::{FileReader, StreamReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-use super::detect::Compression;
+use super::compression::Compression;
 use super::source::{io_error, seekable};
 use super::{project_indices, Batches, Part};
 use crate::error::{Error, Result};

@@ -18,7 +18,8 @@ use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, Schema, Schema
 use serde_json::{Map, Value};
 
 use super::chunks::ParallelBatches;
-use super::detect::{Compression, Format};
+use super::compression::Compression;
+use super::detect::Format;
 use super::source::{io_error, open_bytes};
 use super::{project_indices, project_part, Part, ReadOptions};
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 //! batches of exactly `batch_size` rows (the last may be shorter) in bounded memory.
 
 mod chunks;
+mod compression;
 mod csv;
 mod detect;
 mod inputs;
@@ -19,7 +20,8 @@ use std::path::{Path, PathBuf};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-pub use detect::{detect, Compression, Format, COMPRESSIONS, FORMATS};
+pub use compression::{Compression, COMPRESSIONS};
+pub use detect::{detect, Format, FORMATS};
 pub use inputs::list_inputs;
 
 use crate::error::{Error, Result};

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use super::detect::Compression;
+use super::compression::Compression;
 use crate::error::{Error, Result};
 
 const BUFFER: usize = 1 << 20;

@@ -9,7 +9,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
-use super::detect::Compression;
+use super::compression::Compression;
 use super::source::{io_error, open_bytes};
 use super::{project_indices, project_part, Part, ReadOptions};
 use crate::error::{Error, Result};

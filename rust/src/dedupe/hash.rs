@@ -6,9 +6,9 @@
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
+use super::seen::Digest;
 use crate::error::{Error, Result};
 use crate::lists::{Lists, Offset, Offsets, Values};
-use crate::seen::Digest;
 use crate::threads::run_with_threads;
 
 /// Bytes hashed per rayon task: enough to pay for the task, small enough to balance rows of

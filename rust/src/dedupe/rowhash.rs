@@ -22,8 +22,8 @@ use arrow_schema::DataType;
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
+use super::seen::Digest;
 use crate::error::{Error, Result};
-use crate::seen::Digest;
 use crate::threads::run_with_threads;
 
 // One byte per kind of value, so that values `str()` prints differently never meet.
