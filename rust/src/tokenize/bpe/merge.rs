@@ -22,6 +22,9 @@ pub struct Bpe {
     byte_ids: [u32; 256],
     vocab: PieceMap<u32>,
     merges: AHashMap<u64, (u32, u32)>,
+    /// `(rank, merged)` of every pair of single bytes, indexed by `first << 8 | second`: a
+    /// piece's first pairs, looked up without hashing.
+    byte_pairs: Box<[(u32, u32)]>,
     ignore_merges: bool,
     cache_id: u64,
 }
@@ -36,7 +39,7 @@ const CACHE_CAPACITY: usize = 1 << 17;
 const CACHES_PER_THREAD: usize = 4;
 /// Pieces up to this many bytes are merged with an array of pair ranks scanned for the
 /// lowest (fast for short pieces); longer ones with a heap, as the `tokenizers` crate does.
-const SCAN_MAX_SYMBOLS: usize = 128;
+const SCAN_MAX_SYMBOLS: usize = 16;
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -92,15 +95,6 @@ impl<V> PieceMap<V> {
             None => self.long.insert(piece.into(), value),
         };
     }
-
-    pub fn len(&self) -> usize {
-        self.short.len() + self.long.len()
-    }
-
-    fn clear(&mut self) {
-        self.short.clear();
-        self.long.clear();
-    }
 }
 
 impl<V> FromIterator<(Box<[u8]>, V)> for PieceMap<V> {
@@ -118,8 +112,74 @@ impl<V> FromIterator<(Box<[u8]>, V)> for PieceMap<V> {
 /// merged piece.
 pub struct PieceCache {
     recent: Box<[Recent]>,
-    merged: PieceMap<Box<[Token]>>,
+    merged: MergedPieces,
     pairs: Box<[PairSlot]>,
+    scratch: HeapScratch,
+}
+
+/// Every merged piece of a thread (up to CACHE_CAPACITY): the pieces' bytes and tokens live in
+/// two arenas, so that caching a piece allocates nothing and emptying the cache frees nothing.
+/// Pieces of up to 15 bytes are keyed by `short_key`; longer ones by a hash of their bytes,
+/// checked against the stored bytes on a hit (a collision is a miss, then overwritten).
+#[derive(Default)]
+struct MergedPieces {
+    short: AHashMap<u128, Span>,
+    long: AHashMap<u64, (Span, Span)>,
+    hasher: ahash::RandomState,
+    bytes: Vec<u8>,
+    tokens: Vec<Token>,
+}
+
+/// `start..start + len` of an arena.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+impl MergedPieces {
+    /// The tokens of `piece`, if it was merged before.
+    #[inline]
+    fn get(&self, piece: &[u8]) -> Option<&[Token]> {
+        let tokens = match short_key(piece) {
+            Some(key) => *self.short.get(&key)?,
+            None => {
+                let (bytes, tokens) = *self.long.get(&self.hasher.hash_one(piece))?;
+                if &self.bytes[bytes.range()] != piece {
+                    return None;
+                }
+                tokens
+            }
+        };
+        Some(&self.tokens[tokens.range()])
+    }
+
+    fn insert(&mut self, piece: &[u8], tokens: &[Token]) {
+        if self.short.len() + self.long.len() >= CACHE_CAPACITY {
+            self.short.clear();
+            self.long.clear();
+            self.bytes.clear();
+            self.tokens.clear();
+        }
+        let token_span = Span { start: self.tokens.len() as u32, len: tokens.len() as u32 };
+        self.tokens.extend_from_slice(tokens);
+        match short_key(piece) {
+            Some(key) => {
+                self.short.insert(key, token_span);
+            }
+            None => {
+                let byte_span = Span { start: self.bytes.len() as u32, len: piece.len() as u32 };
+                self.bytes.extend_from_slice(piece);
+                self.long.insert(self.hasher.hash_one(piece), (byte_span, token_span));
+            }
+        }
+    }
 }
 
 /// Slots of the recent-piece table (a power of two).
@@ -178,8 +238,9 @@ impl Default for PieceCache {
     fn default() -> Self {
         PieceCache {
             recent: vec![Recent::default(); RECENT_SLOTS].into_boxed_slice(),
-            merged: PieceMap::default(),
+            merged: MergedPieces::default(),
             pairs: vec![PairSlot::default(); PAIR_SLOTS].into_boxed_slice(),
+            scratch: HeapScratch::default(),
         }
     }
 }
@@ -233,8 +294,11 @@ impl Bpe {
             // A pair listed twice keeps its last rank, as the `tokenizers` crate's map does.
             table.insert(pair_key(left, right), (rank as u32, merged));
         }
+        let byte_pairs = (0..1usize << 16)
+            .map(|i| table.get(&pair_key(byte_ids[i >> 8], byte_ids[i & 0xFF])).copied().unwrap_or(NO_MERGE))
+            .collect();
         let cache_id = NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed);
-        Bpe { byte_ids, vocab, merges: table, ignore_merges, cache_id }
+        Bpe { byte_ids, vocab, merges: table, byte_pairs, ignore_merges, cache_id }
     }
 
     /// Runs `work` with this model's piece cache on this thread (most recently used first).
@@ -274,7 +338,7 @@ impl Bpe {
         }
         let start = out.len();
         let mut ranks = Ranks { table: &self.merges, recent: &mut cache.pairs };
-        self.encode_uncached(piece, &mut cache.merged, &mut ranks, out);
+        self.encode_uncached(piece, &mut cache.merged, &mut ranks, &mut cache.scratch, out);
         if let Some(key) = key {
             cache.remember(key, &out[start..]);
         }
@@ -284,8 +348,9 @@ impl Bpe {
     fn encode_uncached(
         &self,
         piece: &[u8],
-        merged: &mut PieceMap<Box<[Token]>>,
+        merged: &mut MergedPieces,
         ranks: &mut Ranks,
+        scratch: &mut HeapScratch,
         out: &mut Vec<Token>,
     ) {
         if self.ignore_merges {
@@ -295,7 +360,7 @@ impl Bpe {
             }
         }
         if piece.len() > CACHE_MAX_PIECE {
-            self.merge(piece, ranks, out);
+            self.merge(piece, ranks, scratch, out);
             return;
         }
         if let Some(tokens) = merged.get(piece) {
@@ -303,34 +368,43 @@ impl Bpe {
             return;
         }
         let start = out.len();
-        self.merge(piece, ranks, out);
-        if merged.len() >= CACHE_CAPACITY {
-            merged.clear();
-        }
-        merged.insert(piece, out[start..].into());
+        self.merge(piece, ranks, scratch, out);
+        merged.insert(piece, &out[start..]);
     }
 
     /// Appends the merged tokens of `piece` to `out`.
-    fn merge(&self, piece: &[u8], ranks: &mut Ranks, out: &mut Vec<Token>) {
+    fn merge(&self, piece: &[u8], ranks: &mut Ranks, scratch: &mut HeapScratch, out: &mut Vec<Token>) {
+        self.merge_using(piece.len() > SCAN_MAX_SYMBOLS, piece, ranks, scratch, out);
+    }
+
+    /// `merge` with the heap or the scan.
+    fn merge_using(
+        &self,
+        heap: bool,
+        piece: &[u8],
+        ranks: &mut Ranks,
+        scratch: &mut HeapScratch,
+        out: &mut Vec<Token>,
+    ) {
         let start = out.len();
         out.extend(piece.iter().map(|&b| Token { id: self.byte_ids[b as usize], len: 1 }));
-        if piece.len() <= SCAN_MAX_SYMBOLS {
-            merge_by_scan(ranks, out, start);
+        scratch.pair.clear();
+        scratch.pair.extend(piece.windows(2).map(|w| self.byte_pairs[usize::from(w[0]) << 8 | usize::from(w[1])]));
+        if heap {
+            merge_by_heap(ranks, out, start, scratch);
         } else {
-            merge_by_heap(ranks, out, start);
+            merge_by_scan(ranks, out, start, &scratch.pair);
         }
     }
 }
 
 /// Repeatedly merges the lowest-ranked adjacent pair (the leftmost among equals) of
 /// `symbols[start..]` (at most SCAN_MAX_SYMBOLS), in place, keeping each pair's rank in an
-/// array so that a merge looks up only the two pairs it changes.
-fn merge_by_scan(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize) {
+/// array (`first_pairs` to begin with) so that a merge looks up only the two pairs it changes.
+fn merge_by_scan(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize, first_pairs: &[(u32, u32)]) {
     let mut pair = [NO_MERGE; SCAN_MAX_SYMBOLS];
     let mut pairs = symbols.len() - start - 1;
-    for (i, w) in symbols[start..].windows(2).enumerate() {
-        pair[i] = ranks.get(w[0].id, w[1].id);
-    }
+    pair[..pairs].copy_from_slice(first_pairs);
     while pairs > 0 {
         let mut best = 0;
         for i in 1..pairs {
@@ -356,44 +430,73 @@ fn merge_by_scan(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize) {
     }
 }
 
+/// The heap merge's working arrays, kept per thread so that a long piece allocates nothing.
+#[derive(Default)]
+pub struct HeapScratch {
+    /// Candidate merges as `rank << 32 | position`: lowest rank first, then leftmost.
+    heap: Vec<Reverse<u64>>,
+    /// `(rank, merged)` of the pair that starts at each live symbol, or NO_MERGE.
+    pair: Vec<(u32, u32)>,
+    next: Vec<u32>,
+    prev: Vec<u32>,
+}
+
 /// The same merges for long pieces: the `tokenizers` crate's algorithm (a heap of candidate
-/// pairs by rank then position over a linked list of symbols, stale entries skipped).
-fn merge_by_heap(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize) {
-    let n = symbols.len() - start;
-    let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
-    let mut next: Vec<usize> = (1..=n).collect();
-    let mut live: Vec<Token> = symbols[start..].to_vec();
-    let mut heap = BinaryHeap::new();
-    let mut push = |heap: &mut BinaryHeap<_>, i: usize, left: Token, right: Token| {
-        let (rank, merged) = ranks.get(left.id, right.id);
-        if rank != NO_MERGE.0 {
-            heap.push(Reverse((rank, i, left.id, right.id, merged)));
-        }
-    };
-    for i in 0..n.saturating_sub(1) {
-        push(&mut heap, i, live[i], live[i + 1]);
-    }
-    while let Some(Reverse((_, i, left, right, merged))) = heap.pop() {
-        let j = next[i];
-        // Stale: the pair at `i` is no longer the one this entry was made for.
-        if live[i].len == 0 || j >= n || live[i].id != left || live[j].id != right {
+/// pairs by rank then position over a linked list of symbols, stale entries skipped). An
+/// entry is stale when the pair now at its position has another rank: a rank names one pair.
+/// `scratch.pair` holds the `(rank, merged)` of the first pairs.
+fn merge_by_heap(ranks: &mut Ranks, symbols: &mut Vec<Token>, start: usize, scratch: &mut HeapScratch) {
+    let live = &mut symbols[start..];
+    let n = live.len();
+    let HeapScratch { heap, pair, next, prev } = scratch;
+    next.clear();
+    next.extend(1..=n as u32);
+    prev.clear();
+    prev.extend((0..n as u32).map(|i| i.wrapping_sub(1)));
+    pair.push(NO_MERGE);
+    heap.clear();
+    heap.extend(pair.iter().enumerate().filter(|(_, p)| p.0 != NO_MERGE.0).map(|(i, p)| candidate(p.0, i)));
+    let mut heap = BinaryHeap::from(std::mem::take(heap));
+    while let Some(Reverse(entry)) = heap.pop() {
+        let (rank, i) = ((entry >> 32) as u32, (entry & 0xFFFF_FFFF) as usize);
+        if live[i].len == 0 || pair[i].0 != rank {
             continue;
         }
-        live[i] = Token { id: merged, len: live[i].len + live[j].len };
+        let j = next[i] as usize;
+        live[i] = Token { id: pair[i].1, len: live[i].len + live[j].len };
         live[j].len = 0;
         next[i] = next[j];
-        if next[i] < n {
-            prev[next[i]] = i;
+        let (before, after) = (prev[i] as usize, next[i] as usize);
+        if after < n {
+            prev[after] = i as u32;
+            pair[i] = ranks.get(live[i].id, live[after].id);
+            if pair[i].0 != NO_MERGE.0 {
+                heap.push(candidate(pair[i].0, i));
+            }
+        } else {
+            pair[i] = NO_MERGE;
         }
-        if prev[i] < n {
-            push(&mut heap, prev[i], live[prev[i]], live[i]);
-        }
-        if next[i] < n {
-            push(&mut heap, i, live[i], live[next[i]]);
+        if before < n {
+            pair[before] = ranks.get(live[before].id, live[i].id);
+            if pair[before].0 != NO_MERGE.0 {
+                heap.push(candidate(pair[before].0, before));
+            }
         }
     }
-    symbols.truncate(start);
-    symbols.extend(live.into_iter().filter(|t| t.len != 0));
+    scratch.heap = heap.into_vec();
+    let mut kept = start;
+    for i in start..symbols.len() {
+        if symbols[i].len != 0 {
+            symbols[kept] = symbols[i];
+            kept += 1;
+        }
+    }
+    symbols.truncate(kept);
+}
+
+#[inline]
+fn candidate(rank: u32, position: usize) -> Reverse<u64> {
+    Reverse((u64::from(rank) << 32) | position as u64)
 }
 
 #[cfg(test)]
@@ -417,13 +520,31 @@ mod tests {
     fn ids(bpe: &Bpe, text: &str, heap: bool) -> Vec<(u32, u32)> {
         let mut out = vec![];
         if heap {
-            out.extend(text.bytes().map(|b| Token { id: bpe.byte_ids[b as usize], len: 1 }));
-            let mut slots = vec![PairSlot::default(); PAIR_SLOTS];
-            merge_by_heap(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut out, 0);
+            merged(bpe, text.as_bytes(), true, &mut out);
         } else {
             bpe.with_cache(|cache| bpe.encode_piece(text.as_bytes(), cache, &mut out));
         }
         out.iter().map(|t| (t.id, t.len)).collect()
+    }
+
+    fn merged(bpe: &Bpe, piece: &[u8], heap: bool, out: &mut Vec<Token>) {
+        let mut slots = vec![PairSlot::default(); PAIR_SLOTS];
+        let ranks = &mut Ranks { table: &bpe.merges, recent: &mut slots };
+        bpe.merge_using(heap, piece, ranks, &mut HeapScratch::default(), out);
+    }
+
+    /// The textbook algorithm: merge the lowest-ranked adjacent pair, leftmost first, until
+    /// none has a merge.
+    fn reference(bpe: &Bpe, piece: &[u8]) -> Vec<Token> {
+        let mut symbols: Vec<Token> = piece.iter().map(|&b| Token { id: bpe.byte_ids[b as usize], len: 1 }).collect();
+        loop {
+            let best = (0..symbols.len().saturating_sub(1))
+                .filter_map(|i| bpe.merges.get(&pair_key(symbols[i].id, symbols[i + 1].id)).map(|&(r, m)| (r, i, m)))
+                .min();
+            let Some((_, i, merged)) = best else { return symbols };
+            symbols[i] = Token { id: merged, len: symbols[i].len + symbols[i + 1].len };
+            symbols.remove(i + 1);
+        }
     }
 
     #[test]
@@ -451,23 +572,26 @@ mod tests {
     }
 
     #[test]
-    fn scan_and_heap_agree() {
+    fn scan_and_heap_agree_with_the_reference() {
         let bpe = model(false);
         let mut seed = 7u64;
-        for _ in 0..200 {
-            let length = 2 + (seed % (SCAN_MAX_SYMBOLS as u64 - 1)) as usize;
+        for _ in 0..400 {
+            let length = 2 + (seed % 300) as usize;
             let text: Vec<u8> = (0..length)
                 .map(|_| {
                     seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     b"aabbcccde"[(seed >> 33) as usize % 9]
                 })
                 .collect();
-            let bytes: Vec<Token> = text.iter().map(|&b| Token { id: bpe.byte_ids[b as usize], len: 1 }).collect();
-            let mut slots = vec![PairSlot::default(); PAIR_SLOTS];
-            let (mut scan, mut heap) = (bytes.clone(), bytes);
-            merge_by_scan(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut scan, 0);
-            merge_by_heap(&mut Ranks { table: &bpe.merges, recent: &mut slots }, &mut heap, 0);
-            assert_eq!(scan, heap, "{}", String::from_utf8_lossy(&text));
+            let want = reference(&bpe, &text);
+            let mut heap = vec![];
+            merged(&bpe, &text, true, &mut heap);
+            assert_eq!(heap, want, "{}", String::from_utf8_lossy(&text));
+            if length <= SCAN_MAX_SYMBOLS {
+                let mut scan = vec![];
+                merged(&bpe, &text, false, &mut scan);
+                assert_eq!(scan, want, "{}", String::from_utf8_lossy(&text));
+            }
         }
     }
 }
