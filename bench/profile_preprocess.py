@@ -50,7 +50,7 @@ STAGES = {
     ),
     "sampler batches (step count)": (
         ("axolotl/utils/samplers/multipack.py", "generate_batches"),
-        ("fast_axolotl/axolotl/stages.py", "generate_batches"),
+        ("fast_axolotl/axolotl/sampler.py", "generate_batches"),
     ),
     "save the prepared dataset": (("datasets/arrow_dataset.py", "save_to_disk"), None),
 }

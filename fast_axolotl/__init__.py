@@ -21,6 +21,33 @@ from .errors import (
     RustPanicError,
 )
 
+# For type checkers only: the names `__getattr__` serves, from the same modules (tests/
+# test_typing.py keeps the two in step). At run time nothing here is imported, `typing`
+# included (its import costs more than the rest of `import fast_axolotl`): type checkers
+# take any `TYPE_CHECKING` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .axolotl.patches import install, uninstall
+    from .chat_template import ChatTemplate, render_chat_template
+    from .dedupe import dedupe_table, deduplicate_dataset, row_digests
+    from .hashing import deduplicate_indices, parallel_hash_rows, sha256_backend
+    from .packing import concatenate_and_pack, gather_packed, pack_bins, pack_sequences
+    from .padding import create_padding_mask, pad_sequences
+    from .reader import (
+        RustStreamingDataset,
+        create_rust_streaming_dataset,
+        detect_format,
+        list_supported_formats,
+        load_dataset,
+        open_reader,
+        should_use_rust_streaming,
+        streaming_dataset_reader,
+    )
+    from .tokenize import tokenize_dataset
+    from .tokenizer import Tokenizer
+
 # Public kernels and the module that defines each; imported on first access (PEP 562).
 _KERNELS = {
     "pad_sequences": "padding",
@@ -53,12 +80,15 @@ _KERNELS = {
 # had them at the top level).
 _INTEGRATION = ("install", "uninstall")
 
+# Written out (not built from _KERNELS) so that type checkers and linters see the exports;
+# tests/test_typing.py checks that it lists every kernel.
 __all__ = [
     "__version__",
     "is_available",
     "get_version",
     "stats",
-    *_INTEGRATION,
+    "install",
+    "uninstall",
     "FastAxolotlError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -66,11 +96,34 @@ __all__ = [
     "FormatError",
     "BufferTooSmallError",
     "RustPanicError",
-    *_KERNELS,
+    "pad_sequences",
+    "create_padding_mask",
+    "pack_sequences",
+    "concatenate_and_pack",
+    "pack_bins",
+    "gather_packed",
+    "parallel_hash_rows",
+    "deduplicate_indices",
+    "sha256_backend",
+    "row_digests",
+    "dedupe_table",
+    "deduplicate_dataset",
+    "open_reader",
+    "streaming_dataset_reader",
+    "load_dataset",
+    "detect_format",
+    "list_supported_formats",
+    "RustStreamingDataset",
+    "create_rust_streaming_dataset",
+    "should_use_rust_streaming",
+    "ChatTemplate",
+    "render_chat_template",
+    "tokenize_dataset",
+    "Tokenizer",
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _INTEGRATION:
         from .axolotl import patches
 
@@ -83,7 +136,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_KERNELS) | set(_INTEGRATION))
 
 
@@ -103,7 +156,7 @@ def get_version() -> str:
     return f"fast-axolotl {__version__} (libfastaxo {_native.library_version()}, ABI {_native.lib.fax_abi_version()})"
 
 
-def stats() -> dict:
+def stats() -> dict[str, Any]:
     """What each Axolotl patch did in this process: `fast_axolotl.axolotl.stats()`; and the
     TRL patches' (`fast_axolotl.trl.stats()`) once one of them is active or was called."""
     import sys

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Optional
+from collections.abc import Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, Optional, TypeVar, overload
 
 import numpy as np
 
 from ._lists import INT64_MAX
 from .errors import InvalidArgumentError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._abi import FFI as TypedFFI
+    from ._abi import CData
+
 RETURN_TENSORS = (None, "np", "pt")
 
+_Code = TypeVar("_Code")
 
-def size_arg(value, name: str, minimum: int, allow_none: bool = False) -> Optional[int]:
+
+@overload
+def size_arg(value: object, name: str, minimum: int, allow_none: Literal[False] = False) -> int: ...
+@overload
+def size_arg(value: object, name: str, minimum: int, allow_none: bool) -> Optional[int]: ...
+def size_arg(value: object, name: str, minimum: int, allow_none: bool = False) -> Optional[int]:
     """A non-negative size as a Python int; bools and floats are refused."""
     if value is None and allow_none:
         return None
@@ -35,7 +49,7 @@ def utf8_arg(text: str, what: str) -> bytes:
         raise InvalidArgumentError(f"{what} is not valid UTF-8 text: {error}") from None
 
 
-def int64_arg(value, name: str) -> int:
+def int64_arg(value: object, name: str) -> int:
     """A token id or padding value: any int that fits int64."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -44,7 +58,7 @@ def int64_arg(value, name: str) -> int:
     return int(value)
 
 
-def choice_arg(value, name: str, choices: dict):
+def choice_arg(value: object, name: str, choices: Mapping[Any, _Code]) -> _Code:
     """The code of one of `choices` (a dict from accepted values to codes)."""
     try:
         return choices[value]
@@ -53,7 +67,7 @@ def choice_arg(value, name: str, choices: dict):
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}") from None
 
 
-def check_return_tensors(return_tensors):
+def check_return_tensors(return_tensors: object) -> Optional[ModuleType]:
     """Validate `return_tensors`; returns the torch module for "pt" (a clear ImportError if
     torch is missing), else None."""
     # Type first: `in` compares an array elementwise and asks numpy for its truth value.
@@ -65,10 +79,11 @@ def check_return_tensors(return_tensors):
         import torch
     except ImportError as exc:
         raise ImportError("return_tensors='pt' needs PyTorch: pip install torch") from exc
-    return torch
+    module: ModuleType = torch  # torch is Any to mypy ([tool.mypy]: optional, not analysed)
+    return module
 
 
-def convert(array: np.ndarray, return_tensors, torch):
+def convert(array: npt.NDArray[np.int64], return_tensors: object, torch: Optional[ModuleType]) -> Any:
     """An int64 result in the form asked for: list of lists, the array, or a tensor sharing it."""
     if return_tensors is None:
         return array.tolist()
@@ -95,9 +110,7 @@ def _memory_bytes() -> int:
         return INT64_MAX
 
 
-def matrix(
-    out: Optional[np.ndarray], rows: int, width: int, name: str = "out", width_name: str = "width"
-) -> np.ndarray:
+def matrix(out: object, rows: int, width: int, name: str = "out", width_name: str = "width") -> npt.NDArray[np.int64]:
     """A `[rows, width]` int64 array to write into: `out` after checks, or a new one (refused,
     naming `width_name`, when it cannot fit in memory)."""
     if out is None:
@@ -112,6 +125,6 @@ def matrix(
     return out
 
 
-def int64_buffer(ffi, array: np.ndarray):
+def int64_buffer(ffi: TypedFFI, array: npt.NDArray[np.int64]) -> CData:
     """A writable `int64_t *` on an int64 array (kept alive by the cdata)."""
     return ffi.from_buffer("int64_t[]", array, require_writable=True)

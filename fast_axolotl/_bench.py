@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Optional
 
 BENCH_DIR_ENV = "FASTAXO_BENCH_DIR"
@@ -84,9 +85,11 @@ def run_all(scripts: list[Path], quick: bool, progress) -> list[dict]:
     return runs
 
 
-def load_harness(bench_dir: Path):
+def load_harness(bench_dir: Path) -> ModuleType:
     """bench/harness.py as a module: its Markdown rendering is the one the scripts print."""
     spec = importlib.util.spec_from_file_location("fastaxo_bench_harness", bench_dir / HARNESS)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {bench_dir / HARNESS}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

@@ -14,22 +14,32 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import countOf
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Union, cast
 
 import numpy as np
 
 from ._native import ffi, lib
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+
+    from ._abi import CData, FaxLists
+
+# A buffer C reads: a numpy array, or array('q') for Python input.
+Buffer = Union["npt.NDArray[Any]", "array.array[int]"]
+
 INT64_MAX = 2**63 - 1
 
-_VALUE_DTYPES = {
+_VALUE_DTYPES: dict[np.dtype[Any], int] = {
     np.dtype(np.uint8): lib.FAX_DTYPE_UINT8,
     np.dtype(np.int8): lib.FAX_DTYPE_INT8,
     np.dtype(np.int16): lib.FAX_DTYPE_INT16,
     np.dtype(np.int32): lib.FAX_DTYPE_INT32,
     np.dtype(np.int64): lib.FAX_DTYPE_INT64,
 }
-_OFFSET_DTYPES = {
+_OFFSET_DTYPES: dict[np.dtype[Any], int] = {
     np.dtype(np.int32): lib.FAX_DTYPE_INT32,
     np.dtype(np.int64): lib.FAX_DTYPE_INT64,
 }
@@ -44,14 +54,14 @@ class TokenLists:
     lists reuse its int objects instead of creating new ones).
     """
 
-    values: Any  # np.ndarray, or array.array('q') for Python input
-    offsets: Any
+    values: Buffer
+    offsets: Buffer
     num_rows: int
-    rows: list | None = None
-    _struct: Any = field(default=None, repr=False)
-    _buffers: Any = field(default=None, repr=False)
+    rows: list[Any] | None = None
+    _struct: FaxLists | None = field(default=None, repr=False)
+    _buffers: tuple[CData, CData] | None = field(default=None, repr=False)
 
-    def c_struct(self):
+    def c_struct(self) -> FaxLists:
         """A `FaxLists *` describing this chunk. Valid only while `self` is alive: the struct
         holds raw pointers, so `self` keeps the buffers (and their cdata) referenced."""
         if self._struct is None:
@@ -66,13 +76,13 @@ class TokenLists:
         return self._struct
 
 
-def _dtype_code(buf, codes) -> int:
+def _dtype_code(buf: Buffer, codes: Mapping[np.dtype[Any], int]) -> int:
     if isinstance(buf, array.array):
         return lib.FAX_DTYPE_INT64  # only 'q' arrays are made here
     return codes[buf.dtype]
 
 
-def token_lists(sequences, name: str = "sequences") -> list[TokenLists]:
+def token_lists(sequences: object, name: str = "sequences") -> list[TokenLists]:
     """Normalise `sequences` into chunks (one, or one per ChunkedArray chunk); errors name
     the argument `name`."""
     if type(sequences).__module__.startswith("pyarrow"):
@@ -85,19 +95,19 @@ def token_lists(sequences, name: str = "sequences") -> list[TokenLists]:
         raise TypeError(f"{name}: a numpy array is ambiguous; pass a list of 1-D arrays or a (values, offsets) tuple")
     if _not_a_sequence(sequences):
         raise TypeError(f"{name} must be a list of token lists, got {type(sequences).__name__}")
-    rows = sequences if isinstance(sequences, list) else list(sequences)
+    rows = sequences if isinstance(sequences, list) else list(cast("Iterable[Any]", sequences))
     if rows and all(isinstance(r, np.ndarray) for r in rows):
         return [_from_numpy_rows(rows, name)]
     return [_from_python_rows(rows, name)]
 
 
-def _not_a_sequence(obj) -> bool:
+def _not_a_sequence(obj: object) -> bool:
     """True for what iterates but is no ordered list of items: a str or bytes (characters),
     a dict (keys) or a set (no order); and for what does not iterate at all."""
     return isinstance(obj, (str, bytes, Mapping, Set)) or not hasattr(obj, "__iter__")
 
 
-def _from_python_rows(rows: list, name: str) -> TokenLists:
+def _from_python_rows(rows: list[Any], name: str) -> TokenLists:
     """Copy Python rows into an int64 buffer. array('q') checks every token on the way: it
     refuses floats, strings and None (TypeError) and ints outside int64 (OverflowError)."""
     flat = array.array("q")
@@ -116,7 +126,7 @@ def _from_python_rows(rows: list, name: str) -> TokenLists:
     return TokenLists(flat, offsets, len(rows), rows)
 
 
-def list_rows(sequences) -> list | None:
+def list_rows(sequences: object) -> list[list[Any]] | None:
     """`sequences` when it is a list of lists, the form list-out kernels build from directly
     (reusing the int objects); else None."""
     if isinstance(sequences, list) and all(type(r) is list for r in sequences):
@@ -124,13 +134,13 @@ def list_rows(sequences) -> list | None:
     return None
 
 
-def check_list_rows(rows: list, name: str) -> None:
+def check_list_rows(rows: list[list[Any]], name: str) -> None:
     """Check what `_from_python_rows` checks (every token an int in the int64 range) without
     copying: for kernels that return lists, the copy is all waste. One struct pack per row
     accepts and refuses the same tokens as array('q'), for less than array's per-item append
     (bench_pad.py times it); on a failure `_from_python_rows` raises its error, which names
     the row."""
-    packers: dict = {}
+    packers: dict[int, Callable[..., bytes]] = {}
     try:
         for row in rows:
             pack = packers.get(len(row))
@@ -142,17 +152,22 @@ def check_list_rows(rows: list, name: str) -> None:
         raise
 
 
-def _row_list(row, what: str) -> list:
+def _row_list(row: Any, what: str) -> list[Any]:
     """A row that is not a list (a tuple, a 1-D array...) as one; a row must have a length,
     which the offsets are made of."""
     if _not_a_sequence(row) or not hasattr(row, "__len__"):
         raise TypeError(f"{what} must be a list of ints, got {type(row).__name__}")
     if isinstance(row, np.ndarray):
-        return _int64_values(row, what).tolist()
+        rows: list[Any] = _int64_values(row, what).tolist()
+        return rows
     return list(row)
 
 
-def holds_bool(values: np.ndarray, objects, objects_at) -> bool:
+def holds_bool(
+    values: npt.NDArray[np.int64],
+    objects: Callable[[], Iterable[object]],
+    objects_at: Callable[[npt.NDArray[np.intp]], Iterable[object]],
+) -> bool:
     """Whether the Python objects converted to the int64 array `values` included a bool
     (numpy takes True as 1; used for lengths and indices, where a bool is a mistake). Only objects converted to 0 or 1 can have been
     bools, and in token ids, lengths or indices they are few (a BOS per row): looking at just
@@ -171,7 +186,7 @@ def holds_bool(values: np.ndarray, objects, objects_at) -> bool:
     return bool in map(type, items())
 
 
-def _from_numpy_rows(rows: list, name: str) -> TokenLists:
+def _from_numpy_rows(rows: list[npt.NDArray[Any]], name: str) -> TokenLists:
     for i, r in enumerate(rows):
         if r.ndim != 1:
             raise ValueError(f"{name}[{i}] must be 1-D, got shape {r.shape}")
@@ -184,12 +199,12 @@ def _from_numpy_rows(rows: list, name: str) -> TokenLists:
     return TokenLists(values, offsets, len(rows))
 
 
-def _same_dtype(rows: list) -> bool:
+def _same_dtype(rows: list[npt.NDArray[Any]]) -> bool:
     first = rows[0].dtype
     return all(r.dtype == first for r in rows)
 
 
-def _from_values_offsets(values: np.ndarray, offsets: np.ndarray, name: str) -> TokenLists:
+def _from_values_offsets(values: npt.NDArray[Any], offsets: npt.NDArray[Any], name: str) -> TokenLists:
     if values.ndim != 1 or offsets.ndim != 1:
         raise ValueError(f"{name}: (values, offsets) must both be 1-D arrays")
     if offsets.shape[0] < 1:
@@ -201,12 +216,12 @@ def _from_values_offsets(values: np.ndarray, offsets: np.ndarray, name: str) -> 
     return TokenLists(values, np.ascontiguousarray(offsets), offsets.shape[0] - 1)
 
 
-def _check_int_dtype(dtype: np.dtype, what: str) -> None:
+def _check_int_dtype(dtype: np.dtype[Any], what: str) -> None:
     if dtype.kind not in "iu":
         raise TypeError(f"{what}: tokens must be integers, got dtype {dtype}")
 
 
-def _int64_values(a: np.ndarray, what: str) -> np.ndarray:
+def _int64_values(a: npt.NDArray[Any], what: str) -> npt.NDArray[np.int64]:
     """Cast an integer array to int64, refusing values that do not fit."""
     _check_int_dtype(a.dtype, what)
     if a.dtype == np.uint64 and a.size and int(a.max()) > INT64_MAX:
@@ -214,7 +229,7 @@ def _int64_values(a: np.ndarray, what: str) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def _token_values(values: np.ndarray, what: str) -> np.ndarray:
+def _token_values(values: npt.NDArray[Any], what: str) -> npt.NDArray[Any]:
     """Values as one of the four token dtypes C reads, contiguous and native-endian."""
     _check_int_dtype(values.dtype, what)
     native = values.dtype.newbyteorder("=")
@@ -223,7 +238,7 @@ def _token_values(values: np.ndarray, what: str) -> np.ndarray:
     return _int64_values(values, what)
 
 
-def one_token_lists(sequences, name: str = "sequences") -> TokenLists:
+def one_token_lists(sequences: object, name: str = "sequences") -> TokenLists:
     """Like `token_lists`, for kernels that need all rows in one buffer: the chunks of a
     ChunkedArray are combined (a copy) when there is more than one."""
     chunks = token_lists(sequences, name)
@@ -234,25 +249,26 @@ def one_token_lists(sequences, name: str = "sequences") -> TokenLists:
     return _from_arrow_array(_as_chunked(sequences, name).combine_chunks(), pa, name)
 
 
-def _as_chunked(sequences, name: str):
+def _as_chunked(sequences: Any, name: str) -> Any:
     if type(sequences).__module__.startswith("datasets"):
         return _datasets_column(sequences, name)
     return sequences
 
 
-def _datasets_column(column, what: str):
+def _datasets_column(column: object, what: str) -> Any:
     """The Arrow data behind a `datasets` column (`ds["input_ids"]` in datasets >= 4)."""
     source, name = getattr(column, "source", None), getattr(column, "column_name", None)
-    if name is None or not hasattr(getattr(source, "data", None), "column"):
+    data: Any = getattr(source, "data", None)
+    if name is None or not hasattr(data, "column"):
         raise TypeError(f"{what}: expected a column of a datasets.Dataset, got {type(column).__name__}")
-    column = source.data.column(name)
+    arrow = data.column(name)
     indices = getattr(source, "_indices", None)
     if indices is not None:  # after shuffle/select the rows are column[indices] (a gather copy)
-        column = column.take(indices.column(0))
-    return column
+        arrow = arrow.take(indices.column(0))
+    return arrow
 
 
-def _from_arrow(data, name: str) -> list[TokenLists]:
+def _from_arrow(data: Any, name: str) -> list[TokenLists]:
     import pyarrow as pa
 
     if isinstance(data, pa.ChunkedArray):
@@ -263,7 +279,7 @@ def _from_arrow(data, name: str) -> list[TokenLists]:
     raise TypeError(f"{name}: expected a pyarrow ListArray or ChunkedArray, got {type(data).__name__}")
 
 
-def _from_arrow_array(arr, pa, name: str) -> TokenLists:
+def _from_arrow_array(arr: Any, pa: ModuleType, name: str) -> TokenLists:
     t = arr.type
     if not (pa.types.is_list(t) or pa.types.is_large_list(t)):
         raise TypeError(f"{name}: expected an Arrow list of integers, got {t}")
@@ -280,8 +296,8 @@ def _from_arrow_array(arr, pa, name: str) -> TokenLists:
     return TokenLists(values, offsets, len(arr))
 
 
-def _first_null(arr) -> int:
-    return arr.is_null().to_numpy(zero_copy_only=False).argmax().item()
+def _first_null(arr: Any) -> int:
+    return int(arr.is_null().to_numpy(zero_copy_only=False).argmax())
 
 
 def num_rows(chunks: list[TokenLists]) -> int:

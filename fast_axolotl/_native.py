@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from cffi import FFI
 
 from . import errors
 from ._cdef import cdef_from_header
 from ._libname import library_filename
+
+if TYPE_CHECKING:
+    from ._abi import FFI as TypedFFI
+    from ._abi import CData, Lib
 
 # The ABI this Python code was written against; must equal the library's fax_abi_version().
 ABI_VERSION = 2
@@ -23,7 +28,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 LIBRARY_NAME = library_filename()
 HEADER_NAME = "fastaxo.h"
 
-ffi = FFI()
+# Typed as the stub says (it also takes numpy arrays where a buffer goes): the same object.
+ffi = cast("TypedFFI", FFI())
 
 
 def _header_text() -> str:
@@ -44,7 +50,7 @@ def library_path() -> Path:
     return Path(override) if override else _PACKAGE_DIR / LIBRARY_NAME
 
 
-def open_library(path: Path, expected_abi: int = ABI_VERSION):
+def open_library(path: Path, expected_abi: int = ABI_VERSION) -> Lib:
     """dlopen `path` and check its ABI version; any failure is an ImportError naming `path`."""
     if not path.is_file():
         raise ImportError(
@@ -54,7 +60,7 @@ def open_library(path: Path, expected_abi: int = ABI_VERSION):
     try:
         # NODELETE: the library must outlive any pointer Python still holds into it.
         # (Windows has no dlopen flags: cffi there has neither constant.)
-        lib = ffi.dlopen(str(path), getattr(ffi, "RTLD_NOW", 0) | getattr(ffi, "RTLD_NODELETE", 0))
+        lib = cast("Lib", ffi.dlopen(str(path), getattr(ffi, "RTLD_NOW", 0) | getattr(ffi, "RTLD_NODELETE", 0)))
     except OSError as exc:
         raise ImportError(f"fast_axolotl: cannot load {path}: {exc}") from exc
     found = lib.fax_abi_version()
@@ -70,7 +76,7 @@ def open_library(path: Path, expected_abi: int = ABI_VERSION):
 ffi.cdef(cdef_from_header(_header_text()))
 lib = open_library(library_path())
 
-_ERROR_CLASSES = {
+_ERROR_CLASSES: dict[int, type[errors.FastAxolotlError]] = {
     lib.FAX_ERR_INVALID_ARGUMENT: errors.InvalidArgumentError,
     lib.FAX_ERR_IO: errors.FastAxolotlIOError,
     lib.FAX_ERR_NOT_FOUND: errors.NotFoundError,
@@ -88,7 +94,7 @@ def last_error_message() -> str:
     size = lib.fax_last_error_message(ffi.NULL, 0)
     buf = ffi.new("char[]", size + 1)
     lib.fax_last_error_message(buf, size + 1)
-    return ffi.string(buf).decode("utf-8", errors="replace")
+    return c_string(buf).decode("utf-8", errors="replace")
 
 
 def check(status: int) -> None:
@@ -101,9 +107,14 @@ def last_error(status: int) -> errors.FastAxolotlError:
     """The exception for the calling thread's last failure, whose status is `status`."""
     cls = _ERROR_CLASSES.get(status, errors.FastAxolotlError)
     if cls is errors.BufferTooSmallError:
-        return cls(last_error_message(), needed=lib.fax_last_error_needed())
+        return errors.BufferTooSmallError(last_error_message(), needed=lib.fax_last_error_needed())
     return cls(last_error_message())
 
 
 def library_version() -> str:
-    return ffi.string(lib.fax_version_string()).decode("ascii")
+    return c_string(lib.fax_version_string()).decode("ascii")
+
+
+def c_string(pointer: CData) -> bytes:
+    """The bytes of a NUL-terminated `char *` or `char[]` (`ffi.string` of a char pointer)."""
+    return cast(bytes, ffi.string(pointer))

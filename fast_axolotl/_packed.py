@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import numpy as np
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._types import PackStrategy
+
+    Int64s = npt.NDArray[np.int64]
 
 PACKED_COLUMNS = ("input_ids", "labels", "position_ids", "attention_mask")
 PACKED_SCHEMA = pa.schema([(name, pa.list_(pa.int64())) for name in PACKED_COLUMNS])
@@ -15,7 +22,7 @@ PACKED_SCHEMA = pa.schema([(name, pa.list_(pa.int64())) for name in PACKED_COLUM
 CHUNK_ELEMENTS = 1 << 21
 
 
-def token_list(column, name: str):
+def token_list(column: Any, name: str) -> Any:
     """One ListArray / LargeListArray without nulls (the kernels read it zero-copy)."""
     if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
         raise ValueError(f"column {name!r} must hold lists of token ids, got {column.type}")
@@ -24,7 +31,7 @@ def token_list(column, name: str):
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def check_lengths(lengths, max_length: int, column: str) -> None:
+def check_lengths(lengths: Int64s, max_length: int, column: str) -> None:
     too_long = lengths > max_length
     if too_long.any():
         raise ValueError(
@@ -33,7 +40,7 @@ def check_lengths(lengths, max_length: int, column: str) -> None:
         )
 
 
-def plan_bins(tokens, max_length: int, strategy: str, column: str):
+def plan_bins(tokens: Any, max_length: int, strategy: PackStrategy, column: str) -> tuple[Int64s, Int64s, Int64s]:
     """`(order, bin_offsets, lengths)` of the rows of `tokens`; a row longer than
     `max_length` is an error (every row must go whole into one packed row)."""
     from .packing import pack_bins
@@ -44,7 +51,9 @@ def plan_bins(tokens, max_length: int, strategy: str, column: str):
     return order, bin_offsets, lengths
 
 
-def packed_chunks(tokens, labels, order, bin_offsets, width: int) -> Iterator[pa.RecordBatch]:
+def packed_chunks(
+    tokens: Any, labels: Optional[Any], order: Int64s, bin_offsets: Int64s, width: int
+) -> Iterator[pa.RecordBatch]:
     """The packed rows, a bounded chunk of bins at a time."""
     bins = len(bin_offsets) - 1
     step = max(1, CHUNK_ELEMENTS // width)
@@ -53,7 +62,7 @@ def packed_chunks(tokens, labels, order, bin_offsets, width: int) -> Iterator[pa
         yield packed_batch(tokens, labels, order, bin_offsets[start : stop + 1], width)
 
 
-def packed_batch(tokens, labels, order, offsets, width: int) -> pa.RecordBatch:
+def packed_batch(tokens: Any, labels: Optional[Any], order: Int64s, offsets: Int64s, width: int) -> pa.RecordBatch:
     """The packed rows of the bins `offsets` delimits, each trimmed to its tokens."""
     from .packing import gather_packed
 

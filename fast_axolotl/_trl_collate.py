@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lists import one_token_lists
-from .axolotl.patches import Fallback
+from .axolotl.fallback import Fallback
 from .padding import pad_sequences
 
 LABEL_PAD = -100

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._trl_kernels import gather_segments, pack_groups
-from .axolotl.patches import Fallback
+from .axolotl.fallback import Fallback
 
 OVERFLOW = {"bfd": "truncate", "bfd_split": "split", "wrapped": None}
 # map() arguments that do not change which rows TRL's function sees or what it returns.

@@ -18,10 +18,14 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
-from typing import Any, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from . import _native
 from ._native import ffi, lib
+
+# A tool for the template: a JSON schema (a dict), or a function whose schema transformers'
+# `get_json_schema` makes.
+Tool = Union[Mapping[str, Any], Callable[..., Any]]
 
 __all__ = ["ChatTemplate", "render_chat_template"]
 
@@ -41,7 +45,7 @@ def _options_json(now: Optional[_dt.datetime]) -> bytes:
     raise TypeError(f"now must be a datetime.datetime or None, got {type(now).__name__}")
 
 
-def _tool_schemas(tools):
+def _tool_schemas(tools: Optional[Iterable[Tool]]) -> Optional[list[Any]]:
     """transformers' rule: dicts pass as they are, functions become JSON schemas."""
     if tools is None:
         return None
@@ -81,9 +85,9 @@ class ChatTemplate:
 
     def render(
         self,
-        messages,
-        tools=None,
-        documents=None,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Optional[Sequence[Tool]] = None,
+        documents: Optional[Sequence[Mapping[str, Any]]] = None,
         add_generation_prompt: bool = False,
         **kwargs: Any,
     ) -> str:
@@ -114,7 +118,7 @@ class ChatTemplate:
             cap = out_len[0]
         _native.check(status)
         self._size_hint = max(self._size_hint, out_len[0])
-        return ffi.unpack(buf, out_len[0]).decode("utf-8")
+        return cast(bytes, ffi.unpack(buf, out_len[0])).decode("utf-8")  # a char[]: bytes
 
 
 @functools.lru_cache(maxsize=64)
@@ -124,9 +128,9 @@ def _compiled(template: str, now: Optional[_dt.datetime]) -> ChatTemplate:
 
 def render_chat_template(
     template: str,
-    messages,
-    tools=None,
-    documents=None,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Optional[Sequence[Tool]] = None,
+    documents: Optional[Sequence[Mapping[str, Any]]] = None,
     add_generation_prompt: bool = False,
     *,
     now: Optional[_dt.datetime] = None,

@@ -5,7 +5,7 @@ docs/dedupe.md for the rules); no Python row objects are made."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 import numpy as np
 
@@ -13,12 +13,17 @@ from . import _native
 from ._args import size_arg
 from ._native import ffi, lib
 from ._seen import Seen
-from ._types import Tabular
+from ._types import Dataset, Tabular, TabularT
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    Digests = npt.NDArray[np.uint8]
 
 __all__ = ["Seen", "row_digests", "dedupe_table", "deduplicate_dataset"]
 
 
-def row_digests(data: Tabular, num_threads: int = 0) -> np.ndarray:
+def row_digests(data: Tabular, num_threads: int = 0) -> Digests:
     """`(n, 32)` uint8 SHA-256 digests of the rows of a pyarrow Table / RecordBatch or a
     `datasets.Dataset` (in its logical order after shuffle/select)."""
     threads = size_arg(num_threads, "num_threads", 0)
@@ -33,7 +38,9 @@ def row_digests(data: Tabular, num_threads: int = 0) -> np.ndarray:
     return digests
 
 
-def dedupe_table(data: Tabular, seen: Optional[Seen] = None, num_threads: int = 0) -> tuple[np.ndarray, Seen]:
+def dedupe_table(
+    data: Tabular, seen: Optional[Seen] = None, num_threads: int = 0
+) -> tuple[npt.NDArray[np.int64], Seen]:
     """Indices (int64, increasing) of the rows to keep: the first occurrence of each row,
     minus rows already in `seen`. Returns them and `seen` (a new `Seen` when None), which
     now holds every kept row, for a second call on another dataset."""
@@ -53,11 +60,11 @@ def dedupe_table(data: Tabular, seen: Optional[Seen] = None, num_threads: int = 
 BYTES_PER_CALL = 64 << 20
 
 
-def _rows_per_call(table) -> int:
+def _rows_per_call(table: Any) -> int:
     return max(1, int(BYTES_PER_CALL * table.num_rows // max(1, table.nbytes)))
 
 
-def _picked_digests(table, indices: np.ndarray, threads: int) -> np.ndarray:
+def _picked_digests(table: Any, indices: npt.NDArray[np.int64], threads: int) -> Digests:
     """The digests of the rows `indices` picks, in their order: hashed in increasing row
     order, each call on a slice of the table of at most _rows_per_call rows (and as many
     picks), then put in place."""
@@ -79,7 +86,7 @@ def _picked_digests(table, indices: np.ndarray, threads: int) -> np.ndarray:
     return digests
 
 
-def _digest_into(table, indices: Optional[np.ndarray], digests: np.ndarray, threads: int) -> None:
+def _digest_into(table: Any, indices: Optional[npt.NDArray[np.int64]], digests: Digests, threads: int) -> None:
     """The digests of the rows of `table` (or of the rows `indices` picks) into `digests`, in
     one C call."""
     stream = ffi.new("struct ArrowArrayStream *")
@@ -90,7 +97,7 @@ def _digest_into(table, indices: Optional[np.ndarray], digests: np.ndarray, thre
     _native.check(lib.fax_row_digests(stream, index_ptr, 0 if indices is None else count, threads, out, count))
 
 
-def deduplicate_dataset(dataset: Tabular, seen_hashes: Optional[Seen] = None) -> tuple[Any, Seen]:
+def deduplicate_dataset(dataset: TabularT, seen_hashes: Optional[Seen] = None) -> tuple[TabularT, Seen]:
     """Axolotl's `_deduplicate_dataset(dataset, seen_hashes=None) -> (Dataset, seen)`:
     `dataset.select(kept)` and the seen set (a `Seen`, not a set of hex strings). A pyarrow
     Table or RecordBatch gives `take(kept)` (their `select` picks columns, not rows)."""
@@ -98,11 +105,14 @@ def deduplicate_dataset(dataset: Tabular, seen_hashes: Optional[Seen] = None) ->
 
     kept, seen = dedupe_table(dataset, seen_hashes)
     if isinstance(dataset, (pa.Table, pa.RecordBatch)):
-        return dataset.take(kept), seen
-    return dataset.select(kept), seen
+        taken: TabularT = dataset.take(kept)
+        return taken, seen
+    # Not a pyarrow table, so a Dataset (pyarrow is untyped: its isinstance does not narrow).
+    selected: TabularT = cast("Dataset", dataset).select(kept)
+    return selected, seen
 
 
-def _arrow_rows(data):
+def _arrow_rows(data: object) -> tuple[Any, Optional[npt.NDArray[np.int64]]]:
     """(pyarrow Table, int64 indices or None) for the supported inputs."""
     import pyarrow as pa
 
@@ -115,12 +125,12 @@ def _arrow_rows(data):
     raise TypeError(f"expected a pyarrow Table or RecordBatch or a datasets.Dataset, got {type(data).__name__}")
 
 
-def _decodes(feature) -> bool:
+def _decodes(feature: object) -> bool:
     """A datasets feature that iteration turns into an object (Image, Audio, Video...)."""
     return bool(getattr(feature, "decode", False)) and hasattr(feature, "decode_example")
 
 
-def _dataset_rows(dataset):
+def _dataset_rows(dataset: Any) -> tuple[Any, Optional[npt.NDArray[np.int64]]]:
     fmt = getattr(dataset, "format", {}).get("type")
     if fmt not in (None, "python", "arrow"):
         raise ValueError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, TypeVar, Union, cast, overload
 
 import numpy as np
 
@@ -22,6 +22,18 @@ from ._native import ffi, lib
 from ._seen import Seen
 from ._types import Rows
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy.typing as npt
+
+    from ._abi import CData
+
+    # A chunk's digests, `(rows, 32)` uint8, and the pending hashing of one chunk.
+    Digests = npt.NDArray[np.uint8]
+    Pending = Optional[tuple[Future[None], Digests]]
+
+_T = TypeVar("_T")
 _EMPTY_VALUES = np.zeros(0, np.uint8)
 _EMPTY_OFFSETS = np.zeros(1, np.int64)
 _SEPARATOR = b"\n"  # between hex digests in Rust's output; never a hex digit
@@ -32,7 +44,15 @@ _FIRST_CHUNK_ROWS, _MIN_CHUNK_ROWS, _MAX_CHUNK_ROWS = 1024, 64, 8192
 _HEX_CHUNK = 2048  # digests made into strings together (8192 and more is slower)
 
 
-def parallel_hash_rows(rows: Rows, num_threads: int = 0, return_digests: bool = False) -> Union[list[str], np.ndarray]:
+@overload
+def parallel_hash_rows(rows: Rows, num_threads: int = 0, return_digests: Literal[False] = False) -> list[str]: ...
+@overload
+def parallel_hash_rows(rows: Rows, num_threads: int = 0, *, return_digests: Literal[True]) -> Digests: ...
+@overload
+def parallel_hash_rows(rows: Rows, num_threads: int, return_digests: Literal[True]) -> Digests: ...
+@overload
+def parallel_hash_rows(rows: Rows, num_threads: int = 0, return_digests: bool = False) -> Union[list[str], Digests]: ...
+def parallel_hash_rows(rows: Rows, num_threads: int = 0, return_digests: bool = False) -> Union[list[str], Digests]:
     """SHA-256 of every row: a list of hex strings, each equal to
     `hashlib.sha256(row.encode("utf-8")).hexdigest()` (a bytes row is hashed as it is).
 
@@ -71,10 +91,10 @@ def deduplicate_indices(
 
 def sha256_backend() -> str:
     """The SHA-256 code in use on this CPU: "sha-ni", "aarch64-sha2" or "soft/asm"."""
-    return ffi.string(lib.fax_sha256_backend()).decode("ascii")
+    return _native.c_string(lib.fax_sha256_backend()).decode("ascii")
 
 
-def _byte_chunks(rows) -> tuple[int, Iterator[TokenLists]]:
+def _byte_chunks(rows: object) -> tuple[int, Iterator[TokenLists]]:
     """`(number of rows, chunks of bytes rows)`. Arrow chunks are the array's own buffers; a
     list is encoded a chunk at a time, as it is hashed: small buffers that the allocator
     reuses and that are still in cache when hashed (one big buffer costs more in page faults
@@ -84,11 +104,11 @@ def _byte_chunks(rows) -> tuple[int, Iterator[TokenLists]]:
         return num_rows(chunks), iter(chunks)
     if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
         raise TypeError(f"rows must be a list of str or bytes, got {type(rows).__name__}")
-    rows = rows if isinstance(rows, list) else list(rows)
-    return len(rows), _python_chunks(rows)
+    items = rows if isinstance(rows, list) else list(cast("Iterable[Any]", rows))
+    return len(items), _python_chunks(items)
 
 
-def _python_chunks(rows: list) -> Iterator[TokenLists]:
+def _python_chunks(rows: list[Any]) -> Iterator[TokenLists]:
     start, size = 0, _FIRST_CHUNK_ROWS
     while start < len(rows):
         chunk = rows[start : start + size]
@@ -107,7 +127,7 @@ def _chunk_rows(last: TokenLists) -> int:
     return min(max(_CHUNK_BYTES // mean, _MIN_CHUNK_ROWS), _MAX_CHUNK_ROWS)
 
 
-def _from_str_rows(rows: list) -> TokenLists:
+def _from_str_rows(rows: list[Any]) -> TokenLists:
     """All-ASCII rows are joined and encoded at once (their byte lengths are their str
     lengths): 5x cheaper than one encode per row, which the other rows get."""
     if all(map(str.isascii, rows)):
@@ -119,14 +139,14 @@ def _from_str_rows(rows: list) -> TokenLists:
     return TokenLists(np.frombuffer(data, np.uint8), _offsets(lengths, len(rows)), len(rows))
 
 
-def _from_mixed(rows: list, start: int) -> TokenLists:
+def _from_mixed(rows: list[Any], start: int) -> TokenLists:
     """str and bytes rows together: each row encoded (or taken) on its own, checked in order."""
     encoded = [row if type(row) is bytes else _row_bytes(row, start + i) for i, row in enumerate(rows)]
     values = np.frombuffer(b"".join(encoded), np.uint8)
     return TokenLists(values, _offsets(map(len, encoded), len(rows)), len(rows))
 
 
-def _row_bytes(row, i: int) -> bytes:
+def _row_bytes(row: object, i: int) -> bytes | bytearray:
     if isinstance(row, (bytes, bytearray)):
         return row
     if isinstance(row, str):
@@ -136,13 +156,13 @@ def _row_bytes(row, i: int) -> bytes:
     raise TypeError(f"rows[{i}]: expected str or bytes, got {type(row).__name__}")
 
 
-def _offsets(lengths, n: int) -> np.ndarray:
+def _offsets(lengths: Iterable[int], n: int) -> npt.NDArray[np.int64]:
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(np.fromiter(lengths, np.int64, n), out=offsets[1:])
     return offsets
 
 
-def _from_arrow(data) -> list[TokenLists]:
+def _from_arrow(data: Any) -> list[TokenLists]:
     import pyarrow as pa
 
     if isinstance(data, pa.ChunkedArray):
@@ -158,8 +178,9 @@ def _from_arrow(data) -> list[TokenLists]:
     return chunks
 
 
-def _from_arrow_array(arr, start: int, pa) -> TokenLists:
+def _from_arrow_array(arr: Any, start: int, pa: ModuleType) -> TokenLists:
     t = arr.type
+    offset_dtype: type[np.int32 | np.int64]
     if pa.types.is_large_string(t) or pa.types.is_large_binary(t):
         offset_dtype = np.int64
     elif pa.types.is_string(t) or pa.types.is_binary(t):
@@ -178,7 +199,7 @@ def _from_arrow_array(arr, start: int, pa) -> TokenLists:
     return TokenLists(values, offsets, n)
 
 
-def _digests(rows, threads: int, each: Optional[Callable[[np.ndarray], None]] = None) -> np.ndarray:
+def _digests(rows: object, threads: int, each: Optional[Callable[[Digests], None]] = None) -> Digests:
     """The `(n, 32)` digests of `rows`; `each(part)` is called with each chunk's digests, in
     order, as soon as they are ready.
 
@@ -189,7 +210,8 @@ def _digests(rows, threads: int, each: Optional[Callable[[np.ndarray], None]] = 
     n, chunks = _byte_chunks(rows)
     out = np.empty((n, 32), np.uint8)
     submit = _helper().submit if n > _FIRST_CHUNK_ROWS else _call_now
-    pending, start = None, 0
+    pending: Pending = None
+    start = 0
     for chunk in chunks:
         part = out[start : start + chunk.num_rows]
         start += chunk.num_rows
@@ -200,11 +222,11 @@ def _digests(rows, threads: int, each: Optional[Callable[[np.ndarray], None]] = 
     return out
 
 
-def _hash_into(chunk: TokenLists, part: np.ndarray, threads: int) -> None:
+def _hash_into(chunk: TokenLists, part: Digests, threads: int) -> None:
     _native.check(lib.fax_hash_rows(chunk.c_struct(), threads, _writable(part), part.size))
 
 
-def _finish(pending, each) -> None:
+def _finish(pending: Pending, each: Optional[Callable[[Digests], None]]) -> None:
     """Wait for a chunk's hashing (raising its error, if any), then hand its digests on."""
     if pending is not None:
         job, part = pending
@@ -213,9 +235,9 @@ def _finish(pending, each) -> None:
             each(part)
 
 
-def _call_now(fn, *args) -> Future:
+def _call_now(fn: Callable[..., _T], *args: Any) -> Future[_T]:
     """`Executor.submit` on this thread: one chunk has nothing to overlap with."""
-    job: Future = Future()
+    job: Future[_T] = Future()
     try:
         job.set_result(fn(*args))
     except Exception as exc:  # raised by job.result(), as from the helper
@@ -235,7 +257,7 @@ def _helper() -> ThreadPoolExecutor:
     return _HELPER[1]
 
 
-def _hex_list(digests: np.ndarray, threads: int) -> list[str]:
+def _hex_list(digests: Digests, threads: int) -> list[str]:
     """Rust writes the hex digests of a chunk into one buffer, separated; one decode and one
     split make the strings (cheaper than slicing them out one by one). Chunks, as for the
     rows: small buffers are reused, big ones cost page faults."""
@@ -250,11 +272,11 @@ def _hex_list(digests: np.ndarray, threads: int) -> list[str]:
     return hexes
 
 
-def _writable(buffer):
+def _writable(buffer: npt.NDArray[Any] | bytearray) -> CData:
     return ffi.from_buffer("uint8_t[]", buffer, require_writable=True)
 
 
-def _digests_from_hex(hashes) -> np.ndarray:
+def _digests_from_hex(hashes: Iterable[str]) -> Digests:
     """Hex digests (64 hex characters each) as a `(n, 32)` uint8 array."""
     if isinstance(hashes, (str, bytes)):
         raise TypeError("existing_hashes must be an iterable of hex strings, not one string")
@@ -262,20 +284,21 @@ def _digests_from_hex(hashes) -> np.ndarray:
         items = iter(hashes)
     except TypeError:  # not iterable: Python's own message names no argument
         raise TypeError(f"existing_hashes must be an iterable of hex strings, got {type(hashes).__name__}") from None
-    hashes = list(items)
+    strings = list(items)
+    raw = b""
     try:
         # One join and one fromhex for all; the length checks keep strings from running into
         # each other (fromhex also skips whitespace).
-        raw = bytes.fromhex("".join(hashes))
-        ok = len(raw) == 32 * len(hashes) and all(len(h) == 64 for h in hashes)
+        raw = bytes.fromhex("".join(strings))
+        ok = len(raw) == 32 * len(strings) and all(len(h) == 64 for h in strings)
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise _bad_hex(hashes)
+        raise _bad_hex(strings)
     return np.frombuffer(raw, np.uint8).reshape(-1, 32)
 
 
-def _bad_hex(hashes: list) -> Exception:
+def _bad_hex(hashes: list[Any]) -> Exception:
     """The error naming the first malformed hash (found one by one, only after a failure)."""
     for i, h in enumerate(hashes):
         if not isinstance(h, str):

@@ -3,7 +3,7 @@ packed-batch gather. Each is one Rust kernel behind the C ABI."""
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import numpy as np
 
@@ -11,7 +11,10 @@ from . import _native
 from ._args import check_return_tensors, choice_arg, convert, int64_arg, int64_buffer, matrix, size_arg
 from ._lists import holds_bool, one_token_lists
 from ._native import ffi, lib
-from ._types import Ints, Tokens
+from ._types import Ints, PackStrategy, Tokens
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 _OVERFLOW = {
     "split": lib.FAX_OVERFLOW_SPLIT,
@@ -29,7 +32,7 @@ _STRATEGIES = {
 }
 
 
-class BinPacking(tuple):
+class BinPacking(tuple["npt.NDArray[np.int64]", "npt.NDArray[np.int64]"]):
     """`(order, bin_offsets)`: bin i holds items `order[bin_offsets[i]:bin_offsets[i + 1]]`.
 
     `oversize` counts the items longer than the capacity (each alone in its bin).
@@ -37,24 +40,24 @@ class BinPacking(tuple):
 
     oversize: int
 
-    def __new__(cls, order: np.ndarray, bin_offsets: np.ndarray, oversize: int):
+    def __new__(cls, order: npt.NDArray[np.int64], bin_offsets: npt.NDArray[np.int64], oversize: int) -> BinPacking:
         self = super().__new__(cls, (order, bin_offsets))
         self.oversize = oversize
         return self
 
     @property
-    def order(self) -> np.ndarray:
+    def order(self) -> npt.NDArray[np.int64]:
         return self[0]
 
     @property
-    def bin_offsets(self) -> np.ndarray:
+    def bin_offsets(self) -> npt.NDArray[np.int64]:
         return self[1]
 
 
 def pack_bins(
     lengths: Ints,
     capacity: int,
-    strategy: Literal["bfd", "ffd", "first_fit", "next_fit"] = "bfd",
+    strategy: PackStrategy = "bfd",
     max_items_per_bin: Optional[int] = None,
     group_size: Optional[int] = None,
 ) -> BinPacking:
@@ -92,17 +95,17 @@ def pack_bins(
             oversize,
         )
     )
-    return BinPacking(order, offsets[: num_bins[0] + 1], oversize[0])
+    return BinPacking(order, offsets[: num_bins[0] + 1], int(oversize[0]))
 
 
-class PackedBatch(dict):
+class PackedBatch(dict[str, Any]):
     """The result of `pack_sequences`: a dict of `input_ids`, `labels`, `attention_mask`.
 
     `overflow` says how many sequences did not fit a row alone and what happened to them:
     `{"split": n, "truncated": n, "dropped": n}` — nothing is lost without a trace.
     """
 
-    overflow: dict
+    overflow: dict[str, int]
 
 
 def pack_sequences(
@@ -164,7 +167,9 @@ def pack_sequences(
     return result
 
 
-def _packed_lists(ids: np.ndarray, mask: np.ndarray, label_pad: int) -> dict:
+def _packed_lists(
+    ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64], label_pad: int
+) -> dict[str, list[list[int]]]:
     """Lists from packed rows, making each token's int object once: labels reuse the
     input_ids' objects (they are the same tokens), masks are built from constant lists."""
     width = ids.shape[1]
@@ -186,7 +191,7 @@ def concatenate_and_pack(
     pad_token_id: int,
     label_pad_id: int = -100,
     return_tensors: Optional[Literal["np", "pt"]] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Concatenate three parallel streams and cut them into rows of `max_length` (the
     pretraining "wrapped" layout); the last row is padded (`pad_token_id`, `label_pad_id`,
     mask 0). The streams must hold as many sequences, of the same lengths."""
@@ -196,13 +201,14 @@ def concatenate_and_pack(
 
     named = {"input_ids": input_ids, "labels": labels, "attention_masks": attention_masks}
     streams = [one_token_lists(stream, name) for name, stream in named.items()]
-    structs = [s.c_struct() for s in streams]
+    ids_struct, labels_struct, mask_struct = (s.c_struct() for s in streams)
     rows = ffi.new("size_t *")
-    _native.check(lib.fax_concatenate_rows(*structs, width, rows))
+    _native.check(lib.fax_concatenate_rows(ids_struct, labels_struct, mask_struct, width, rows))
     outs = [matrix(None, rows[0], width, width_name="max_length") for _ in range(3)]
+    out_ids, out_labels, out_mask = (int64_buffer(ffi, o) for o in outs)
     _native.check(
         lib.fax_concatenate_and_pack(
-            *structs, width, pad, label_pad, *(int64_buffer(ffi, o) for o in outs), outs[0].size
+            ids_struct, labels_struct, mask_struct, width, pad, label_pad, out_ids, out_labels, out_mask, outs[0].size
         )
     )
     return dict(zip(("input_ids", "labels", "attention_mask"), (convert(o, return_tensors, torch) for o in outs)))
@@ -219,7 +225,7 @@ def gather_packed(
     position_pad_id: int = 0,
     attention_pad_id: int = 0,
     return_tensors: Literal["np", "pt"] = "np",
-) -> dict:
+) -> dict[str, Any]:
     """Write one row of `width` per bin of a packing (`order`, `bin_offsets`, as `pack_bins`
     returns it): `input_ids` and `labels` (the tokens when `labels` is None) of the bin's items
     side by side, `position_ids` restarting at 0 for every item, and `attention_mask`
@@ -241,6 +247,7 @@ def gather_packed(
     labels_struct = label_lists.c_struct() if label_lists is not None else ffi.NULL
     num_bins = bin_offsets.size - 1
     outs = [matrix(None, num_bins, width) for _ in range(4)]
+    out_ids, out_labels, out_positions, out_mask = (int64_buffer(ffi, o) for o in outs)
     _native.check(
         lib.fax_gather_packed(
             ids.c_struct(),
@@ -251,7 +258,10 @@ def gather_packed(
             num_bins,
             width,
             pads,
-            *(int64_buffer(ffi, o) for o in outs),
+            out_ids,
+            out_labels,
+            out_positions,
+            out_mask,
             outs[0].size,
         )
     )
@@ -259,7 +269,7 @@ def gather_packed(
     return dict(zip(names, (convert(o, return_tensors, torch) for o in outs)))
 
 
-def _int64_vector(values, name: str) -> np.ndarray:
+def _int64_vector(values: object, name: str) -> npt.NDArray[np.int64]:
     """A contiguous 1-D int64 array (no copy when it already is one)."""
     try:
         array = np.asarray(values)
@@ -279,7 +289,7 @@ def _int64_vector(values, name: str) -> np.ndarray:
     return array
 
 
-def _refuse_bool_items(values, array: np.ndarray, name: str) -> None:
+def _refuse_bool_items(values: list[Any] | tuple[Any, ...], array: npt.NDArray[np.int64], name: str) -> None:
     """TypeError naming the first bool of the list `values` (np.asarray reads True as 1)."""
     if holds_bool(array, lambda: values, lambda where: map(values.__getitem__, where.tolist())):
         i = next(i for i, v in enumerate(values) if type(v) is bool)

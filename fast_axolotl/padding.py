@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union, overload
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import torch
+
+    from ._abi import CData, FaxLists
 
 import numpy as np
 
@@ -27,6 +30,59 @@ from ._types import Tokens
 _SIDES = {"right": lib.FAX_PAD_RIGHT, "left": lib.FAX_PAD_LEFT}
 
 
+@overload
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int] = None,
+    pad_value: int = 0,
+    padding_side: Literal["right", "left"] = "right",
+    pad_to_multiple_of: Optional[int] = None,
+    return_tensors: None = None,
+    out: None = None,
+) -> list[list[int]]: ...
+@overload
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int],
+    pad_value: int,
+    padding_side: Literal["right", "left"],
+    pad_to_multiple_of: Optional[int],
+    return_tensors: Literal["np"],
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> npt.NDArray[np.int64]: ...
+@overload
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int],
+    pad_value: int,
+    padding_side: Literal["right", "left"],
+    pad_to_multiple_of: Optional[int],
+    return_tensors: Literal["pt"],
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> torch.Tensor: ...
+@overload
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int] = None,
+    pad_value: int = 0,
+    padding_side: Literal["right", "left"] = "right",
+    pad_to_multiple_of: Optional[int] = None,
+    *,
+    return_tensors: Literal["np"],
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> npt.NDArray[np.int64]: ...
+@overload
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int] = None,
+    pad_value: int = 0,
+    padding_side: Literal["right", "left"] = "right",
+    pad_to_multiple_of: Optional[int] = None,
+    *,
+    return_tensors: Literal["pt"],
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> torch.Tensor: ...
+@overload
 def pad_sequences(
     sequences: Tokens,
     target_length: Optional[int] = None,
@@ -34,8 +90,17 @@ def pad_sequences(
     padding_side: Literal["right", "left"] = "right",
     pad_to_multiple_of: Optional[int] = None,
     return_tensors: Optional[Literal["np", "pt"]] = None,
-    out: Optional[np.ndarray] = None,
-) -> Union[list[list[int]], np.ndarray, "torch.Tensor"]:
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> Union[list[list[int]], npt.NDArray[np.int64], torch.Tensor]: ...
+def pad_sequences(
+    sequences: Tokens,
+    target_length: Optional[int] = None,
+    pad_value: int = 0,
+    padding_side: Literal["right", "left"] = "right",
+    pad_to_multiple_of: Optional[int] = None,
+    return_tensors: Optional[Literal["np", "pt"]] = None,
+    out: Optional[npt.NDArray[np.int64]] = None,
+) -> Union[list[list[int]], npt.NDArray[np.int64], torch.Tensor]:
     """Pad token lists to one length.
 
     Every row becomes `L = max(longest row, target_length)` tokens, rounded up to a multiple
@@ -74,8 +139,8 @@ def pad_sequences(
     result = matrix(out, num_rows(chunks), width)
     start = 0
     for chunk in chunks:
-        rows = result[start : start + chunk.num_rows]
-        _native.check(lib.fax_pad_sequences(chunk.c_struct(), width, pad, side, int64_buffer(ffi, rows), rows.size))
+        block = result[start : start + chunk.num_rows]
+        _native.check(lib.fax_pad_sequences(chunk.c_struct(), width, pad, side, int64_buffer(ffi, block), block.size))
         start += chunk.num_rows
     return convert(result, return_tensors, torch)
 
@@ -91,19 +156,19 @@ def create_padding_mask(current_length: int, target_length: int) -> list[int]:
     return list(range(max(target - current, 0)))
 
 
-def _chunk_width(struct, target: int, multiple: int) -> int:
+def _chunk_width(struct: CData | FaxLists, target: int, multiple: int) -> int:
     width = ffi.new("size_t *")
     _native.check(lib.fax_pad_width(struct, target, multiple, width))
-    return width[0]
+    return int(width[0])
 
 
-def _list_width(rows: list, target: int, multiple: int) -> int:
+def _list_width(rows: list[list[Any]], target: int, multiple: int) -> int:
     """`fax_pad_width` for Python rows: lengths are all it needs, and Python has them."""
     width = max(max(map(len, rows), default=0), target)
     return -(-width // multiple) * multiple
 
 
-def _pad_python_rows(rows: list, width: int, pad: int, side: str) -> list:
+def _pad_python_rows(rows: list[list[Any]], width: int, pad: int, side: str) -> list[list[Any]]:
     """List in, list out: reuse the input's int objects. Making new ints from an int64 array
     (`tolist`) costs more than the whole padding (see bench/bench_pad.py). Rows of a length
     share one padding list, made once: a concatenation per row is then all that is left."""
@@ -115,14 +180,14 @@ def _pad_python_rows(rows: list, width: int, pad: int, side: str) -> list:
     return [tails[len(row)] + row for row in rows]
 
 
-def _as_lists(rows: list) -> list:
+def _as_lists(rows: list[Any]) -> list[list[Any]]:
     """Rows as lists (a row may also be a tuple or a 1-D array; they are already checked)."""
     if all(type(r) is list for r in rows):
         return rows
     return [_as_list(r) for r in rows]
 
 
-def _as_list(row) -> list:
+def _as_list(row: Any) -> list[Any]:
     if type(row) is list:
         return row
     return row.tolist() if isinstance(row, np.ndarray) else list(row)

@@ -18,7 +18,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from functools import partial
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -31,9 +31,17 @@ from ray.data.datasource import Datasource, FilenameProvider, ReadTask
 from . import reader as _reader
 from ._packed import PACKED_SCHEMA, fill_lines, packed_chunks, plan_bins, token_list
 from ._seen import Seen
+from ._types import PackStrategy
 from .dedupe import row_digests
 from .tokenize import tokenizer_json
 from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+StrPath = Union[str, os.PathLike[str]]
+# Workers of a map: a pool of that many, a (min, max) autoscaling range, or Ray's default.
+Workers = Union[None, int, tuple[int, int]]
 
 __all__ = [
     "ROW_ID",
@@ -64,7 +72,7 @@ TOKENIZE_BATCH_ROWS = 4096
 PACK_BATCH_ROWS = 1_000_000
 
 
-def init(address: Optional[str] = None, **kwargs) -> None:
+def init(address: Optional[str] = None, **kwargs: Any) -> None:
     """`ray.init` on a cluster's address, or a local cluster when `address` is None or
     "local"; does nothing when Ray is already initialised in this process."""
     if ray.is_initialized():
@@ -77,11 +85,11 @@ def init(address: Optional[str] = None, **kwargs) -> None:
 
 
 def read(
-    paths,
+    paths: Union[StrPath, Sequence[StrPath]],
     dataset_type: Optional[str] = None,
     columns: Optional[Sequence[str]] = None,
     batch_size: int = READ_BATCH_ROWS,
-    **read_args,
+    **read_args: Any,
 ) -> ray.data.Dataset:
     """A Dataset of the files `paths` stands for (each a file, a directory of shards, a glob or
     a `save_to_disk` directory; the files the single-process reader would read, in its order),
@@ -96,7 +104,7 @@ def read(
     return ds
 
 
-def list_files(paths) -> list[tuple[str, Optional[str]]]:
+def list_files(paths: Union[StrPath, Sequence[StrPath]]) -> list[tuple[str, Optional[str]]]:
     """`(path, dataset_type)` per read task, in reading order: the files of each directory or
     glob (sorted by name, hidden and `_` files skipped, as the Rust reader does), read with the
     directory's format; a `save_to_disk` directory is one task (its files are in state.json)."""
@@ -135,14 +143,22 @@ def readable(path: str) -> bool:
 class FileDatasource(Datasource):
     """One ReadTask per file, each streaming the file through fast_axolotl.reader."""
 
-    def __init__(self, units, dataset_type, columns, batch_size):
+    def __init__(
+        self,
+        units: list[tuple[str, Optional[str]]],
+        dataset_type: Optional[str],
+        columns: Optional[list[str]],
+        batch_size: int,
+    ) -> None:
         self.units, self.dataset_type = units, dataset_type
         self.columns, self.batch_size = columns, batch_size
 
     def estimate_inmemory_data_size(self) -> Optional[int]:
         return sum(os.path.getsize(p) for p, _ in self.units if os.path.isfile(p)) or None
 
-    def get_read_tasks(self, parallelism: int, per_task_row_limit=None, data_context=None) -> list[ReadTask]:
+    def get_read_tasks(
+        self, parallelism: int, per_task_row_limit: Optional[int] = None, data_context: Any = None
+    ) -> list[ReadTask]:
         tasks = []
         for index, (path, fmt) in enumerate(self.units):
             read_fn = partial(read_file, index, path, self.dataset_type or fmt, self.columns, self.batch_size)
@@ -152,7 +168,9 @@ class FileDatasource(Datasource):
         return tasks
 
 
-def read_file(index: int, path: str, dataset_type, columns, batch_size) -> Iterator[pa.Table]:
+def read_file(
+    index: int, path: str, dataset_type: Optional[str], columns: Optional[list[str]], batch_size: int
+) -> Iterator[pa.Table]:
     """The blocks of one read task: the file's batches, each with its ROW_IDs."""
     first = index << FILE_ROW_BITS
     with _reader.open_reader(path, dataset_type, batch_size, task_threads(), columns) as stream:
@@ -223,7 +241,7 @@ def find_duplicates(
     if buckets is None:
         buckets = default_buckets()
     keyed = ds.map_batches(
-        digest_batch,
+        digest_batch,  # type: ignore[arg-type]  # Ray's UDF type omits the fn_args/fn_kwargs parameters
         batch_format="pyarrow",
         fn_kwargs={"columns": list(columns) if columns else None, "buckets": buckets},
     )
@@ -231,6 +249,7 @@ def find_duplicates(
         keyed.context.shuffle_strategy = ray.data.context.ShuffleStrategy(shuffle_strategy)
     found = keyed.groupby(BUCKET, num_partitions=buckets).map_groups(duplicates_in_bucket, batch_format="pyarrow")
     rows, dropped = 0, [np.empty(0, np.int64)]
+    table: pa.Table  # batch_format="pyarrow"
     for table in found.iter_batches(batch_format="pyarrow", batch_size=None):
         rows += int(pc.sum(table["rows"]).as_py() or 0)
         dropped.append(table["dropped"].combine_chunks().flatten().to_numpy())
@@ -245,7 +264,7 @@ def default_buckets() -> int:
     return 2 * max(1, cpus)
 
 
-def digest_batch(table: pa.Table, columns, buckets: int) -> pa.Table:
+def digest_batch(table: pa.Table, columns: Optional[list[str]], buckets: int) -> pa.Table:
     """(ROW_ID, 32-byte digest, bucket) of every row of a batch."""
     data = table.select(columns if columns else [c for c in table.column_names if c != ROW_ID])
     digests = row_digests(data, num_threads=task_threads())
@@ -267,7 +286,7 @@ def duplicates_in_bucket(table: pa.Table) -> pa.Table:
     return pa.table({"rows": pa.array([len(ids)], pa.int64()), "dropped": pa.array([dropped], pa.list_(pa.int64()))})
 
 
-def digest_matrix(column) -> np.ndarray:
+def digest_matrix(column: Any) -> npt.NDArray[np.uint8]:
     """`(n, 32)` uint8 view of a fixed_size_binary(32) column."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     data = np.frombuffer(array.buffers()[1], dtype=np.uint8)
@@ -283,7 +302,7 @@ def drop_rows(ds: ray.data.Dataset, dropped: np.ndarray) -> ray.data.Dataset:
     starts = np.flatnonzero(np.diff(files, prepend=-1))
     ends = np.append(starts[1:], len(dropped))
     slices = {int(files[a]): ray.put(dropped[a:b]) for a, b in zip(starts, ends)}
-    return ds.map_batches(drop_batch, batch_format="pyarrow", fn_args=(slices,))
+    return ds.map_batches(drop_batch, batch_format="pyarrow", fn_args=(slices,))  # type: ignore[arg-type]  # Ray's UDF type omits the fn_args/fn_kwargs parameters
 
 
 def drop_batch(table: pa.Table, slices: dict) -> pa.Table:
@@ -315,7 +334,7 @@ class TokenizerSource:
 
 def tokenize(
     ds: ray.data.Dataset,
-    tokenizer,
+    tokenizer: Any,
     column: str = "text",
     output_column: str = "input_ids",
     add_special_tokens: bool = False,
@@ -323,8 +342,8 @@ def tokenize(
     split_special_tokens: Optional[bool] = None,
     engine: str = "auto",
     batch_rows: int = TOKENIZE_BATCH_ROWS,
-    workers=None,
-    **map_args,
+    workers: Workers = None,
+    **map_args: Any,
 ) -> ray.data.Dataset:
     """`ds` plus `output_column`: the token ids (list<int32>) of each row's `column` text, as
     `Tokenizer.encode_batch` gives them in one process. `tokenizer` is a `fast_axolotl.Tokenizer`,
@@ -354,7 +373,9 @@ def tokenize(
     )
 
 
-def tokenizer_source(tokenizer, split_special_tokens: Optional[bool] = None, engine: str = "auto") -> TokenizerSource:
+def tokenizer_source(
+    tokenizer: Any, split_special_tokens: Optional[bool] = None, engine: str = "auto"
+) -> TokenizerSource:
     """The JSON text a worker needs for `tokenizer` (a `fast_axolotl.Tokenizer`, a
     tokenizer.json path, its text, or a transformers fast tokenizer), with the options."""
     if isinstance(tokenizer, Tokenizer):
@@ -367,7 +388,7 @@ def tokenizer_source(tokenizer, split_special_tokens: Optional[bool] = None, eng
     return TokenizerSource(text, split, engine)
 
 
-def actor_pool(workers) -> Optional[ray.data.ActorPoolStrategy]:
+def actor_pool(workers: Workers) -> Optional[ray.data.ActorPoolStrategy]:
     """The compute strategy for `workers`: a pool of that many, a (min, max) autoscaling
     range, or None for Ray's default (autoscaling from 1 worker)."""
     if workers is None:
@@ -420,7 +441,7 @@ class TokenizeBatches:
 def pack(
     ds: ray.data.Dataset,
     max_length: int,
-    strategy: str = "bfd",
+    strategy: PackStrategy = "bfd",
     column: str = "input_ids",
     batch_rows: int = PACK_BATCH_ROWS,
 ) -> ray.data.Dataset:
@@ -430,14 +451,14 @@ def pack(
     if max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
     return ds.map_batches(
-        pack_batch,
+        pack_batch,  # type: ignore[arg-type]  # Ray's UDF type omits the fn_args/fn_kwargs parameters
         batch_size=batch_rows,
         batch_format="pyarrow",
         fn_kwargs={"max_length": max_length, "strategy": strategy, "column": column},
     )
 
 
-def pack_batch(table: pa.Table, max_length: int, strategy: str, column: str) -> pa.Table:
+def pack_batch(table: pa.Table, max_length: int, strategy: PackStrategy, column: str) -> pa.Table:
     if column not in table.column_names:
         raise ValueError(f"no column {column!r} (columns: {', '.join(table.column_names)})")
     tokens = token_list(table[column], column)
@@ -499,7 +520,7 @@ class OrderedNames(FilenameProvider):
         return f"part-{task_index:06d}-{{i}}.parquet"
 
 
-def write_parquet(ds: ray.data.Dataset, path, **write_args) -> None:
+def write_parquet(ds: ray.data.Dataset, path: StrPath, **write_args: Any) -> None:
     """A directory of Parquet shards without the ROW_ID column, readable in order by
     fast_axolotl.reader (and so by Axolotl with `dataset_use_rust_streaming: true`).
     Written under a temporary name and renamed: a failed run leaves no half output.
@@ -524,7 +545,7 @@ def write_parquet(ds: ray.data.Dataset, path, **write_args) -> None:
             shutil.rmtree(partial)
 
 
-def check_output_dir(path) -> str:
+def check_output_dir(path: StrPath) -> str:
     """`path` as a str, if it can be an output directory (new, or an empty directory)."""
     path = os.fspath(path)
     if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +23,10 @@ from ._args import size_arg, utf8_arg
 from ._native import ffi, lib
 from .errors import InvalidArgumentError
 from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["PromptStrategy", "chat_template_plan", "tokenize_dataset", "tokenizer_json"]
 
@@ -39,7 +43,7 @@ ROWS_PER_CALL = 2048
 
 # Axolotl's column order per plan strategy, where it is not OUTPUT_COLUMNS: the key order of
 # the dict its tokenize_prompt returns (`_tokenize`'s BatchEncoding, then "labels").
-_STRATEGY_COLUMNS = {
+_STRATEGY_COLUMNS: dict[object, tuple[str, ...]] = {
     "instruct": ("input_ids", "attention_mask", "labels"),
     "completion": ("input_ids", "attention_mask", "labels"),
 }
@@ -86,7 +90,11 @@ class PromptStrategy:
         return pa.RecordBatch.from_struct_array(out)
 
     def tokenize_slices(
-        self, table: pa.Table, indices=None, num_threads: int = 0, rows_per_call: int = ROWS_PER_CALL
+        self,
+        table: pa.Table,
+        indices: Optional[npt.NDArray[np.int64]] = None,
+        num_threads: int = 0,
+        rows_per_call: int = ROWS_PER_CALL,
     ) -> Iterator[tuple[int, pa.RecordBatch]]:
         """`(first_row, output)` for consecutive slices of the rows of `table` (or of the rows
         `indices` picks, in their order); `output.row` counts from the slice's first row."""
@@ -201,7 +209,7 @@ def _template_message_variables(chat_template: str, field_messages: str) -> list
         return []
 
 
-def rows_of(data: Any):
+def rows_of(data: Any) -> tuple[pa.Table, Optional[npt.NDArray[np.int64]]]:
     """`(pyarrow Table, int64 indices or None)`: the rows of a Table, RecordBatch,
     RecordBatchReader or `datasets.Dataset` (whose rows are the indices' picks, in order)."""
     if isinstance(data, pa.RecordBatchReader):
@@ -218,7 +226,7 @@ def tokenize_dataset(
     *,
     num_threads: int = 0,
     progress: bool = False,
-    **options,
+    **options: Any,
 ) -> pa.Table:
     """Tokenizes the rows of `data` (a pyarrow Table / RecordBatch / RecordBatchReader or a
     `datasets.Dataset`) as Axolotl's strategy would and returns a Table of its columns
@@ -240,7 +248,7 @@ def tokenize_dataset(
         text, split = tokenizer_json(tokenizer)
         compiled = PromptStrategy(text, chat_template_plan(**{**_tokenizer_defaults(tokenizer), **options}), split)
     else:
-        from .axolotl.patches import Fallback
+        from .axolotl.fallback import Fallback
         from .axolotl.plans import plan_of
 
         if options:
@@ -279,7 +287,9 @@ def _tokenizer_defaults(tokenizer: Any) -> dict:
     return defaults
 
 
-def _progress(slices, total: int, enabled: bool):
+def _progress(
+    slices: Iterable[tuple[int, pa.RecordBatch]], total: int, enabled: bool
+) -> Iterator[tuple[int, pa.RecordBatch]]:
     if not enabled:
         yield from slices
         return

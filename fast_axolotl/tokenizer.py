@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional, Sequence, Union, overload
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +17,17 @@ import pyarrow as pa
 from . import _native
 from ._args import choice_arg, size_arg, utf8_arg
 from ._native import ffi, lib
+from ._types import ArrowArray, DatasetColumn
 from .errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._abi import CData
+
+# What `encode_batch` reads: a list of str, a pyarrow string array or chunked array, or a
+# `datasets` column.
+Texts = Union[Sequence[str], ArrowArray, DatasetColumn]
 
 __all__ = ["Tokenizer"]
 
@@ -45,13 +55,13 @@ class Tokenizer:
         self.reason: Optional[str] = info["reason"]
 
     @classmethod
-    def from_file(cls, path: Union[str, os.PathLike], **options) -> "Tokenizer":
+    def from_file(cls, path: Union[str, os.PathLike[str]], **options: Any) -> "Tokenizer":
         """A tokenizer.json file."""
         with open(path, encoding="utf-8") as file:
             return cls(file.read(), **options)
 
     @classmethod
-    def from_str(cls, tokenizer_json: str, **options) -> "Tokenizer":
+    def from_str(cls, tokenizer_json: str, **options: Any) -> "Tokenizer":
         """A tokenizer.json's text."""
         return cls(tokenizer_json, **options)
 
@@ -72,33 +82,63 @@ class Tokenizer:
         """The tokenizer.json text it was loaded from."""
         return self._json
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[str, bool, str]]:
         # A process that unpickles it loads the same JSON with the same options.
         return (_rebuild, (self._json, self.split_special_tokens, self._engine_asked))
 
-    def _info(self) -> dict:
+    def _info(self) -> dict[str, Any]:
         size = ffi.new("size_t *")
         buf = ffi.new("char[]", 4096)
         status = lib.fax_tokenizer_info(self._handle, buf, 4096, size)
         if status:
             buf = ffi.new("char[]", size[0])
             _native.check(lib.fax_tokenizer_info(self._handle, buf, size[0], size))
-        return json.loads(ffi.buffer(buf, size[0])[:])
+        info: dict[str, Any] = json.loads(ffi.buffer(buf, size[0])[:])
+        return info
 
-    def encode(self, text: str, add_special_tokens: bool = False) -> list:
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         """The ids of one text."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         return self.encode_batch([text], add_special_tokens=add_special_tokens, output="python")[0]
 
+    @overload
     def encode_batch(
         self,
-        texts,
+        texts: Texts,
+        add_special_tokens: bool = False,
+        offsets: Literal[False] = False,
+        *,
+        output: Literal["python"],
+        num_threads: int = 0,
+    ) -> list[list[int]]: ...
+    @overload
+    def encode_batch(
+        self,
+        texts: Texts,
+        add_special_tokens: bool = False,
+        offsets: Literal[False] = False,
+        *,
+        output: Literal["numpy"],
+        num_threads: int = 0,
+    ) -> list[npt.NDArray[np.int32]]: ...
+    @overload
+    def encode_batch(
+        self,
+        texts: Texts,
         add_special_tokens: bool = False,
         offsets: bool = False,
         output: str = "arrow",
         num_threads: int = 0,
-    ):
+    ) -> Any: ...
+    def encode_batch(
+        self,
+        texts: Texts,
+        add_special_tokens: bool = False,
+        offsets: bool = False,
+        output: str = "arrow",
+        num_threads: int = 0,
+    ) -> Any:
         """The ids of every text of `texts` (a list of str, a pyarrow string array or
         chunked array, or a `datasets` column such as `dataset["text"]`).
 
@@ -118,7 +158,9 @@ class Tokenizer:
         spans = _concat([r[1] for r in results], pa.list_(pa.list_(pa.int64(), 2))) if offsets else None
         return _convert(ids, spans, kind) if offsets else _convert(ids, None, kind)[0]
 
-    def _encode_call(self, chunks: list, options: bytes, offsets: bool):
+    def _encode_call(
+        self, chunks: list[pa.Array], options: bytes, offsets: bool
+    ) -> tuple[pa.Array, Optional[pa.Array]]:
         """One C call over `chunks` (string arrays); the GIL is released during it."""
         reader = pa.RecordBatchReader.from_batches(
             pa.schema([("text", chunks[0].type)]), [pa.RecordBatch.from_arrays([c], ["text"]) for c in chunks]
@@ -141,11 +183,11 @@ def _rebuild(tokenizer_json: str, split_special_tokens: bool, engine: str) -> To
     return Tokenizer(tokenizer_json, split_special_tokens=split_special_tokens, engine=engine)
 
 
-def _ptr(struct) -> int:
+def _ptr(struct: CData) -> int:
     return int(ffi.cast("uintptr_t", struct))
 
 
-def _string_chunks(texts) -> list:
+def _string_chunks(texts: Any) -> list[pa.Array]:
     """`texts` as pyarrow string arrays of one type, without copying Arrow data."""
     column_source = getattr(texts, "source", None)
     if column_source is not None and hasattr(texts, "column_name"):  # a datasets Column
@@ -167,7 +209,7 @@ def _string_chunks(texts) -> list:
     return chunks
 
 
-def _refuse_nulls(chunks: list) -> None:
+def _refuse_nulls(chunks: list[pa.Array]) -> None:
     """A null text is an error naming its index in `texts` (the C call names it within the
     call, and a long input takes several calls)."""
     first = 0
@@ -177,7 +219,7 @@ def _refuse_nulls(chunks: list) -> None:
         first += len(chunk)
 
 
-def _python_strings(texts: Iterable) -> pa.Array:
+def _python_strings(texts: Sequence[Any]) -> pa.Array:
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"text {i} is a {type(text).__name__}, not a str")
@@ -189,9 +231,10 @@ def _python_strings(texts: Iterable) -> pa.Array:
         raise
 
 
-def _calls(chunks: list):
+def _calls(chunks: list[pa.Array]) -> Iterator[list[pa.Array]]:
     """Groups of slices of `chunks` of about BYTES_PER_CALL bytes each."""
-    group, size = [], 0
+    group: list[pa.Array] = []
+    size = 0
     for chunk in chunks:
         for piece in _slices(chunk):
             group.append(piece)
@@ -203,7 +246,7 @@ def _calls(chunks: list):
         yield group
 
 
-def _slices(chunk: pa.Array):
+def _slices(chunk: pa.Array) -> Iterator[pa.Array]:
     """`chunk` in slices of about BYTES_PER_CALL bytes (by its average text size)."""
     if len(chunk) == 0:
         return
@@ -212,13 +255,13 @@ def _slices(chunk: pa.Array):
         yield chunk.slice(start, rows)
 
 
-def _concat(arrays: list, default_type) -> pa.Array:
+def _concat(arrays: list[pa.Array], default_type: pa.DataType) -> pa.Array:
     if len(arrays) == 1:
         return arrays[0]
     return pa.concat_arrays(arrays) if arrays else pa.array([], default_type)
 
 
-def _convert(ids: pa.Array, spans: Optional[pa.Array], kind: str):
+def _convert(ids: pa.Array, spans: Optional[pa.Array], kind: str) -> tuple[Any, Any]:
     if kind == "arrow":
         return ids, spans
     if kind == "python":

@@ -17,29 +17,37 @@ deals its indices. Both take any `torch.utils.data.Dataset` whose items are dict
 from __future__ import annotations
 
 import math
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch.utils.data import Sampler
 
 from ._args import choice_arg
+from ._types import PackStrategy
 from .packing import gather_packed, pack_bins
 from .padding import pad_sequences
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+# An example: `input_ids` and optional `labels`, token lists or 1-D integer arrays.
+Example = Mapping[str, Any]
 
 __all__ = ["collate", "PackedBatchSampler", "dataset_lengths"]
 
 LABEL_PAD = -100
+_SIDES: dict[str, Literal["right", "left"]] = {"right": "right", "left": "left"}
 
 
 def collate(
     pad_token_id: int = 0,
     label_pad_id: int = LABEL_PAD,
-    padding_side: str = "right",
+    padding_side: Literal["right", "left"] = "right",
     pad_to_multiple_of: Optional[int] = None,
     max_length: Optional[int] = None,
     pack: bool = False,
-):
+) -> Callable[[list[Example]], dict[str, torch.Tensor]]:
     """A `collate_fn` for a list of examples (dicts with `input_ids`, optional `labels`,
     token lists or 1-D integer arrays). Padded: `input_ids`, `labels` (the tokens where none
     are given), `attention_mask` (1 on tokens), each `[batch, longest]` (at least
@@ -48,22 +56,30 @@ def collate(
     `position_ids` restarting per example and `attention_mask` numbering them 1..K."""
     if pack and not max_length:
         raise ValueError("pack=True needs max_length")
-    choice_arg(padding_side, "padding_side", {"right": "right", "left": "left"})
+    side = choice_arg(padding_side, "padding_side", _SIDES)
+    pack_length = max_length or 0  # with pack=True, max_length (checked above)
 
-    def collate_fn(examples: list) -> dict:
+    def collate_fn(examples: list[Example]) -> dict[str, torch.Tensor]:
         ids = [example["input_ids"] for example in examples]
         labels = [example.get("labels", example["input_ids"]) for example in examples]
         if pack:
-            return _packed(ids, labels, max_length, pad_token_id, label_pad_id)
-        return _padded(ids, labels, pad_token_id, label_pad_id, padding_side, pad_to_multiple_of, max_length)
+            return _packed(ids, labels, pack_length, pad_token_id, label_pad_id)
+        return _padded(ids, labels, pad_token_id, label_pad_id, side, pad_to_multiple_of, max_length)
 
     return collate_fn
 
 
-def _padded(ids, labels, pad_token_id, label_pad_id, side, multiple, target) -> dict:
-    options = {"target_length": target, "padding_side": side, "pad_to_multiple_of": multiple, "return_tensors": "pt"}
-    input_ids = pad_sequences(ids, pad_value=pad_token_id, **options)
-    out_labels = pad_sequences(labels, pad_value=label_pad_id, **options)
+def _padded(
+    ids: list[Any],
+    labels: list[Any],
+    pad_token_id: int,
+    label_pad_id: int,
+    side: Literal["right", "left"],
+    multiple: Optional[int],
+    target: Optional[int],
+) -> dict[str, torch.Tensor]:
+    input_ids = pad_sequences(ids, target, pad_token_id, side, multiple, "pt")
+    out_labels = pad_sequences(labels, target, label_pad_id, side, multiple, "pt")
     lengths = torch.tensor([len(row) for row in ids], dtype=torch.int64)
     columns = torch.arange(input_ids.shape[1])
     if side == "left":
@@ -72,7 +88,9 @@ def _padded(ids, labels, pad_token_id, label_pad_id, side, multiple, target) -> 
     return {"input_ids": input_ids, "labels": out_labels, "attention_mask": mask}
 
 
-def _packed(ids, labels, max_length, pad_token_id, label_pad_id) -> dict:
+def _packed(
+    ids: list[Any], labels: list[Any], max_length: int, pad_token_id: int, label_pad_id: int
+) -> dict[str, torch.Tensor]:
     lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
     if lengths.size and lengths.max() > max_length:
         raise ValueError(f"an example of {int(lengths.max())} tokens is longer than max_length {max_length}")
@@ -89,7 +107,7 @@ def _packed(ids, labels, max_length, pad_token_id, label_pad_id) -> dict:
     )
 
 
-def dataset_lengths(dataset, column: str = "input_ids") -> np.ndarray:
+def dataset_lengths(dataset: Any, column: str = "input_ids") -> npt.NDArray[np.int64]:
     """The token count of every row: read from the Arrow offsets for a `datasets.Dataset`
     (no row is materialised), else `len(dataset[i][column])` row by row."""
     try:
@@ -97,8 +115,8 @@ def dataset_lengths(dataset, column: str = "input_ids") -> np.ndarray:
     except ImportError:
         Dataset = None
     if Dataset is not None and isinstance(dataset, Dataset) and column == "input_ids":
+        from .axolotl.fallback import Fallback
         from .axolotl.lengths import get_dataset_lengths
-        from .axolotl.patches import Fallback
 
         plain = dataset.with_format(None).select_columns(["input_ids"])
         try:
@@ -121,10 +139,10 @@ class PackedBatchSampler(Sampler):
 
     def __init__(
         self,
-        lengths,
+        lengths: Union[Sequence[int], npt.NDArray[np.integer[Any]]],
         max_length: int,
         bins_per_batch: int = 1,
-        strategy: str = "bfd",
+        strategy: PackStrategy = "bfd",
         shuffle: bool = True,
         seed: int = 0,
         num_replicas: Optional[int] = None,
@@ -168,7 +186,7 @@ class PackedBatchSampler(Sampler):
         return len(_rank_positions(len(self.batches()), self.num_replicas, self.rank, self.drop_last))
 
 
-def _replicas(num_replicas, rank) -> tuple:
+def _replicas(num_replicas: Optional[int], rank: Optional[int]) -> tuple[int, int]:
     """The world size and rank, from torch.distributed when not given (as DistributedSampler)."""
     if num_replicas is None or rank is None:
         initialized = torch.distributed.is_available() and torch.distributed.is_initialized()

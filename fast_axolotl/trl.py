@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib.util
 
 from .axolotl import hook
-from .axolotl.patches import _LOCK, Patch, disabled
+from .axolotl.registry import _LOCK, Patch
+from .axolotl.settings import disabled
 
 __all__ = ["PATCHES", "install", "uninstall", "stats"]
 

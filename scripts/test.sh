@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test, quickest first so a failure shows early: the
-# format and lint gates, the Rust unit tests, the fast tier (no Axolotl, torch or Ray), then
-# Axolotl and torch are installed for the tiers that use them as oracles. Each phase prints
-# its time. Arguments go to every pytest run (e.g. -x).
+# format and lint gates, the type check, the Rust unit tests, the fast tier (no Axolotl,
+# torch or Ray), then Axolotl and torch are installed for the tiers that use them as oracles.
+# Each phase prints its time. Arguments go to every pytest run (e.g. -x). The same gates run
+# before each commit with pre-commit (.pre-commit-config.yaml).
 set -euo pipefail
 start=$SECONDS
 phase() { echo "== test.sh: $1 ($((SECONDS - start)) s)"; }
@@ -30,6 +31,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 phase "gates passed (cargo fmt, cargo clippy, ruff)"
 . scripts/dev-env.sh
 phase "venv and fast-axolotl built"
+# mypy (pyproject.toml [tool.mypy]: fast_axolotl/, strict for the ABI layer and the kernels)
+# in that venv, where the test extra has installed it with the packages whose types it reads;
+# before Axolotl, torch and TRL are installed (the config reads them as Any either way).
+python -m mypy
+phase "mypy passed"
 # In the release profile the build hook just used (same settings above): the dependencies
 # are compiled once for both.
 (cd rust && cargo test --release --locked --quiet)

@@ -21,7 +21,7 @@ from transformers import PreTrainedTokenizerFast  # noqa: E402
 from transformers.utils import PaddingStrategy  # noqa: E402
 
 import fast_axolotl.axolotl as fx  # noqa: E402
-from fast_axolotl.axolotl.patches import PATCHES  # noqa: E402
+from fast_axolotl.axolotl.registry import PATCHES  # noqa: E402
 
 # `import fast_axolotl` patched the collators imported above (the import hook): the tests
 # start from Axolotl's own objects, captured with every patch removed.

@@ -1,4 +1,5 @@
-"""The preprocessing-pass patches (fast_axolotl/axolotl/stages.py): each returns what
+"""The preprocessing-pass patches (fast_axolotl/axolotl/stages.py) and the multipack sampler's
+(fast_axolotl/axolotl/sampler.py): each returns what
 Axolotl's own function returns (captured before any patch: the oracle) — the same rows, the
 same features and Arrow types, the same indices mapping a `filter` leaves — and runs the
 original for what it does not model."""
@@ -21,7 +22,7 @@ import axolotl.utils.trainer as trainer_utils  # noqa: E402
 from axolotl.utils.dict import DictDefault  # noqa: E402
 
 import fast_axolotl.axolotl as fx  # noqa: E402
-from fast_axolotl.axolotl import stages  # noqa: E402
+from fast_axolotl.axolotl import sampler as fast_sampler  # noqa: E402
 
 fx.uninstall()  # `import fast_axolotl` patches Axolotl: put its own functions back to capture them
 ORIGINAL = {
@@ -337,11 +338,11 @@ def observed(sampler):
         {"bin_size": 4, "batch_size": 2},
         {"batch_max_len": 1024, "bin_size": None},
         {"batch_size": 1},
-        {"group_size": 1_000},  # parts of several groups (stages._parts, with _PART_ITEMS 5000)
+        {"group_size": 1_000},  # parts of several groups (fast_sampler._parts, with _PART_ITEMS 5000)
     ],
 )
 def test_generate_batches_equals_axolotl(patched, sequential, kwargs, monkeypatch):
-    monkeypatch.setattr(stages, "_PART_ITEMS", 5_000)  # several parts (stages._parts) here
+    monkeypatch.setattr(fast_sampler, "_PART_ITEMS", 5_000)  # several parts (fast_sampler._parts) here
     lengths = lengths_like_axolotl(12_000, seed=1)
     lengths[::501] = 9000  # longer than any bin: alone in one
     counts = Counts("sampler_batches")
@@ -356,14 +357,14 @@ def test_generate_batches_equals_axolotl(patched, sequential, kwargs, monkeypatc
 @pytest.mark.parametrize("items", [0, 1, 999, 1000, 1001, 3_500, 12_000, 100_000, 1_000_001])
 @pytest.mark.parametrize("group_size", [0, 1, 1000, 5_000, 100_000])
 def test_parts_are_whole_groups_in_order(items, group_size):
-    parts = stages._parts(items, group_size)
+    parts = fast_sampler._parts(items, group_size)
     edges = [0] + [end for _, end in parts]
     assert parts == list(zip(edges[:-1], edges[1:])) and edges[-1] == items  # consecutive, all
     assert all(start < end for start, end in parts)
     if 0 < group_size < items:
         assert all(start % group_size == 0 for start, _ in parts)  # whole groups
-        assert all(end - start >= stages._PART_ITEMS for start, end in parts[:-1])
-        assert all(end - start < stages._PART_ITEMS + group_size for start, end in parts)
+        assert all(end - start >= fast_sampler._PART_ITEMS for start, end in parts[:-1])
+        assert all(end - start < fast_sampler._PART_ITEMS + group_size for start, end in parts)
     else:
         assert len(parts) == (1 if items else 0)
 
@@ -431,7 +432,7 @@ def test_len_counts_the_batches_generate_batches_makes(sequential, batch_size, d
         args = {"batch_size": batch_size, "drop_last": drop_last, "batch_max_len": 4096 + 512 * seed_batch}
         expected = len(make_sampler(lengths, sequential, **args).generate_batches())
         sampler = make_sampler(lengths, sequential, **args)
-        assert stages._batch_count(sampler, stages._packed(sampler)) == expected
+        assert fast_sampler._batch_count(sampler, fast_sampler._packed(sampler)) == expected
 
 
 @pytest.mark.parametrize(
@@ -444,7 +445,7 @@ def test_torch_samplers_are_drawn_whole(order):
     make = ORDERS[order]
     sampler = make_sampler(lengths_like_axolotl(100))
     sampler.sampler = make(100)
-    positions = stages._drawn_indices(sampler)
+    positions = fast_sampler._drawn_indices(sampler)
     whole = order in WHOLE
     assert isinstance(sampler._fast_axolotl_drawn, np.ndarray) is whole
     assert positions.dtype.kind == "i" and len(positions) == len(sampler.sampler)
@@ -463,7 +464,7 @@ def test_a_million_drawn_whole_as_the_sampler_draws_them(num_samples):
         )
 
     ours, theirs = make(), make()
-    drawn = stages._permutations(ours)
+    drawn = fast_sampler._permutations(ours)
     assert drawn.dtype.kind == "i" and drawn.tolist() == list(theirs)
     assert torch.equal(ours.generator.get_state(), theirs.generator.get_state())
 

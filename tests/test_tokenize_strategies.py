@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from tokenizer_fixtures import share_native_tokenizers
 
 from fast_axolotl.axolotl import tokenization
-from fast_axolotl.axolotl.patches import Fallback
+from fast_axolotl.axolotl.fallback import Fallback
 from fast_axolotl.axolotl.tokenization import compile_strategy
 
 COLUMNS = ("input_ids", "labels", "attention_mask")

@@ -20,7 +20,7 @@ from conftest import run_python  # noqa: E402
 import fast_axolotl  # noqa: E402
 import fast_axolotl.trl as ftrl  # noqa: E402
 from fast_axolotl import _trl_collate, _trl_pack  # noqa: E402
-from fast_axolotl.axolotl.patches import DECLINED  # noqa: E402
+from fast_axolotl.axolotl.fallback import DECLINED  # noqa: E402
 
 # TRL's own functions: `import fast_axolotl` may have patched them already.
 ftrl.uninstall()

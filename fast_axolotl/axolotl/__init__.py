@@ -11,7 +11,10 @@ not import Axolotl.
 
 from __future__ import annotations
 
-from .patches import PATCHES, Fallback, install, settings, stats, summary, uninstall
+from .fallback import Fallback
+from .patches import install, stats, summary, uninstall
+from .registry import PATCHES
+from .settings import settings
 
 __all__ = ["FastAxolotlPlugin", "PATCHES", "Fallback", "install", "uninstall", "stats", "summary", "settings"]
 

@@ -37,7 +37,7 @@ from transformers.utils import PaddingStrategy
 
 from fast_axolotl.padding import pad_sequences
 
-from .patches import Fallback
+from .fallback import Fallback
 
 KEYS = ("input_ids", "attention_mask", "labels", "position_ids")
 # The tokenizer methods whose behaviour the fast path reproduces.

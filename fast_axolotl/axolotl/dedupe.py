@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fast_axolotl.dedupe import Seen, deduplicate_dataset
 
-from .patches import Fallback
+from .fallback import Fallback
 
 
 class SourcedSeen(Seen):

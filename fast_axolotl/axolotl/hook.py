@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, Optional, cast
 
-from . import patches
+from . import registry
+from .settings import disabled, settings
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ class PatchFinder:
     """Finds nothing itself: wraps the loader other finders return for the target modules.
     A subclass hooks another library's patches (fast_axolotl.trl) with its `install_module`."""
 
-    install_module = staticmethod(patches.install_module)
+    install_module = staticmethod(registry.install_module)
 
     def __init__(self, targets: frozenset):
         self.targets = targets
@@ -54,7 +59,8 @@ class PatchFinder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PatchingLoader(spec.loader, self.install_module)
+                    # Not a Loader subclass (see _PatchingLoader), but the import system's use of one.
+                    spec.loader = cast("Loader", _PatchingLoader(spec.loader, self.install_module))
                 return spec
         return None
 
@@ -62,14 +68,14 @@ class PatchFinder:
 def _install(module: str, install_module=None) -> None:
     """Patch a freshly executed module; an import never fails because of a patch."""
     try:
-        outcomes = (install_module or patches.install_module)(module)
+        outcomes = (install_module or registry.install_module)(module)
     except Exception as error:  # noqa: BLE001 - the module itself imported fine
         LOG.warning("fast-axolotl: patching %s failed (%s: %s)", module, type(error).__name__, error)
         return
     LOG.debug("fast-axolotl patches of %s: %s", module, outcomes)
 
 
-def _finder(kind: type = None):
+def _finder(kind: Optional[type[PatchFinder]] = None) -> Optional[PatchFinder]:
     kind = kind or PatchFinder
     return next((f for f in sys.meta_path if type(f) is kind), None)
 
@@ -85,16 +91,16 @@ def activate() -> None:
     """What `import fast_axolotl` does: patch the target modules already imported and hook
     the import of the others (fast_axolotl's __init__ calls this when Axolotl is installed).
     Nothing with FAST_AXOLOTL_DISABLE set or after `fast_axolotl: false`; twice is once."""
-    if patches.disabled() or not patches.settings.fast_axolotl:
+    if disabled() or not settings.fast_axolotl:
         return
-    hook(PatchFinder, patches.PATCHES)
+    hook(PatchFinder, registry.PATCHES)
 
 
-def hook(kind: type, patch_list) -> None:
+def hook(kind: type[PatchFinder], patch_list) -> None:
     """Patch the modules of `patch_list` already imported, and hook the import of the others
     with a finder of class `kind` (whose `install_module` installs them); twice is once."""
     targets = frozenset(patch.module for patch in patch_list)
-    with patches._LOCK:
+    with registry._LOCK:
         if _finder(kind) is None:
             sys.meta_path.insert(0, kind(targets))
         for module in sorted(targets):
@@ -102,13 +108,13 @@ def hook(kind: type, patch_list) -> None:
                 _install(module, kind.install_module)
 
 
-def deactivate(kind: type = None) -> None:
+def deactivate(kind: Optional[type[PatchFinder]] = None) -> None:
     """Remove the hook (the patches it installed stay until `uninstall()`)."""
-    with patches._LOCK:
+    with registry._LOCK:
         finder = _finder(kind)
         if finder is not None:
             sys.meta_path.remove(finder)
 
 
-def active(kind: type = None) -> bool:
+def active(kind: Optional[type[PatchFinder]] = None) -> bool:
     return _finder(kind) is not None

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 from datasets import Dataset
 
-from .patches import Fallback
+from .fallback import Fallback
 
 INT64_MAX = np.iinfo(np.int64).max
 

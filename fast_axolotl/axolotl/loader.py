@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .patches import Fallback, Off, settings
+from .fallback import Fallback, Off
+from .settings import settings
 
 # Axolotl's dataset types (get_dataset_type) the reader reproduces, and the reader's name.
 TYPES = {"parquet": "parquet", "arrow": "arrow", "json": None, "text": "text"}

@@ -11,7 +11,7 @@ import numpy as np
 
 import fast_axolotl as fa
 
-from .patches import Fallback
+from .fallback import Fallback
 
 
 def pack_parallel(

@@ -4,7 +4,7 @@ Fallback naming what the Rust path does not model."""
 
 from __future__ import annotations
 
-from .patches import Fallback
+from .fallback import Fallback
 
 
 def plan_of(strategy) -> dict:

@@ -12,22 +12,24 @@ Config keys (`FastAxolotlArgs`, merged into Axolotl's config model):
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import get_type_hints
 
 from axolotl.integrations.base import BasePlugin
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError, create_model
 
-from .patches import SUMMARY_LOG, install, log_summary, settings, uninstall
+from .patches import SUMMARY_LOG, install, log_summary, uninstall
+from .settings import Settings, defaults, settings
 
 LOG = logging.getLogger(__name__)
 
 
-class FastAxolotlArgs(BaseModel):
-    """fast-axolotl's config keys."""
-
-    fast_axolotl: bool = True
-    fast_axolotl_packing: Literal["first_fit", "bfd"] = "first_fit"
-    dataset_use_rust_streaming: bool = False
+# fast-axolotl's config keys: the pydantic model of settings.Settings' keys, types and defaults.
+_TYPES = get_type_hints(Settings)
+FastAxolotlArgs = create_model(
+    "FastAxolotlArgs",
+    __doc__="fast-axolotl's config keys.",
+    **{key: (_TYPES[key], default) for key, default in defaults().items()},
+)
 
 
 class FastAxolotlPlugin(BasePlugin):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fast_axolotl as fa
 
 from . import multipack
-from .patches import settings
+from .settings import settings
 
 
 def pack_parallel(

@@ -21,7 +21,7 @@ import numpy as np
 import fast_axolotl as fa
 from fast_axolotl._lists import token_lists
 
-from .patches import Fallback
+from .fallback import Fallback
 
 IGNORE = -100  # the original's label for padding and for the pad after every eos
 

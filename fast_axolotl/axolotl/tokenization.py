@@ -18,8 +18,10 @@ import pyarrow.compute as pc
 from fast_axolotl.tokenize import STATUS_DONE, PromptStrategy, rows_of, tokenizer_json
 
 from . import stages
-from .patches import SUMMARY_LOG, Fallback, count_fallback_rows
+from .fallback import Fallback
+from .patches import SUMMARY_LOG
 from .plans import plan_of
+from .registry import count_fallback_rows
 
 # Rust's reason for a row whose messages make Axolotl treat the whole map batch as one
 # prompt (`is_prompt_batched` is false): only Axolotl's own map reproduces that.
