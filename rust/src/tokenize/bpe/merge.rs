@@ -143,14 +143,29 @@ impl Span {
     }
 }
 
+/// Where a piece is filed in MergedPieces: its short key, or the hash of its bytes.
+#[derive(Clone, Copy)]
+enum PieceKey {
+    Short(u128),
+    Long(u64),
+}
+
 impl MergedPieces {
-    /// The tokens of `piece`, if it was merged before.
     #[inline]
-    fn get(&self, piece: &[u8]) -> Option<&[Token]> {
-        let tokens = match short_key(piece) {
-            Some(key) => *self.short.get(&key)?,
-            None => {
-                let (bytes, tokens) = *self.long.get(&self.hasher.hash_one(piece))?;
+    fn key(&self, short: Option<u128>, piece: &[u8]) -> PieceKey {
+        match short {
+            Some(key) => PieceKey::Short(key),
+            None => PieceKey::Long(self.hasher.hash_one(piece)),
+        }
+    }
+
+    /// The tokens of `piece` (filed under `key`), if it was merged before.
+    #[inline]
+    fn get(&self, key: PieceKey, piece: &[u8]) -> Option<&[Token]> {
+        let tokens = match key {
+            PieceKey::Short(key) => *self.short.get(&key)?,
+            PieceKey::Long(hash) => {
+                let (bytes, tokens) = *self.long.get(&hash)?;
                 if &self.bytes[bytes.range()] != piece {
                     return None;
                 }
@@ -160,7 +175,7 @@ impl MergedPieces {
         Some(&self.tokens[tokens.range()])
     }
 
-    fn insert(&mut self, piece: &[u8], tokens: &[Token]) {
+    fn insert(&mut self, key: PieceKey, piece: &[u8], tokens: &[Token]) {
         if self.short.len() + self.long.len() >= CACHE_CAPACITY {
             self.short.clear();
             self.long.clear();
@@ -169,14 +184,14 @@ impl MergedPieces {
         }
         let token_span = Span { start: self.tokens.len() as u32, len: tokens.len() as u32 };
         self.tokens.extend_from_slice(tokens);
-        match short_key(piece) {
-            Some(key) => {
+        match key {
+            PieceKey::Short(key) => {
                 self.short.insert(key, token_span);
             }
-            None => {
+            PieceKey::Long(hash) => {
                 let byte_span = Span { start: self.bytes.len() as u32, len: piece.len() as u32 };
                 self.bytes.extend_from_slice(piece);
-                self.long.insert(self.hasher.hash_one(piece), (byte_span, token_span));
+                self.long.insert(hash, (byte_span, token_span));
             }
         }
     }
@@ -338,16 +353,17 @@ impl Bpe {
         }
         let start = out.len();
         let mut ranks = Ranks { table: &self.merges, recent: &mut cache.pairs };
-        self.encode_uncached(piece, &mut cache.merged, &mut ranks, &mut cache.scratch, out);
+        self.encode_uncached(piece, key, &mut cache.merged, &mut ranks, &mut cache.scratch, out);
         if let Some(key) = key {
             cache.remember(key, &out[start..]);
         }
     }
 
-    /// `encode_piece` past the recent-piece table.
+    /// `encode_piece` past the recent-piece table (`short`: the piece's short key, if any).
     fn encode_uncached(
         &self,
         piece: &[u8],
+        short: Option<u128>,
         merged: &mut MergedPieces,
         ranks: &mut Ranks,
         scratch: &mut HeapScratch,
@@ -363,13 +379,14 @@ impl Bpe {
             self.merge(piece, ranks, scratch, out);
             return;
         }
-        if let Some(tokens) = merged.get(piece) {
+        let key = merged.key(short, piece);
+        if let Some(tokens) = merged.get(key, piece) {
             out.extend_from_slice(tokens);
             return;
         }
         let start = out.len();
         self.merge(piece, ranks, scratch, out);
-        merged.insert(piece, &out[start..]);
+        merged.insert(key, piece, &out[start..]);
     }
 
     /// Appends the merged tokens of `piece` to `out`.
