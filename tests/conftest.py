@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,19 @@ import fast_axolotl.axolotl
 fast_axolotl.axolotl.uninstall()
 
 REPO = Path(__file__).resolve().parent.parent
+
+# FAST_AXOLOTL_STRICT=1 (fast_axolotl/axolotl/fallback.py), for this process and the ones it
+# starts: a patch's fast path that raises ValueError/TypeError (a bug, or an input a kernel
+# refuses) fails the test instead of silently running the original; a declared `Fallback`
+# still falls back. A test that asserts such a fallback opts out with `not_strict`.
+os.environ.setdefault("FAST_AXOLOTL_STRICT", "1")
+
+
+@pytest.fixture
+def not_strict(monkeypatch):
+    """Patches fall back on a fast path's ValueError/TypeError, as they do for users."""
+    monkeypatch.setenv("FAST_AXOLOTL_STRICT", "0")
+
 
 # The real tokenizers' fixtures (llama3_tokenizer, qwen_tokenizer, ...), for every module.
 pytest_plugins = ["tokenizer_fixtures"]

@@ -220,6 +220,7 @@ def too_long_for_max_length():
     return features
 
 
+@pytest.mark.usefixtures("not_strict")  # asserts a fallback on a kernel's ValueError/TypeError
 @pytest.mark.parametrize(
     "options, features",
     [

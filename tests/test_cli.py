@@ -349,6 +349,7 @@ bench.time("sleep", "20 ms", lambda: time.sleep(0.02))
 bench.time("sleep", "5 ms", lambda: time.sleep(0.005))
 bench.time("sleep", "60 ms", lambda: time.sleep(0.06))
 bench.goal("5 ms >= 2x 20 ms", "sleep", "5 ms", "20 ms", need=2.0)
+bench.goal("5 ms >= 10x 20 ms", "sleep", "5 ms", "20 ms", need=10.0)
 bench.report(baseline="20 ms")
 """
 
@@ -389,7 +390,10 @@ def test_bench_report_from_fake_scripts(bench_dir, tmp_path):
         assert ratio == pytest.approx(base / ms, rel=0.02, abs=0.01)  # from the medians shown
         assert text.endswith("(slower)") == (ratio < 1)
     assert rows["60 ms"][1].endswith("(slower)")  # 3x the sleep of the baseline: a loss, shown as one
-    assert "- 5 ms >= 2x 20 ms:" in report
+    # The goals' ratio is the table's; about 4x (sleeps): reached at 2x, NOT reached at 10x.
+    shown = rows["5 ms"][1]
+    assert f"- 5 ms >= 2x 20 ms: {shown} (need >= 2.00x): reached" in report
+    assert f"- 5 ms >= 10x 20 ms: {shown} (need >= 10.00x): NOT reached" in report
 
 
 def test_bench_failed_script_is_reported(bench_dir, tmp_path):

@@ -329,6 +329,7 @@ def test_collator_on_packed_dataset_rows():
         collate_both(rows, pad_token_id=0, padding_free=padding_free, pad_to_multiple_of=8)
 
 
+@pytest.mark.usefixtures("not_strict")  # asserts a fallback on a kernel's ValueError/TypeError
 @pytest.mark.parametrize(
     "examples",
     [

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Callable, Optional, cast
 
-from .fallback import DECLINED, Off
+from .fallback import DECLINED, Fallback, Off, strict
 
 # The logger these messages always had (they were written by patches.py).
 LOG = logging.getLogger("fast_axolotl.axolotl.patches")
@@ -145,6 +145,8 @@ class Patch:
             except Off:
                 return original(*args, **kwargs)
             except DECLINED as why:
+                if strict() and not isinstance(why, Fallback):
+                    raise
                 self._count_fallback(why)
                 return fallback(original, *args, **kwargs)
             self._count_call(time.perf_counter() - start, _rows_of(count_rows, args, kwargs))
