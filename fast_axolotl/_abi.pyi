@@ -110,6 +110,22 @@ class Lib(Protocol):
         out_len: int,
         /,
     ) -> int: ...
+    def fax_gather_packed_lists(
+        self,
+        input_ids: FaxLists | CData,
+        labels: FaxLists | CData,
+        order: CData,
+        order_len: int,
+        bin_offsets: CData,
+        num_bins: int,
+        out_input_ids: CData,
+        out_labels: CData,
+        out_position_ids: CData,
+        out_attention_mask: CData,
+        out_len: int,
+        out_row_offsets: CData,
+        /,
+    ) -> int: ...
     def fax_last_error_message(self, buf: CData, cap: int, /) -> int: ...
     def fax_last_error_status(self, /) -> int: ...
     def fax_last_error_needed(self, /) -> int: ...
@@ -142,6 +158,17 @@ class Lib(Protocol):
         self, path: bytes | CData, options_json: bytes | CData, options_len: int, out: CData, /
     ) -> int: ...
     def fax_detect_format(self, path: bytes | CData, format: CData, compression: CData, /) -> int: ...
+    def fax_list_inputs(
+        self,
+        path: bytes | CData,
+        options_json: bytes | CData,
+        options_len: int,
+        out: CData,
+        out_cap: int,
+        out_len: CData,
+        format: CData,
+        /,
+    ) -> int: ...
     def fax_format_name(self, code: int, /) -> CData: ...
     def fax_compression_name(self, code: int, /) -> CData: ...
     def fax_seen_new(self, out: CData, /) -> int: ...

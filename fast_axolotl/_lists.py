@@ -257,14 +257,11 @@ def _as_chunked(sequences: Any, name: str) -> Any:
 
 def _datasets_column(column: object, what: str) -> Any:
     """The Arrow data behind a `datasets` column (`ds["input_ids"]` in datasets >= 4)."""
-    source, name = getattr(column, "source", None), getattr(column, "column_name", None)
-    data: Any = getattr(source, "data", None)
-    if name is None or not hasattr(data, "column"):
+    from . import _hf
+
+    arrow = _hf.column_of(column)  # after shuffle/select: the rows in order (a gather copy)
+    if arrow is None:
         raise TypeError(f"{what}: expected a column of a datasets.Dataset, got {type(column).__name__}")
-    arrow = data.column(name)
-    indices = getattr(source, "_indices", None)
-    if indices is not None:  # after shuffle/select the rows are column[indices] (a gather copy)
-        arrow = arrow.take(indices.column(0))
     return arrow
 
 

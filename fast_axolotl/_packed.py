@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 PACKED_COLUMNS = ("input_ids", "labels", "position_ids", "attention_mask")
 PACKED_SCHEMA = pa.schema([(name, pa.list_(pa.int64())) for name in PACKED_COLUMNS])
-# Elements of the padded matrices gather_packed writes per call: bounds packing's memory
-# (4 int64 matrices of CHUNK_ELEMENTS) whatever the number of bins.
+# Row slots (bins * width) gathered per call: bounds packing's memory (4 int64 arrays of at
+# most CHUNK_ELEMENTS) whatever the number of bins.
 CHUNK_ELEMENTS = 1 << 21
 
 
@@ -59,18 +59,18 @@ def packed_chunks(
     step = max(1, CHUNK_ELEMENTS // width)
     for start in range(0, bins, step):
         stop = min(start + step, bins)
-        yield packed_batch(tokens, labels, order, bin_offsets[start : stop + 1], width)
+        yield packed_batch(tokens, labels, order, bin_offsets[start : stop + 1])
 
 
-def packed_batch(tokens: Any, labels: Optional[Any], order: Int64s, offsets: Int64s, width: int) -> pa.RecordBatch:
-    """The packed rows of the bins `offsets` delimits, each trimmed to its tokens."""
-    from .packing import gather_packed
+def packed_batch(tokens: Any, labels: Optional[Any], order: Int64s, offsets: Int64s) -> pa.RecordBatch:
+    """The packed rows of the bins `offsets` delimits, each holding just its tokens (the
+    kernel writes them unpadded, as the Arrow list layout wants them)."""
+    from .packing import gather_packed_lists
 
     local = offsets - offsets[0]
-    out = gather_packed(tokens, order[offsets[0] : offsets[-1]], local, width, labels=labels)
-    real = out["attention_mask"] > 0  # gather numbers samples 1..K and pads with 0
-    row_offsets = pa.array(np.concatenate([[0], np.cumsum(real.sum(axis=1))]).astype(np.int32))
-    columns = [pa.ListArray.from_arrays(row_offsets, pa.array(out[name][real])) for name in PACKED_COLUMNS]
+    out, row_offsets = gather_packed_lists(tokens, order[offsets[0] : offsets[-1]], local, labels=labels)
+    row_offsets = pa.array(row_offsets.astype(np.int32))  # the schema's lists: int32 offsets
+    columns = [pa.ListArray.from_arrays(row_offsets, pa.array(out[name])) for name in PACKED_COLUMNS]
     return pa.RecordBatch.from_arrays(columns, schema=PACKED_SCHEMA)
 
 

@@ -83,9 +83,9 @@ def _check_args(seq_length, strategy, map_kwargs: dict) -> tuple:
 
 
 def _pack(ds, seq_length: int, overflow, batch_size, num_proc):
-    from datasets import Dataset
     from datasets.fingerprint import Hasher
-    from datasets.table import InMemoryTable
+
+    from . import _hf
 
     if len(ds) == 0 or not ds.column_names:
         raise Fallback("an empty dataset")
@@ -98,11 +98,11 @@ def _pack(ds, seq_length: int, overflow, batch_size, num_proc):
         table = _bfd(batches, ds.column_names, seq_length, overflow)
     # Without a fingerprint, Dataset() hashes every token of the table.
     fingerprint = Hasher.hash(
-        ("fast_axolotl.trl.pack_dataset", ds._fingerprint, seq_length, overflow, batch_size, num_proc)
+        ("fast_axolotl.trl.pack_dataset", _hf.fingerprint(ds), seq_length, overflow, batch_size, num_proc)
     )
     info = ds.info.copy()
     info.features = None  # taken from the packed table, as map() does
-    return Dataset(InMemoryTable(table), info=info, split=ds.split, fingerprint=fingerprint)
+    return _hf.from_table(table, info, ds.split, fingerprint)
 
 
 def _map_batches(ds, batch_size, num_proc):

@@ -143,8 +143,6 @@ def _dataset_rows(dataset: Any) -> tuple[Any, Optional[npt.NDArray[np.int64]]]:
             f"columns {decoded} are decoded by datasets (Image, Audio, ...): str(row) prints the decoded "
             "objects (with memory addresses), so Axolotl's rule cannot be reproduced from the Arrow data"
         )
-    table = dataset.data.table if hasattr(dataset.data, "table") else dataset.data
-    mapping = getattr(dataset, "_indices", None)
-    if mapping is None:
-        return table, None
-    return table, mapping.column(0).to_numpy().astype(np.int64, copy=False)
+    from . import _hf
+
+    return _hf.stored_rows(dataset)

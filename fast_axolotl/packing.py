@@ -237,36 +237,56 @@ def gather_packed(
     pads.position_pad_id = int64_arg(position_pad_id, "position_pad_id")
     pads.attention_pad_id = int64_arg(attention_pad_id, "attention_pad_id")
     torch = check_return_tensors(return_tensors)
-    order = _int64_vector(order, "order")
-    bin_offsets = _int64_vector(bin_offsets, "bin_offsets")
-    if bin_offsets.size < 1:
-        raise ValueError("bin_offsets must hold num_bins + 1 entries (at least one)")
+    packing = _Packing(input_ids, labels, order, bin_offsets)
+    outs = [matrix(None, packing.num_bins, width) for _ in range(4)]
+    _native.check(lib.fax_gather_packed(*packing.c_args(), width, pads, *packing.c_outputs(outs), outs[0].size))
+    return dict(zip(_GATHERED, (convert(o, return_tensors, torch) for o in outs)))
 
-    ids = one_token_lists(input_ids, "input_ids")
-    label_lists = one_token_lists(labels, "labels") if labels is not None else None  # kept alive for the call
-    labels_struct = label_lists.c_struct() if label_lists is not None else ffi.NULL
-    num_bins = bin_offsets.size - 1
-    outs = [matrix(None, num_bins, width) for _ in range(4)]
-    out_ids, out_labels, out_positions, out_mask = (int64_buffer(ffi, o) for o in outs)
-    _native.check(
-        lib.fax_gather_packed(
-            ids.c_struct(),
-            labels_struct,
-            ffi.from_buffer("int64_t[]", order),
-            order.size,
-            ffi.from_buffer("int64_t[]", bin_offsets),
-            num_bins,
-            width,
-            pads,
-            out_ids,
-            out_labels,
-            out_positions,
-            out_mask,
-            outs[0].size,
-        )
-    )
-    names = ("input_ids", "labels", "position_ids", "attention_mask")
-    return dict(zip(names, (convert(o, return_tensors, torch) for o in outs)))
+
+def gather_packed_lists(
+    input_ids: Tokens, order: Ints, bin_offsets: Ints, labels: Optional[Tokens] = None
+) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
+    """`gather_packed` without padding: `(columns, row_offsets)`, each column the bins' rows
+    back to back (int64), row i at `row_offsets[i]:row_offsets[i + 1]`."""
+    packing = _Packing(input_ids, labels, order, bin_offsets)
+    # The output size, for the buffers: the kernel validates the lists, order and bin_offsets
+    # (naming what is wrong) before it checks the size, so invalid ones only must not crash here.
+    lengths = np.diff(np.asarray(packing.ids.offsets, dtype=np.int64))
+    used = packing.order[packing.bin_offsets[0] : packing.bin_offsets[-1]]
+    total = max(int(lengths[used[(used >= 0) & (used < lengths.size)]].sum()), 0)
+    outs = [np.empty(total, dtype=np.int64) for _ in range(4)]
+    row_offsets = np.empty(packing.num_bins + 1, dtype=np.int64)
+    c_outs = packing.c_outputs(outs)
+    _native.check(lib.fax_gather_packed_lists(*packing.c_args(), *c_outs, total, int64_buffer(ffi, row_offsets)))
+    return dict(zip(_GATHERED, outs)), row_offsets
+
+
+_GATHERED = ("input_ids", "labels", "position_ids", "attention_mask")
+
+
+class _Packing:
+    """The gathers' inputs, checked and converted (the lists kept alive for the calls)."""
+
+    def __init__(self, input_ids: Tokens, labels: Optional[Tokens], order: Ints, bin_offsets: Ints) -> None:
+        self.order = _int64_vector(order, "order")
+        self.bin_offsets = _int64_vector(bin_offsets, "bin_offsets")
+        if self.bin_offsets.size < 1:
+            raise ValueError("bin_offsets must hold num_bins + 1 entries (at least one)")
+        self.num_bins = self.bin_offsets.size - 1
+        self.ids = one_token_lists(input_ids, "input_ids")
+        self.labels = one_token_lists(labels, "labels") if labels is not None else None
+
+    def c_args(self) -> tuple[Any, Any, Any, int, Any, int]:
+        """(input_ids, labels, order, order_len, bin_offsets, num_bins) of the C exports."""
+        labels = self.labels.c_struct() if self.labels is not None else ffi.NULL
+        order, offsets = (ffi.from_buffer("int64_t[]", a) for a in (self.order, self.bin_offsets))
+        return self.ids.c_struct(), labels, order, self.order.size, offsets, self.num_bins
+
+    @staticmethod
+    def c_outputs(outs: list[npt.NDArray[np.int64]]) -> tuple[Any, Any, Any, Any]:
+        """The four outputs (input_ids, labels, position_ids, attention_mask) as C buffers."""
+        ids, labels, positions, mask = (int64_buffer(ffi, o) for o in outs)
+        return ids, labels, positions, mask
 
 
 def _int64_vector(values: object, name: str) -> npt.NDArray[np.int64]:

@@ -8,8 +8,6 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import torch
 
-    from ._abi import CData, FaxLists
-
 import numpy as np
 
 from . import _native
@@ -23,7 +21,7 @@ from ._args import (
     matrix,
     size_arg,
 )
-from ._lists import check_list_rows, list_rows, num_rows, token_lists
+from ._lists import TokenLists, check_list_rows, list_rows, num_rows, token_lists
 from ._native import ffi, lib
 from ._types import Tokens
 
@@ -128,7 +126,7 @@ def pad_sequences(
         check_result_size(len(rows), width, widths)
         return _pad_python_rows(rows, width, pad, padding_side)
     chunks = token_lists(sequences)
-    width = max(_chunk_width(c.c_struct(), target, multiple) for c in chunks)
+    width = max(_chunk_width(c, target, multiple) for c in chunks)
     if out is None:
         check_result_size(num_rows(chunks), width, widths)
     if return_tensors is None and chunks[0].rows is not None:
@@ -156,16 +154,23 @@ def create_padding_mask(current_length: int, target_length: int) -> list[int]:
     return list(range(max(target - current, 0)))
 
 
-def _chunk_width(struct: CData | FaxLists, target: int, multiple: int) -> int:
-    width = ffi.new("size_t *")
-    _native.check(lib.fax_pad_width(struct, target, multiple, width))
-    return int(width[0])
+def _chunk_width(chunk: TokenLists, target: int, multiple: int) -> int:
+    """`fax_pad_width` from the chunk's offsets, without its validation: `fax_pad_sequences`
+    validates the offsets, and planning in C would validate them a second time. A valid row
+    never holds more tokens than there are values: the clamp keeps invalid offsets from
+    sizing a huge result before that validation names them."""
+    lengths = np.diff(np.asarray(chunk.offsets, dtype=np.int64))
+    return _round_width(min(int(lengths.max(initial=0)), len(chunk.values)), target, multiple)
 
 
 def _list_width(rows: list[list[Any]], target: int, multiple: int) -> int:
     """`fax_pad_width` for Python rows: lengths are all it needs, and Python has them."""
-    width = max(max(map(len, rows), default=0), target)
-    return -(-width // multiple) * multiple
+    return _round_width(max(map(len, rows), default=0), target, multiple)
+
+
+def _round_width(longest: int, target: int, multiple: int) -> int:
+    """The longest row or `target`, whichever is larger, rounded up to `multiple`."""
+    return -(-max(longest, target) // multiple) * multiple
 
 
 def _pad_python_rows(rows: list[list[Any]], width: int, pad: int, side: str) -> list[list[Any]]:

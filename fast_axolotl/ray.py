@@ -13,7 +13,6 @@ fast-axolotl installed (the tasks import it). See docs/scale-out.md.
 
 from __future__ import annotations
 
-import glob
 import os
 import uuid
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from ._packed import PACKED_SCHEMA, fill_lines, packed_chunks, plan_bins, token_
 from ._seen import Seen
 from ._types import PackStrategy
 from .dedupe import row_digests
+from .reader._stream import list_inputs
 from .tokenize import tokenizer_json
 from .tokenizer import Tokenizer
 
@@ -95,7 +95,7 @@ def read(
     a `save_to_disk` directory; the files the single-process reader would read, in its order),
     one read task per file decoded by our reader, plus the int64 column `ROW_ID`.
     Order is preserved, so writing it back gives the rows in reading order."""
-    units = list_files(paths)
+    units = list_files(paths, dataset_type)
     source = FileDatasource(units, dataset_type, list(columns) if columns else None, batch_size)
     ds = ray.data.read_datasource(source, **read_args)
     # Ray may otherwise hand blocks on in the order tasks finish; our outputs promise the
@@ -104,23 +104,22 @@ def read(
     return ds
 
 
-def list_files(paths: Union[StrPath, Sequence[StrPath]]) -> list[tuple[str, Optional[str]]]:
-    """`(path, dataset_type)` per read task, in reading order: the files of each directory or
-    glob (sorted by name, hidden and `_` files skipped, as the Rust reader does), read with the
-    directory's format; a `save_to_disk` directory is one task (its files are in state.json)."""
+def list_files(
+    paths: Union[StrPath, Sequence[StrPath]], dataset_type: Optional[str] = None
+) -> list[tuple[str, Optional[str]]]:
+    """`(path, dataset_type)` per read task, in reading order: the files the reader reads for
+    each directory or glob (`reader.list_inputs`, the one listing rule), read with the
+    directory's format; a file, or a `save_to_disk` directory, is one task (the reader reads
+    the files its state.json lists)."""
     units: list[tuple[str, Optional[str]]] = []
     for path in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
         path = os.fspath(path)
-        if os.path.isfile(path) or os.path.isfile(os.path.join(path, "state.json")):
+        files, listed = list_inputs(path, dataset_type)  # raises NotFoundError etc. as the reader
+        if listed is None or listed == "hf_dataset":
             units.append((path, None))
-            continue
-        if os.path.isdir(path):
-            names = sorted(n for n in os.listdir(path) if not n.startswith((".", "_")))
-            files = [f for f in (os.path.join(path, n) for n in names) if os.path.isfile(f)]
         else:
-            files = sorted(f for f in glob.glob(path) if os.path.isfile(f))
-        fmt = dataset_type_of(path)  # raises NotFoundError / FormatError as the reader would
-        units.extend((f, fmt) for f in files if readable(f))
+            fmt = None if dataset_type else dataset_type_of(path)  # a named format is forced anyway
+            units.extend((f, fmt) for f in files)
     if not units:
         raise ValueError(f"no data files in {paths!r}")
     return units
@@ -129,15 +128,6 @@ def list_files(paths: Union[StrPath, Sequence[StrPath]]) -> list[tuple[str, Opti
 def dataset_type_of(path: str) -> str:
     base, compression = _reader.detect_format(path)
     return base if compression is None else f"{base}.{_reader._SUFFIX[compression]}"
-
-
-def readable(path: str) -> bool:
-    """A shard the reader takes (skips stray files such as a README next to the shards)."""
-    try:
-        _reader.detect_format(path)
-    except Exception:  # any refusal means: not a data file
-        return False
-    return True
 
 
 class FileDatasource(Datasource):

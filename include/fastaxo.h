@@ -235,6 +235,22 @@ int32_t fax_gather_packed(const struct FaxLists *input_ids,
                           int64_t *out_attention_mask,
                           size_t out_len);
 
+// `fax_gather_packed` without padding: the bins' rows back to back in four int64 arrays of
+// `out_len` elements (must equal the bins' total tokens), row `i` at
+// `out_row_offsets[i]..out_row_offsets[i + 1]` (`num_bins + 1` entries, written here).
+int32_t fax_gather_packed_lists(const struct FaxLists *input_ids,
+                                const struct FaxLists *labels,
+                                const int64_t *order,
+                                size_t order_len,
+                                const int64_t *bin_offsets,
+                                size_t num_bins,
+                                int64_t *out_input_ids,
+                                int64_t *out_labels,
+                                int64_t *out_position_ids,
+                                int64_t *out_attention_mask,
+                                size_t out_len,
+                                int64_t *out_row_offsets);
+
 // Copies the calling thread's last error message into `buf` and returns its full length in
 // bytes (without the NUL), so a caller can retry with a larger buffer. When `cap > 0`, writes
 // at most `cap - 1` bytes and a NUL. `buf == NULL` with `cap == 0` asks for the length only.
@@ -344,6 +360,34 @@ int32_t fax_reader_open(const char *path,
 // # Safety
 // `path` must be a NUL-terminated string; `format` and `compression` writable.
 int32_t fax_detect_format(const char *path, int32_t *format, int32_t *compression);
+
+// Lists the files `fax_reader_open` reads for `path`, in its order: the file itself; the
+// regular files of a directory (not its subdirectories), sorted by name, hidden and
+// `_`-prefixed ones skipped, and only those whose name has a known format suffix
+// (`fax_format_name`s' extensions, optionally followed by ".zst"/".gz") unless a format is
+// given; the files a glob pattern matches (the same filter); or the data files a
+// `save_to_disk` directory's `state.json` lists. `options_json` (`options_len` bytes; NULL
+// with 0 = the defaults): `{"format": null}` as for `fax_reader_open`. Writes every path
+// followed by one NUL byte into `out` (`out_cap` bytes) and their total length into
+// `*out_len`; a buffer too small is `FAX_ERR_BUFFER_TOO_SMALL` with `*out_len` (and
+// `fax_last_error_needed`) set to the size needed, so `out = NULL, out_cap = 0` asks for it.
+// `*format` (unless `format` is NULL) gets the `fax_format_name` code every file has when the
+// listing decided it (a directory, a pattern, a `save_to_disk` directory: "hf_dataset"), -1
+// for a single file. A path that names nothing, or a directory or pattern without a data
+// file, is `FAX_ERR_NOT_FOUND`; a directory mixing formats or a `DatasetDict` directory is
+// `FAX_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `path` must be a NUL-terminated string, `options_json` NULL or `options_len` readable
+// bytes, `out` NULL or `out_cap` writable bytes, `out_len` writable, `format` NULL or
+// writable.
+int32_t fax_list_inputs(const char *path,
+                        const char *options_json,
+                        size_t options_len,
+                        char *out,
+                        size_t out_cap,
+                        size_t *out_len,
+                        int32_t *format);
 
 // The name of format `code` (0, 1, ... until NULL): a static string, never freed.
 const char *fax_format_name(int32_t code);

@@ -255,6 +255,33 @@ def test_gather_packed_bad_packings():
         fa.gather_packed(rows, [0.5, 1], [0, 2], 8)
 
 
+@settings(max_examples=100, deadline=None)
+@given(batch=token_rows(), form=st.sampled_from(FORMS), data=st.data())
+def test_gather_packed_lists_is_the_padded_gather_unpadded(batch, form, data):
+    from fast_axolotl.packing import gather_packed_lists
+
+    rows, dtype = batch
+    order = data.draw(st.permutations(range(len(rows))))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(rows)), max_size=4)))
+    bin_offsets = [0, *cuts, len(rows)]
+    lengths = [sum(len(rows[i]) for i in order[a:b]) for a, b in zip(bin_offsets, bin_offsets[1:])]
+    labels = [[t // 2 for t in r] for r in rows] if data.draw(st.booleans()) else None
+    got, row_offsets = gather_packed_lists(as_form(rows, form, dtype), order, bin_offsets, labels=labels)
+    assert row_offsets.tolist() == np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    padded = reference_gather(rows, labels or rows, order, bin_offsets, max(lengths + [0]))
+    for name, values in got.items():
+        assert values.tolist() == [t for row, n in zip(padded[name], lengths) for t in row[:n]]
+
+
+def test_gather_packed_lists_bad_packings():
+    from fast_axolotl.packing import gather_packed_lists
+
+    with pytest.raises(ValueError, match="order"):
+        gather_packed_lists([[1, 2], [3]], [0, 5], [0, 2])
+    with pytest.raises(ValueError, match="bin_offsets"):
+        gather_packed_lists([[1, 2], [3]], [0, 1], [0, 3])
+
+
 def test_pack_sequences_datasets_column_after_shuffle():
     datasets = pytest.importorskip("datasets")
     rows = [list(range(1, 1 + i % 7)) for i in range(50)]

@@ -29,12 +29,11 @@ returns int64).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, PreTrainedTokenizerBase
 from transformers.utils import PaddingStrategy
 
+from fast_axolotl.packing import gather_packed_lists
 from fast_axolotl.padding import pad_sequences
 
 from .fallback import Fallback
@@ -83,19 +82,15 @@ def _collate_bins(collator, bins, return_tensors, number_items: bool, squash: bo
     if not all(isinstance(b, list) and b for b in bins):
         raise Fallback("an empty bin")
     keys = [k for k in _keys([item for b in bins for item in b], KEYS + ("length",)) if k != "length"]
-    rows = {key: [_concatenated(b, key) for b in bins] for key in keys}
+    rows: dict = {key: _concatenated(bins, key, number_items and key == "attention_mask") for key in keys}
     if squash and "position_ids" in rows:
-        rows["position_ids"] = [list(range(len(r))) for r in rows["position_ids"]]
-    return _finish(collator, rows, return_tensors, bins if number_items else None)
+        rows["position_ids"] = [list(range(n)) for n in _lengths(rows["position_ids"])]
+    return _finish(collator, rows, return_tensors)
 
 
-def _finish(collator, rows: dict, return_tensors: str, numbered_bins=None) -> BatchEncoding:
-    """Pad the rows; with `numbered_bins`, number each bin's items in attention_mask."""
+def _finish(collator, rows: dict, return_tensors: str) -> BatchEncoding:
     _check_rows(rows)
-    padded = _pad_all(collator, rows)
-    if numbered_bins is not None and "attention_mask" in padded:
-        _number_samples(padded["attention_mask"], numbered_bins, collator.tokenizer.padding_side)
-    return _encoding(padded, return_tensors)
+    return _encoding(_pad_all(collator, rows), return_tensors)
 
 
 def _bins(features) -> list:
@@ -143,7 +138,7 @@ def _input_padding(collator, input_rows: list) -> tuple:
         padding=collator.padding, max_length=collator.max_length, verbose=True
     )
     multiple = collator.pad_to_multiple_of
-    lengths = [len(r) for r in input_rows]
+    lengths = _lengths(input_rows)
     if strategy == PaddingStrategy.LONGEST:
         return None, multiple
     if strategy == PaddingStrategy.MAX_LENGTH:
@@ -210,42 +205,45 @@ def _keys(features, allowed) -> list:
     return keys
 
 
-def _concatenated(items: list, key: str) -> list:
-    if not all(type(item[key]) is list for item in items):
+def _concatenated(bins: list, key: str, numbered: bool) -> tuple:
+    """Each bin's `key` rows side by side, as `(values, offsets)` (one row per bin), laid out
+    by the packed-batch gather (its V2 layout); `numbered` multiplies each item's values by
+    its number 1, 2, ... in the bin (what the V2 collator does to attention_mask)."""
+    items = [item[key] for b in bins for item in b]
+    if not all(type(row) is list for row in items):
         raise Fallback(f"{key} rows are not lists")  # np.array() of other rows: not modelled
-    return list(itertools.chain.from_iterable(item[key] for item in items))
+    bin_offsets = np.cumsum([0] + [len(b) for b in bins])
+    out, row_offsets = gather_packed_lists(items, np.arange(len(items)), bin_offsets)
+    values = out["input_ids"] * out["attention_mask"] if numbered else out["input_ids"]
+    return values, row_offsets
+
+
+def _lengths(rows) -> list:
+    """The row lengths of a key's rows: a list of rows or `(values, offsets)`."""
+    return np.diff(rows[1]).tolist() if isinstance(rows, tuple) else [len(r) for r in rows]
 
 
 def _check_rows(rows: dict) -> None:
     """The original treats list rows and numpy rows differently and mixes them badly; tokens
-    themselves are checked by pad_sequences (it refuses non-integers)."""
-    all_rows = [r for key_rows in rows.values() for r in key_rows]
+    themselves are checked by pad_sequences (it refuses non-integers). Concatenated bins
+    (`(values, offsets)`) come from list rows."""
+    all_rows = [r for key_rows in rows.values() if not isinstance(key_rows, tuple) for r in key_rows]
     if not (all(type(r) is list for r in all_rows) or all(isinstance(r, np.ndarray) for r in all_rows)):
         raise Fallback("rows are not all lists or all numpy arrays")
-    lengths = [len(r) for r in rows["input_ids"]]
+    lengths = _lengths(rows["input_ids"])
     if min(lengths) == 0:
         raise Fallback("an empty input_ids row")
     # tokenizer.pad pads attention_mask by input_ids' padding: equal lengths keep it square.
-    if "attention_mask" in rows and [len(r) for r in rows["attention_mask"]] != lengths:
+    if "attention_mask" in rows and _lengths(rows["attention_mask"]) != lengths:
         raise Fallback("attention_mask and input_ids lengths differ")
 
 
-def _fill_ranges(padded: np.ndarray, rows: list, side: str) -> None:
+def _fill_ranges(padded: np.ndarray, rows, side: str) -> None:
     """The original pads position_ids with 0, 1, 2, ... rather than one value."""
     width = padded.shape[1]
     ramp = np.arange(width, dtype=np.int64)
-    for i, row in enumerate(rows):
-        pad = width - len(row)
+    for i, n in enumerate(_lengths(rows)):
+        pad = width - n
         if pad:
-            padding = padded[i, len(row) :] if side == "right" else padded[i, :pad]
+            padding = padded[i, n:] if side == "right" else padded[i, :pad]
             padding[:] = ramp[:pad]
-
-
-def _number_samples(mask: np.ndarray, bins: list, side: str) -> None:
-    """Multiply each bin's concatenated mask by its item's number (1, 2, ...): padding is 0."""
-    width = mask.shape[1]
-    for row, items in zip(mask, bins):
-        lengths = [len(item["attention_mask"]) for item in items]
-        numbers = np.repeat(np.arange(1, len(items) + 1, dtype=np.int64), lengths)
-        start = 0 if side == "right" else width - numbers.size
-        row[start : start + numbers.size] *= numbers

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 from datasets import Dataset
 
+from fast_axolotl import _hf
+
 from .fallback import Fallback
 
 INT64_MAX = np.iinfo(np.int64).max
@@ -47,9 +49,7 @@ def _stored_rows(dataset):
         raise Fallback(f"not a datasets.Dataset: {type(dataset).__name__}")
     if dataset.format["type"] is not None:  # dataset[column] would give arrays or tensors
         raise Fallback(f"dataset has the format {dataset.format['type']!r}")
-    mapping = dataset._indices
-    indices = None if mapping is None else mapping.column(0).to_numpy().astype(np.int64, copy=False)
-    return dataset.data.table, indices
+    return _hf.stored_rows(dataset)
 
 
 def _per_row(column: pa.ChunkedArray, per_chunk):

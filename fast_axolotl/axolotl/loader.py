@@ -107,7 +107,9 @@ def _discovered_files(path: Path) -> dict:
 def _has_other_breaks(dataset) -> bool:
     import pyarrow.compute as pc
 
-    column = dataset.data.table.column("text")
+    from fast_axolotl import _hf
+
+    column = _hf.column(dataset, "text")
     return bool(pc.any(pc.match_substring_regex(column, OTHER_BREAKS)).as_py())
 
 

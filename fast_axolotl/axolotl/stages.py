@@ -30,9 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, Features, List, Value
-from datasets.fingerprint import update_fingerprint
-from datasets.table import InMemoryTable
 
+from fast_axolotl import _hf
 from fast_axolotl.reader import write_stream_file
 
 from .fallback import Fallback
@@ -152,13 +151,11 @@ def mapped(
     memory-mapped one by its file name, and the tokens need not stay in RAM."""
     if keep_in_memory or not dataset.cache_files:
         table = pa.Table.from_batches(list(batches), schema=schema)
-        return Dataset(InMemoryTable(table), info=info, split=dataset.split, fingerprint=fingerprint)
-    path = dataset._get_cache_file_path(fingerprint)
+        return _hf.from_table(table, info, dataset.split, fingerprint)
+    path = _hf.cache_file_path(dataset, fingerprint)
     if not os.path.exists(path):  # named by the fingerprint: an existing file holds this result
         write_stream_file(path, batches, lambda: schema)
-    result = Dataset.from_file(path, info=info, split=dataset.split)
-    result._fingerprint = fingerprint  # from_file takes none; map sets its new one the same way
-    return result
+    return _hf.from_cache_file(path, info, dataset.split, fingerprint)
 
 
 def _ranges(lengths: np.ndarray) -> pa.ChunkedArray:
@@ -178,14 +175,7 @@ def _ranges(lengths: np.ndarray) -> pa.ChunkedArray:
 
 def _filtered(dataset: Dataset, keep: np.ndarray, name: str, args) -> Dataset:
     """What `dataset.filter(...)` returns for this mask: a copy with a new indices mapping."""
-    positions = np.flatnonzero(keep).astype(np.uint64)
-    indices = pa.array(positions, pa.uint64())
-    if dataset._indices is not None:
-        indices = dataset._indices.column(0).take(indices)
-    result = copy.deepcopy(dataset)
-    result._indices = InMemoryTable(pa.table({"indices": indices}))
-    result._fingerprint = new_fingerprint(dataset, name, args)
-    return result
+    return _hf.select(dataset, np.flatnonzero(keep), new_fingerprint(dataset, name, args))
 
 
 def _has_trainable_tokens(dataset: Dataset) -> np.ndarray:
@@ -212,8 +202,8 @@ def _plain(dataset) -> Dataset:
     """The datasets this models: a non-empty, unformatted datasets.Dataset without indexes."""
     if not isinstance(dataset, Dataset):
         raise Fallback(f"not a datasets.Dataset: {type(dataset).__name__}")
-    columns = dataset._format_columns
-    if dataset._format_type is not None or (columns is not None and set(columns) != set(dataset.column_names)):
+    columns = dataset.format["columns"]
+    if dataset.format["type"] is not None or set(columns) != set(dataset.column_names):
         raise Fallback("a formatted dataset")
     if dataset.list_indexes():
         raise Fallback("a dataset with indexes")
@@ -228,9 +218,7 @@ def _logical_table(dataset: Dataset) -> pa.Table:
     array's `.values` is its parent's whole child array, and `datasets` casts `.values` of
     every batch it writes (save_to_disk): slices made that quadratic in time and memory
     (24 GB at 100k rows)."""
-    table = dataset.data.table
-    if dataset._indices is not None:
-        table = table.take(dataset._indices.column(0))
+    table = _hf.table(dataset)
     batches = [pa.concat_batches([batch]) for batch in table.to_batches(max_chunksize=ROWS_PER_CHUNK)]
     return pa.Table.from_batches(batches, table.schema)
 
@@ -239,10 +227,7 @@ def _column(dataset: Dataset, name: str) -> pa.Array:
     """One list column of the rows in logical order, as one array."""
     if name not in dataset.column_names:
         raise Fallback(f"no {name} column")
-    column = dataset.data.table.column(name)
-    if dataset._indices is not None:
-        column = column.take(dataset._indices.column(0))
-    return _checked(column, name)
+    return _checked(_hf.column(dataset, name), name)
 
 
 def _checked(column: pa.ChunkedArray, name: str) -> pa.Array:
@@ -274,7 +259,7 @@ def _lists(dataset: Dataset, name: str):
 def new_fingerprint(dataset: Dataset, name: str, args) -> str:
     """The new fingerprint of `dataset` after our transform `name` with `args` (a repr-able
     value that changes whenever the result would)."""
-    return update_fingerprint(dataset._fingerprint, f"{VERSION}: {name}", {"args": repr(args)})
+    return _hf.new_fingerprint(dataset, f"{VERSION}: {name}", {"args": repr(args)})
 
 
 def _axolotl_log(module: str):

@@ -6,7 +6,7 @@ Arrow C stream: nothing is copied on the way into pyarrow, and the GIL is free w
 works. Every batch but the last has exactly `batch_size` rows.
 
 The package: _stream.py opens a dataset and reads its stream (`open_reader`,
-`streaming_dataset_reader`), _readahead.py is the read-ahead thread, _hf.py loads `datasets`
+`streaming_dataset_reader`), _readahead.py is the read-ahead thread, _load.py loads `datasets`
 (`load_dataset`, its cache file and splits), _ipc.py writes Arrow IPC stream files, and
 _compat.py keeps fast-axolotl 0.2.0's names working.
 """
@@ -39,8 +39,8 @@ from .._types import PathArg as PathArg
 from ._compat import RustStreamingDataset as RustStreamingDataset
 from ._compat import create_rust_streaming_dataset as create_rust_streaming_dataset
 from ._compat import should_use_rust_streaming as should_use_rust_streaming
-from ._hf import load_dataset as load_dataset
 from ._ipc import write_stream_file as write_stream_file
+from ._load import load_dataset as load_dataset
 from ._stream import _SUFFIX  # noqa: F401 - fast_axolotl.ray's dataset_type_of reads it here
 from ._stream import COMPRESSIONS as COMPRESSIONS
 from ._stream import FORMATS as FORMATS

@@ -47,6 +47,29 @@ def detect_format(path: PathArg) -> tuple[str, Optional[str]]:
     return FORMATS[fmt[0]], (None if name == "none" else name)
 
 
+def list_inputs(path: PathArg, dataset_type: Optional[str] = None) -> tuple[list[str], Optional[str]]:
+    """`(files, format)`: the files the reader reads for `path`, in its order, and the format
+    the listing decided (None for a single file; "hf_dataset" for a `save_to_disk`
+    directory). The one rule (Rust's): a file is itself; a directory gives its regular files
+    (not its subdirectories', following symlinks) sorted by name, without hidden and `_`
+    files, and only those with a known format suffix (`.jsonl`, `.parquet.zst`, ...) unless
+    `dataset_type` names the format; a glob gives its matching files under the same rule; a
+    `save_to_disk` directory gives the files its state.json lists. NotFoundError if `path`
+    names nothing or no data file."""
+    path_bytes = _path_arg(path)
+    options = json.dumps({"format": _format_arg(dataset_type)}).encode()
+    size, fmt = ffi.new("size_t *"), ffi.new("int32_t *")
+    out, cap = ffi.NULL, 0
+    while (status := lib.fax_list_inputs(path_bytes, options, len(options), out, cap, size, fmt)) != lib.FAX_OK:
+        if status != lib.FAX_ERR_BUFFER_TOO_SMALL:
+            check(status)
+        cap = size[0]  # the size needed (again, if the directory grew in between)
+        out = ffi.new("char[]", cap)
+    listed = cast(bytes, ffi.buffer(out, size[0])[:])
+    files = [os.fsdecode(name) for name in listed.split(b"\0")[:-1]]
+    return files, (None if fmt[0] < 0 else FORMATS[fmt[0]])
+
+
 def _path_arg(path) -> bytes:
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")

@@ -31,6 +31,27 @@ pub fn for_each_row(out: &mut [i64], width: usize, fill: impl Fn(usize, &mut [i6
     }
 }
 
+/// `for_each_row` for rows of different lengths: row `i` is `out[offsets[i]..offsets[i + 1]]`
+/// (`offsets` non-decreasing from 0 to `out.len()`).
+pub fn for_each_ragged_row(out: &mut [i64], offsets: &[i64], fill: impl Fn(usize, &mut [i64]) + Sync + Send) {
+    use rayon::prelude::*;
+    let parallel = out.len() >= PARALLEL_MIN_ELEMENTS;
+    let mut rows = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = out;
+    for w in offsets.windows(2) {
+        let (row, tail) = std::mem::take(&mut rest).split_at_mut((w[1] - w[0]) as usize);
+        rows.push(row);
+        rest = tail;
+    }
+    if parallel {
+        let per_task = rows_per_task(offsets[offsets.len() - 1] as usize / rows.len().max(1));
+        let rows = rows.par_iter_mut().enumerate().with_min_len(per_task);
+        run_with_threads(0, || rows.for_each(|(i, row)| fill(i, row)));
+    } else {
+        rows.into_iter().enumerate().for_each(|(i, row)| fill(i, row));
+    }
+}
+
 /// The number of threads a request for `num_threads` gets.
 pub fn effective_threads(num_threads: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -11,6 +11,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use super::args::json_options;
 use super::guard::{guard, record_error, record_panic};
+use super::lists::slice_mut;
 use crate::error::{Error, Result};
 use crate::read::{self, to_arrow_error, BatchReader, ReadOptions, COMPRESSIONS, FORMATS};
 
@@ -116,6 +117,76 @@ pub unsafe extern "C" fn fax_detect_format(path: *const c_char, format: *mut i32
         unsafe {
             *format = f.code();
             *compression = c.code();
+        }
+        Ok(())
+    })
+}
+
+/// The options of `fax_list_inputs`, a JSON object; every key may be left out.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct ListOptions {
+    /// As `fax_reader_open`'s: a format name, optionally with ".zst"/".gz"; null = detect.
+    format: Option<String>,
+}
+
+/// Lists the files `fax_reader_open` reads for `path`, in its order: the file itself; the
+/// regular files of a directory (not its subdirectories), sorted by name, hidden and
+/// `_`-prefixed ones skipped, and only those whose name has a known format suffix
+/// (`fax_format_name`s' extensions, optionally followed by ".zst"/".gz") unless a format is
+/// given; the files a glob pattern matches (the same filter); or the data files a
+/// `save_to_disk` directory's `state.json` lists. `options_json` (`options_len` bytes; NULL
+/// with 0 = the defaults): `{"format": null}` as for `fax_reader_open`. Writes every path
+/// followed by one NUL byte into `out` (`out_cap` bytes) and their total length into
+/// `*out_len`; a buffer too small is `FAX_ERR_BUFFER_TOO_SMALL` with `*out_len` (and
+/// `fax_last_error_needed`) set to the size needed, so `out = NULL, out_cap = 0` asks for it.
+/// `*format` (unless `format` is NULL) gets the `fax_format_name` code every file has when the
+/// listing decided it (a directory, a pattern, a `save_to_disk` directory: "hf_dataset"), -1
+/// for a single file. A path that names nothing, or a directory or pattern without a data
+/// file, is `FAX_ERR_NOT_FOUND`; a directory mixing formats or a `DatasetDict` directory is
+/// `FAX_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `path` must be a NUL-terminated string, `options_json` NULL or `options_len` readable
+/// bytes, `out` NULL or `out_cap` writable bytes, `out_len` writable, `format` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn fax_list_inputs(
+    path: *const c_char,
+    options_json: *const c_char,
+    options_len: usize,
+    out: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+    format: *mut i32,
+) -> i32 {
+    guard(|| {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: the caller's contract (the export's doc comment).
+        let out_len = unsafe { out_len.as_mut() }.ok_or_else(|| Error::invalid("out_len is NULL"))?;
+        // SAFETY: caller's contract.
+        let path = unsafe { path_arg(path) }?;
+        // SAFETY: as above, the caller's contract.
+        let options: ListOptions = unsafe { json_options(options_json, options_len, "list") }?;
+        let inputs = read::list_files(&path, options.format.as_deref())?;
+        let mut listed = Vec::new();
+        for file in &inputs.files {
+            listed.extend_from_slice(file.as_os_str().as_bytes());
+            listed.push(0);
+        }
+        *out_len = listed.len();
+        if listed.len() > out_cap {
+            return Err(Error::BufferTooSmall {
+                needed: listed.len(),
+                message: format!("the list is {} bytes, the buffer holds {out_cap}", listed.len()),
+            });
+        }
+        // SAFETY: the caller's contract: `out_cap` writable bytes.
+        let out = unsafe { slice_mut(out.cast::<u8>(), listed.len(), "out") }?;
+        out.copy_from_slice(&listed);
+        // SAFETY: the caller's contract: NULL or writable.
+        if let Some(format) = unsafe { format.as_mut() } {
+            *format = inputs.format.map_or(-1, |f| f.code());
         }
         Ok(())
     })

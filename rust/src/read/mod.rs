@@ -22,7 +22,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 pub use compression::{Compression, COMPRESSIONS};
 pub use detect::{detect, Format, FORMATS};
-pub use inputs::list_inputs;
+pub use inputs::{list_inputs, Inputs};
 
 use crate::error::{Error, Result};
 
@@ -128,6 +128,13 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<BatchReader> {
     let batches = chain(head.batches, rest, schema.clone(), head.source_schema, options.clone());
     let batches = rebatch::exact(batches, options.batch_size);
     Ok(BatchReader { schema, batches, failed: false })
+}
+
+/// The files `open` reads for `path`, in reading order (see [`list_inputs`]); `format`: the
+/// format the caller names, as in [`ReadOptions::format`] (then files of any name are taken).
+pub fn list_files(path: &Path, format: Option<&str>) -> Result<Inputs> {
+    let forced = format.map(detect::parse_format).transpose()?;
+    list_inputs(path, forced.map(|(format, _)| format))
 }
 
 /// Format and compression of what `path` stands for (for a directory or pattern: of its files).

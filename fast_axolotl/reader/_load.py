@@ -14,7 +14,7 @@ from .. import errors
 from .._types import PathArg
 from ._ipc import write_stream_file
 from ._readahead import _read_ahead
-from ._stream import open_reader
+from ._stream import list_inputs, open_reader
 
 if TYPE_CHECKING:
     import datasets
@@ -83,8 +83,8 @@ def _write_stream_file(paths, dataset_type, columns, num_threads, target: str) -
 
 
 def _cache_file(paths, dataset_type, columns, cache_dir) -> str:
-    """A cache file name that changes with the inputs (path, size, mtime of every file) and
-    the options."""
+    """A cache file name that changes with the inputs (path, size, mtime of every file the
+    reader reads: `list_inputs`) and the options."""
     from ..__about__ import __version__
 
     if cache_dir is None:
@@ -93,23 +93,10 @@ def _cache_file(paths, dataset_type, columns, cache_dir) -> str:
         cache_dir = os.path.join(str(datasets.config.HF_DATASETS_CACHE), "fast_axolotl")
     key = hashlib.sha256(repr((__version__, dataset_type, list(columns or []))).encode())
     for path in paths:
-        for file in _files_of(os.fspath(path)):
+        for file in list_inputs(path, dataset_type)[0]:
             info = os.stat(file)
             key.update(repr((os.path.abspath(file), info.st_size, info.st_mtime_ns)).encode())
     return os.path.join(os.fspath(cache_dir), f"{key.hexdigest()[:32]}.arrow")
-
-
-def _files_of(path: str) -> list[str]:
-    import glob
-
-    if os.path.isdir(path):
-        return sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files)
-    if os.path.exists(path):
-        return [path]
-    matches = sorted(glob.glob(path))
-    if not matches:
-        raise errors.NotFoundError(f"{path}: no such file or directory")
-    return matches
 
 
 _SPLIT = re.compile(r"^\s*train\s*(\[.*\])?\s*$")
