@@ -118,16 +118,12 @@ def list_files(
         if listed is None or listed == "hf_dataset":
             units.append((path, None))
         else:
-            fmt = None if dataset_type else dataset_type_of(path)  # a named format is forced anyway
-            units.extend((f, fmt) for f in files)
+            # The directory's format; each file's compression is its own (a named format is
+            # forced anyway).
+            units.extend((f, None if dataset_type else listed) for f in files)
     if not units:
         raise ValueError(f"no data files in {paths!r}")
     return units
-
-
-def dataset_type_of(path: str) -> str:
-    base, compression = _reader.detect_format(path)
-    return base if compression is None else f"{base}.{_reader._SUFFIX[compression]}"
 
 
 class FileDatasource(Datasource):

@@ -126,6 +126,19 @@ def test_the_reader_reads_the_listed_files_in_order(tmp_path):
     assert [os.path.basename(f) for f in files] == ["part-0.jsonl", "part-1.jsonl", "part-2.jsonl"]
 
 
+@pytest.mark.parametrize("first", ["plain", "gz", "zst"])
+def test_each_file_is_read_with_its_own_compression(tmp_path, first):
+    """A directory of one format whose shards are compressed differently: every row is read
+    (once the first file's compression was applied to all of them)."""
+    kinds = [first] + [k for k in ("plain", "gz", "zst") if k != first]
+    for i, kind in enumerate(kinds):
+        rows = f'{{"text": "{i}"}}\n'.encode()
+        name = f"part-{i}.jsonl" + ("" if kind == "plain" else f".{kind}")
+        write(tmp_path / name, rows if kind == "plain" else COMPRESSED[kind](rows))
+    with reader.open_reader(tmp_path) as stream:
+        assert stream.read_all().column("text").to_pylist() == ["0", "1", "2"]
+
+
 def test_a_named_format_takes_files_of_any_name(tree):
     shards = tree / "shards"
     os.remove(shards / "README.md")
@@ -322,3 +335,10 @@ def test_ray_reads_one_task_per_listed_file(tree, tmp_path):
     assert fray.list_files(str(named), "jsonl") == [(str(named / "a.data"), None)]
     with pytest.raises(errors.NotFoundError):
         fray.list_files(str(named))
+    # Shards compressed differently: the directory's format for each, its own compression.
+    mixed = tree / "mixed"
+    write(mixed / "a.jsonl.gz", gzip.compress(b'{"text": "a"}\n'))
+    write(mixed / "b.jsonl", b'{"text": "b"}\n')
+    assert fray.list_files(str(mixed)) == [(str(mixed / "a.jsonl.gz"), "jsonl"), (str(mixed / "b.jsonl"), "jsonl")]
+    for path, fmt in fray.list_files(str(mixed)):
+        assert len(list(fray.read_file(0, path, fmt, None, 10))) == 1

@@ -41,7 +41,6 @@ from ._compat import create_rust_streaming_dataset as create_rust_streaming_data
 from ._compat import should_use_rust_streaming as should_use_rust_streaming
 from ._ipc import write_stream_file as write_stream_file
 from ._load import load_dataset as load_dataset
-from ._stream import _SUFFIX  # noqa: F401 - fast_axolotl.ray's dataset_type_of reads it here
 from ._stream import COMPRESSIONS as COMPRESSIONS
 from ._stream import FORMATS as FORMATS
 from ._stream import Reader as Reader

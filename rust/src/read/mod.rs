@@ -124,7 +124,11 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<BatchReader> {
     let kind = kind_of(&first, forced, inputs.format)?;
     let head = open_part(&first, kind, None, options)?;
     let schema = head.schema.clone();
-    let rest = files.map(move |file| (file, kind));
+    // Each file's own compression: a directory may hold `a.jsonl` beside `b.jsonl.gz`.
+    let rest = files.map(move |file| {
+        let kind = kind_of(&file, forced, Some(kind.0));
+        (file, kind)
+    });
     let batches = chain(head.batches, rest, schema.clone(), head.source_schema, options.clone());
     let batches = rebatch::exact(batches, options.batch_size);
     Ok(BatchReader { schema, batches, failed: false })
@@ -165,13 +169,13 @@ fn kind_of(
 /// one's schema (JSON and CSV are decoded into it; other formats must match it).
 fn chain(
     head: Batches,
-    rest: impl Iterator<Item = (PathBuf, (Format, Compression))> + Send + 'static,
+    rest: impl Iterator<Item = (PathBuf, Result<(Format, Compression)>)> + Send + 'static,
     schema: SchemaRef,
     source_schema: SchemaRef,
     options: ReadOptions,
 ) -> Batches {
     let tails = rest.flat_map(move |(file, kind)| -> Batches {
-        match open_part(&file, kind, Some(&source_schema), &options) {
+        match kind.and_then(|kind| open_part(&file, kind, Some(&source_schema), &options)) {
             Ok(part) if part.schema == schema => part.batches,
             Ok(part) => Box::new(std::iter::once(Err(Error::Format(format!(
                 "{}: its columns {} differ from the first file's {}",
