@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +140,18 @@ def test_python_block_runs(block, snippet_workdir):
     if opt_out:
         pytest.skip(f"{block.name} not run: {opt_out.group(1)}")
     code = compile(block.code, str(block.name), "exec")
-    exec(code, {"__name__": "__doc_example__"})
+    try:
+        exec(code, {"__name__": "__doc_example__"})
+    finally:
+        _stop_ray()
+
+
+def _stop_ray():
+    """A block that starts Ray (docs/scale-out.md) leaves it running in this process, where the
+    next Ray test's own ray.init would fail."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
 
 
 @pytest.mark.parametrize("block", [pytest.param(b, id=b.name) for b in RUN_ELSEWHERE_BLOCKS])
