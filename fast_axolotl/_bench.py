@@ -1,16 +1,15 @@
-"""`fast-axolotl bench`: run the benchmark scripts of a source checkout (`bench/bench_*.py`)
-and write one Markdown report.
+"""`fast-axolotl bench`: run the benchmark scripts (`fast_axolotl/bench/bench_*.py`) and
+write one Markdown report.
 
-The scripts are not shipped in the wheel: they compare against pure Python, numpy, Axolotl
-and fast-axolotl 0.2.0 in its own venv (`.venv-fa020`), which are development set-ups, not
-part of the library. So the command needs a checkout (git clone or the unpacked sdist) and
-finds its `bench/` directory: `--bench-dir`, else $FASTAXO_BENCH_DIR, else the checkout this
-package is imported from (an editable install); otherwise it fails and says so.
+The scripts ship in the wheel and generate their data at run time, so the command works from
+an installed package. Baselines that are development set-ups are optional: Axolotl (and
+torch), the `bench` extra's tokenizers and fast-axolotl 0.2.0 in its own venv (see
+`harness.old_python`); a row whose baseline is missing says so instead of timing it.
+`--bench-dir` runs another directory's `bench_*.py` scripts instead.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,25 +20,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Optional
 
-BENCH_DIR_ENV = "FASTAXO_BENCH_DIR"
-HARNESS = "harness.py"
-
 
 def find_bench_dir(explicit: Optional[str] = None) -> Path:
-    """The directory holding harness.py and the bench_*.py scripts."""
-    given = explicit or os.environ.get(BENCH_DIR_ENV)
-    if given:  # asked for: that one or an error, never a silent fallback
-        if not (Path(given) / HARNESS).is_file():
-            raise FileNotFoundError(f"{given} is not a benchmark directory (no {HARNESS} in it)")
-        return Path(given).resolve()
-    checkout = Path(__file__).resolve().parent.parent / "bench"
-    if (checkout / HARNESS).is_file():
-        return checkout
-    raise FileNotFoundError(
-        "the benchmark scripts are not installed with the wheel: run `fast-axolotl bench` from a "
-        "source checkout (git clone or the sdist, installed with `pip install -e .`), or pass "
-        f"--bench-dir DIR (or set {BENCH_DIR_ENV}) to its bench/ directory"
-    )
+    """The directory of the bench_*.py scripts: `explicit`, else the package's own."""
+    if explicit is None:
+        from . import bench
+
+        return Path(bench.__file__).resolve().parent
+    if not Path(explicit).is_dir():
+        raise FileNotFoundError(f"{explicit} is not a directory")
+    return Path(explicit).resolve()
 
 
 def bench_scripts(bench_dir: Path, only: Optional[list[str]] = None) -> list[Path]:
@@ -61,7 +51,7 @@ def run_script(script: Path, quick: bool, tmp: Path) -> dict:
     cmd = [sys.executable, str(script), "--json", str(out)] + (["--quick"] if quick else [])
     load_before = _load()
     start = time.perf_counter()
-    # cwd: the checkout, as the scripts document (python bench/bench_x.py from the repo root).
+    # cwd: the checkout, as the scripts document (python -m fast_axolotl.bench.bench_x from the repo root).
     proc = subprocess.run(cmd, cwd=script.parent.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     run = {"script": script.name, "seconds": time.perf_counter() - start, "load": (load_before, _load())}
     if proc.returncode != 0 or not out.is_file():
@@ -85,15 +75,11 @@ def run_all(scripts: list[Path], quick: bool, progress) -> list[dict]:
     return runs
 
 
-def load_harness(bench_dir: Path) -> ModuleType:
-    """bench/harness.py as a module: its Markdown rendering is the one the scripts print."""
-    spec = importlib.util.spec_from_file_location("fastaxo_bench_harness", bench_dir / HARNESS)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {bench_dir / HARNESS}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def load_harness() -> ModuleType:
+    """The scripts' harness: its Markdown rendering is the one the scripts print."""
+    from .bench import harness
+
+    return harness
 
 
 def markdown(runs: list[dict], harness, quick: bool, machine: dict, skipped: list[str]) -> str:
@@ -138,6 +124,45 @@ def _load() -> str:
         return f"{os.getloadavg()[0]:.2f}"
     except OSError:
         return "unknown"
+
+
+README_START = "<!-- goals: written by `fast-axolotl bench --readme`; do not edit by hand -->"
+README_END = "<!-- end of goals -->"
+
+
+def goals_table(runs: list[dict], harness, machine: dict) -> str:
+    """Every goal of the run, one row each, as the README shows them: from the same reports
+    as BENCHMARK.md, so the two cannot disagree."""
+    lines = [
+        f"Goals of the `fast-axolotl bench` run of {machine['date']} ({machine['cpu']}, {machine['cores']} cores; "
+        "BENCHMARK.md has every timing):",
+        "",
+        "| script | goal | measured | status |",
+        "|---|---|---|---|",
+    ]
+    for run in runs:
+        if "error" in run:
+            lines.append(f"| {run['script']} | the script ran | failed | **FAILED** |")
+        for goal in run.get("report", {}).get("goals", []):
+            measured = goal.get("measured") or harness.goal_ratio_text(goal)
+            lines.append(f"| {run['script']} | {goal['goal']} | {measured} | {goal['status']} |")
+    return "\n".join(lines)
+
+
+def readme_parts(readme: Path) -> tuple[str, str]:
+    """The text of `readme` up to its goals block and from the block's end on (checked before
+    a run, so a README without the block fails at once, not after the benchmarks)."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no goals block: it needs the lines {README_START} and {README_END}")
+    return text[: start + len(README_START)], text[end:]
+
+
+def replace_readme_goals(readme: Path, table: str) -> None:
+    """`table` as the goals block of `readme`; the rest is left as it is."""
+    head, tail = readme_parts(readme)
+    readme.write_text(f"{head}\n{table}\n{tail}", encoding="utf-8")
 
 
 def failures(runs: list[dict]) -> list[str]:

@@ -4,7 +4,7 @@ and `sha256_backend`. Rows are hashed in Rust on all cores; every digest equals 
 Rows are a list of str and/or bytes, or a pyarrow string/large_string/binary/large_binary
 Array or ChunkedArray, read where it lives (no copy). For a list of str, encoding the rows
 to UTF-8 and making the hex strings cost more than the hashing: both are done in bulk, a
-chunk of rows at a time (bench/bench_hash.py measures it).
+chunk of rows at a time (fast_axolotl/bench/bench_hash.py measures it).
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ def _round_width(longest: int, target: int, multiple: int) -> int:
 
 def _pad_python_rows(rows: list[list[Any]], width: int, pad: int, side: str) -> list[list[Any]]:
     """List in, list out: reuse the input's int objects. Making new ints from an int64 array
-    (`tolist`) costs more than the whole padding (see bench/bench_pad.py). Rows of a length
+    (`tolist`) costs more than the whole padding (see fast_axolotl/bench/bench_pad.py). Rows of a length
     share one padding list, made once: a concatenation per row is then all that is left."""
     rows = _as_lists(rows)
     padding = [pad] * width

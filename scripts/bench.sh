@@ -3,10 +3,10 @@
 # pure Python, numpy, Axolotl's own packer and fast-axolotl 0.2.0 (its own venv, .venv-fa020).
 . "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
 bash scripts/install-axolotl.sh  # Axolotl's own packer and dedupe are compared too
-bash bench/setup_old_venv.sh || echo "fast-axolotl 0.2.0 could not be installed: its rows will say so"
+bash scripts/setup-old-venv.sh || echo "fast-axolotl 0.2.0 could not be installed: its rows will say so"
 # The other tokenizers bench_tokenizer.py compares (a row says so for any that does not install).
 python -m pip install --quiet -e ".[bench]" || echo "the bench extra could not be installed: its rows will say so"
-python bench/bench_pad.py "$@"
-python bench/bench_pack.py "$@"
-python bench/bench_hash.py "$@"
-python bench/bench_tokenizer.py "$@"
+python -m fast_axolotl.bench.bench_pad "$@"
+python -m fast_axolotl.bench.bench_pack "$@"
+python -m fast_axolotl.bench.bench_hash "$@"
+python -m fast_axolotl.bench.bench_tokenizer "$@"

@@ -1,4 +1,4 @@
-"""End to end through Axolotl's own CLI, offline on CPU (tests/axolotl_fixtures.py makes the
+"""End to end through Axolotl's own CLI, offline on CPU (fast_axolotl/bench/axolotl_data.py makes the
 tokenizer, model and data): `axolotl preprocess` with the fast-axolotl plugin saves the
 dataset Axolotl saves without it, row for row, and a 3-step `axolotl train` with the plugin
 runs its packing and collator patches. Each `axolotl` run is a subprocess (tens of seconds)."""
@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("axolotl.cli.main")
 datasets = pytest.importorskip("datasets")
 
-import axolotl_fixtures as fixtures  # noqa: E402
+from fast_axolotl.bench import axolotl_data as fixtures  # noqa: E402
 
 N_ROWS = 250  # per dataset; about a fifth repeat earlier rows
 # Packages `axolotl train` imports on top of what `axolotl preprocess` needs.

@@ -8,7 +8,7 @@ import os
 import sys
 
 import pytest
-from conftest import REPO, run
+from conftest import run
 
 SMALL = {
     "bench_pad.py": ["--n", "300"],
@@ -26,7 +26,8 @@ def test_bench_runs_quick(script, tmp_path):
         pytest.importorskip("ray")
     out = tmp_path / "result.json"
     env = {**os.environ, "FASTAXO_BENCH_OLD_PYTHON": str(tmp_path / "missing-python")}
-    cmd = [sys.executable, str(REPO / "bench" / script), "--quick", "--json", str(out), *SMALL[script]]
+    module = f"fast_axolotl.bench.{script.removesuffix('.py')}"
+    cmd = [sys.executable, "-m", module, "--quick", "--json", str(out), *SMALL[script]]
     result = run(cmd, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -1,4 +1,4 @@
-"""bench/harness.py on a fake clock: the medians, ratios, losses and goal statuses it reports
+"""fast_axolotl/bench/harness.py on a fake clock: the medians, ratios, losses and goal statuses it reports
 are the ones the timings it measured give (tests/test_bench.py runs the real scripts)."""
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import math
 import os
 import random
 import re
-import shutil
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, run
+from conftest import run
 
 import fast_axolotl
 
@@ -341,7 +340,7 @@ def test_wrong_column(table_file, tmp_path):
 
 FAKE_BENCH = """
 import time
-import harness
+from fast_axolotl.bench import harness
 
 p = harness.parser("fake")
 bench = harness.Bench(p.parse_args())
@@ -358,7 +357,6 @@ bench.report(baseline="20 ms")
 def bench_dir(tmp_path):
     folder = tmp_path / "bench"
     folder.mkdir()
-    shutil.copy(REPO / "bench" / "harness.py", folder)
     (folder / "bench_sleep.py").write_text(FAKE_BENCH)
     (folder / "bench_broken.py").write_text("import sys\nprint('broken on purpose', file=sys.stderr)\nsys.exit(3)\n")
     return folder
@@ -396,6 +394,35 @@ def test_bench_report_from_fake_scripts(bench_dir, tmp_path):
     assert f"- 5 ms >= 10x 20 ms: {shown} (need >= 10.00x): NOT reached" in report
 
 
+def test_bench_writes_the_goals_into_the_readme(bench_dir, tmp_path):
+    from fast_axolotl._bench import README_END, README_START
+
+    readme = tmp_path / "README.md"
+    before, after = "# title\n\ntext above\n", "\ntext below\n"
+    readme.write_text(f"{before}{README_START}\nold table\n{README_END}{after}")
+    out = tmp_path / "report.md"
+    result = cli(
+        "bench", "--quick", "--bench-dir", bench_dir, "--only", "bench_sleep", "--out", out, "--readme", readme
+    )
+    assert result.returncode == 0, result.stderr
+    text = readme.read_text()
+    assert text.startswith(before + README_START) and text.endswith(README_END + after) and "old table" not in text
+    # Each goal of the report is a row of the README, with the same measurement and status.
+    goals = [line[2:] for line in out.read_text().splitlines() if line.startswith("- 5 ms >= ")]
+    assert len(goals) == 2
+    for goal in goals:
+        name, measured, status = goal.split(": ")
+        assert f"| bench_sleep.py | {name} | {measured} | {status} |" in text
+
+
+def test_bench_refuses_a_readme_without_the_block_before_running(bench_dir, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no block here\n")
+    result = cli("bench", "--bench-dir", bench_dir, "--readme", readme, "--out", tmp_path / "report.md")
+    assert_one_line_error(result, "bench", "has no goals block")
+    assert not (tmp_path / "report.md").exists() and readme.read_text() == "# no block here\n"
+
+
 def test_bench_failed_script_is_reported(bench_dir, tmp_path):
     out = tmp_path / "report.md"
     result = cli("bench", "--quick", "--bench-dir", bench_dir, "--out", out, "--quiet")
@@ -408,6 +435,8 @@ def test_bench_failed_script_is_reported(bench_dir, tmp_path):
 
 def test_bench_without_scripts_fails_clearly(tmp_path):
     result = cli("bench", "--bench-dir", tmp_path)
-    assert_one_line_error(result, "bench", "is not a benchmark directory")
-    result = cli("bench", "--bench-dir", REPO / "bench", "--only", "bench_nothing")
+    assert_one_line_error(result, "bench", "no bench_*.py scripts in")
+    result = cli("bench", "--bench-dir", tmp_path / "missing")
+    assert_one_line_error(result, "bench", "is not a directory")
+    result = cli("bench", "--only", "bench_nothing")
     assert_one_line_error(result, "bench", "no such benchmark script")

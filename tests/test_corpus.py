@@ -1,4 +1,4 @@
-"""bench/corpus.py, the generated text for the tokenizer checks and benchmarks: the same
+"""fast_axolotl/bench/corpus.py, the generated text for the tokenizer checks and benchmarks: the same
 documents for the same arguments, the sizes asked for, and in each kind (1 MB of it) the
 characters and forms it is there for."""
 

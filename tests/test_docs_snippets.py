@@ -1,5 +1,5 @@
 """The documentation runs: every ```python block of README.md and docs/*.md is executed, and
-every `fast-axolotl ...` command and `python bench/....py` script the docs name exists.
+every `fast-axolotl ...` command and `python -m fast_axolotl.bench....` script the docs name exists.
 
 A python block runs in a fresh namespace, with a temporary directory as the working directory
 that holds the input files the docs name (`data.jsonl`, `shards/`, `tokenizer.json`, ...: see
@@ -13,8 +13,8 @@ transformers or TRL is in the axolotl tier, one that imports Ray in the ray tier
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import os
 import re
 import shlex
 import sys
@@ -190,7 +190,7 @@ def cli_commands():
 def bench_scripts():
     for doc in COMMAND_DOCS:
         for line, text in shell_lines(doc):
-            for match in re.finditer(r"python3?\s+(bench/[\w./-]+\.py)", text):
+            for match in re.finditer(r"python3?\s+-m\s+(fast_axolotl\.bench\.\w+)", text):
                 yield pytest.param(match.group(1), id=f"{doc.relative_to(REPO)}:{line}")
 
 
@@ -223,9 +223,9 @@ def test_cli_commands_are_found():
 
 @pytest.mark.parametrize("script", list(bench_scripts()))
 def test_bench_script_in_docs_exists(script):
-    assert (REPO / script).is_file(), f"{script} does not exist"
+    assert importlib.util.find_spec(script) is not None, f"{script} does not exist"
 
 
 def test_bench_scripts_are_found():
     assert len(list(bench_scripts())) >= 5
-    assert os.path.isdir(REPO / "bench")
+    assert importlib.util.find_spec("fast_axolotl.bench.no_such_script") is None

@@ -29,11 +29,14 @@ def test_wheel_name_and_contents(wheel):
 
 
 def check_wheel(wheel: Path) -> None:
-    """Named fast_axolotl-<version>-py3-none-<platform>.whl, with the library, header and py.typed."""
+    """Named fast_axolotl-<version>-py3-none-<platform>.whl, with the library, header, py.typed
+    and the benchmark scripts."""
     platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     assert wheel.name == f"fast_axolotl-{fast_axolotl.__version__}-py3-none-{platform}.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"fast_axolotl/{library_filename()}", "fast_axolotl/fastaxo.h", "fast_axolotl/py.typed"} <= names
+    scripts = {p.relative_to(REPO).as_posix() for p in (REPO / "fast_axolotl" / "bench").glob("*.py")}
+    assert len(scripts) > 10 and scripts <= names
 
 
 def install_in_fresh_venv(wheel: Path, tmp_path: Path) -> Path:
@@ -48,7 +51,7 @@ def install_in_fresh_venv(wheel: Path, tmp_path: Path) -> Path:
 
 def venv_env() -> dict:
     """This environment minus what could point the fresh venv back at this checkout."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FASTAXO_LIB", "FASTAXO_BENCH_DIR")}
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FASTAXO_LIB", "FASTAXO_BENCH_OLD_PYTHON")}
 
 
 def check_imports_and_runs(python: Path, cwd: Path) -> None:
@@ -66,7 +69,20 @@ def check_imports_and_runs(python: Path, cwd: Path) -> None:
 
 
 def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
-    check_imports_and_runs(install_in_fresh_venv(wheel, tmp_path), cwd=tmp_path)
+    python = install_in_fresh_venv(wheel, tmp_path)
+    check_imports_and_runs(python, cwd=tmp_path)
+    check_bench_runs(python, cwd=tmp_path)
+
+
+def check_bench_runs(python: Path, cwd: Path) -> None:
+    """`fast-axolotl bench` from the installed wheel alone (no checkout, no 0.2.0 venv): the
+    script runs on data it makes, and the baseline it cannot have is a row saying so."""
+    command = [str(python), "-m", "fast_axolotl", "bench", "--quick", "--only", "bench_pad", "--out", "report.md"]
+    result = run(command, cwd=cwd, env=venv_env(), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (cwd / "report.md").read_text(encoding="utf-8")
+    assert "## bench_pad.py" in report and "FAILED" not in report
+    assert "| list→list | fast_axolotl (ours) |" in report and "not available" in report
 
 
 # What cargo names a cdylib `fastaxo` on each platform (the other platforms cannot run here:

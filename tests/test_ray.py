@@ -20,9 +20,9 @@ ray = pytest.importorskip("ray")
 fr = pytest.importorskip("fast_axolotl.ray")
 
 from conftest import REPO  # noqa: E402
-from tokenizer_fixtures import llama3_tokenizer_file, load_llama3_tokenizer  # noqa: E402
 
 import fast_axolotl as fa  # noqa: E402
+from fast_axolotl.bench.real_tokenizers import llama3_tokenizer_file, load_llama3_tokenizer  # noqa: E402
 from fast_axolotl.reader import open_reader  # noqa: E402
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -196,7 +196,7 @@ SPECIAL_TEXTS = ["<|begin_of_text|>Hello<|eot_id|>", "a<|end_of_text|>b", "<|sta
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
-    """bench/corpus.py's mixture of every kind of text (CJK, Arabic, emoji, combining marks,
+    """fast_axolotl/bench/corpus.py's mixture of every kind of text (CJK, Arabic, emoji, combining marks,
     controls, empty documents), whole and line by line, and SPECIAL_TEXTS: ~6,000 rows with
     an `id` column, as 3 Parquet shards and as the whole table."""
     docs = corpus.mixture(500_000, seed=0)

@@ -17,7 +17,7 @@ from fast_axolotl import _native
 from fast_axolotl.tokenize import PromptStrategy, chat_template_plan
 
 pytest.importorskip("transformers")
-import axolotl_fixtures as fixtures
+from fast_axolotl.bench import axolotl_data as fixtures
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -34,10 +34,11 @@ from axolotl.utils.chat_templates.base import _CHAT_TEMPLATES
 from axolotl.utils.dict import DictDefault
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tokenizer_fixtures import named, share_native_tokenizers
+from tokenizer_fixtures import share_native_tokenizers
 
 import fast_axolotl
 from fast_axolotl.axolotl.tokenization import compile_strategy
+from fast_axolotl.bench.real_tokenizers import named
 from fast_axolotl.tokenize import PromptStrategy, chat_template_plan, tokenize_dataset
 
 COLUMNS = ("input_ids", "labels", "attention_mask")

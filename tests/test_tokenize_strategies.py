@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from axolotl_fixtures import build_tokenizer
+from fast_axolotl.bench.axolotl_data import build_tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -560,11 +560,11 @@ def test_encode_truncated_matches_transformers():
 
 def test_tokenize_dataset_takes_an_axolotl_strategy_object():
     # The standalone API with a strategy Axolotl built: its plan and tokenizer are read off it.
-    import axolotl_fixtures as fixtures
     from axolotl.prompt_tokenizers import AlpacaPromptTokenizingStrategy
     from axolotl.prompters import AlpacaPrompter
 
     import fast_axolotl as fa
+    from fast_axolotl.bench import axolotl_data as fixtures
 
     strategy = AlpacaPromptTokenizingStrategy(AlpacaPrompter(None), fixtures.build_tokenizer(), False, 64)
     rng = __import__("random").Random(5)

@@ -2,7 +2,7 @@
 sets it (no truncation, no padding, `encode_special_tokens` = `split_special_tokens`): the
 same ids and code-point offsets
 
-- on every kind of bench/corpus.py's text and on hypothesis' strings, for Llama 3, Qwen2.5/3
+- on every kind of fast_axolotl/bench/corpus.py's text and on hypothesis' strings, for Llama 3, Qwen2.5/3
   and a GPT-2-style BPE trained here, all on the fast engine;
 - for tokenizer.json files the fast engine does not model (edits of a supported one, and
   tokenizers trained here), which go to the `tokenizers` engine with a reason;
@@ -10,7 +10,7 @@ same ids and code-point offsets
   ids; for every input and output form of `encode_batch`; and from C alone
   (tests/c/test_tokenizer.c).
 
-bench/verify_tokenizer.py runs the corpus comparison at scale.
+fast_axolotl/bench/verify_tokenizer.py runs the corpus comparison at scale.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ from fast_axolotl import tokenizer as tokenizer_module
 pytest.importorskip("tokenizers")
 sys.path.insert(0, str(REPO / "bench"))
 import corpus
-import tokenizer_fixtures as fixtures
-from tokenizer_fixtures import QWEN_ADDED_TOKENS
 from verify_tokenizer import differences, gpt2_style_tokenizer_json, reference_encodings
+
+from fast_axolotl.bench import real_tokenizers as fixtures
+from fast_axolotl.bench.real_tokenizers import QWEN_ADDED_TOKENS
 
 # Bytes of each corpus kind per tokenizer: every kind's tricks, in a few seconds in all.
 KIND_BYTES = 150_000

@@ -366,24 +366,15 @@ def sft_losses(tmp_path, strategy):
     with packing."""
     import random
 
-    from axolotl_fixtures import build_tokenizer, sentence
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
     from trl import SFTConfig, SFTTrainer
+
+    from fast_axolotl.bench.axolotl_data import build_tokenizer, sentence, tiny_llama_config
 
     tokenizer = build_tokenizer()
     rng = random.Random(0)
     data = datasets.Dataset.from_dict({"text": [sentence(rng, 3, 40) for _ in range(64)]})
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
+    config = tiny_llama_config(tokenizer, max_positions=256)
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
     args = SFTConfig(

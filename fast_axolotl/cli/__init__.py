@@ -95,15 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.set_defaults(run=run_info)
 
-    bench = commands.add_parser(
-        "bench", parents=[common], help="run the benchmarks of a source checkout, write a Markdown report"
-    )
+    bench = commands.add_parser("bench", parents=[common], help="run the benchmarks, write a Markdown report")
     bench.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run, not numbers to quote)")
     bench.add_argument("--out", default="BENCHMARK.md", help="the report to write (default BENCHMARK.md)")
-    bench.add_argument(
-        "--bench-dir", help="the checkout's bench/ directory (default: $FASTAXO_BENCH_DIR, else found from the package)"
-    )
+    bench.add_argument("--bench-dir", help="run the bench_*.py scripts of this directory (default: the package's own)")
     bench.add_argument("--only", action="append", metavar="SCRIPT", help="run only this bench_*.py (repeatable)")
+    bench.add_argument(
+        "--readme", metavar="FILE", help="also write the run's goals into FILE's goals block (README.md)"
+    )
     bench.set_defaults(run=run_bench)
 
     dedupe = commands.add_parser("dedupe", parents=[common], help="exact row dedupe of a dataset into Parquet")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
@@ -75,7 +76,7 @@ def cpu_model() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return "unknown"
+    return platform.processor() or "unknown"
 
 
 def thread_info() -> dict:

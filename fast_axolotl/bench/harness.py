@@ -1,4 +1,4 @@
-"""Shared benchmark harness for the bench/*.py scripts.
+"""Shared benchmark harness for the benchmark scripts (fast_axolotl/bench/bench_*.py).
 
 A script builds a `Bench` from the common flags (`parser()`), times each implementation with
 `Bench.time` (this interpreter) or `Bench.time_other` (another interpreter, by default the
@@ -30,9 +30,8 @@ from pathlib import Path
 from statistics import median
 from typing import Callable, Optional
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 OLD_PYTHON_ENV = "FASTAXO_BENCH_OLD_PYTHON"
-DEFAULT_OLD_PYTHON = REPO_ROOT / ".venv-fa020" / "bin" / "python"
+DEFAULT_OLD_PYTHON = Path(".venv-fa020", "bin", "python")  # relative to the working directory
 
 # Upper bound on timed runs and on seconds spent per implementation: slow baselines stop
 # at the time budget, fast ones get all their runs.
@@ -88,8 +87,10 @@ def axolotl_patched(on: bool):
 
 
 def old_python() -> Path:
-    """The fast-axolotl 0.2.0 interpreter (bench/setup_old_venv.sh makes it)."""
-    return Path(os.environ.get(OLD_PYTHON_ENV) or DEFAULT_OLD_PYTHON)
+    """The fast-axolotl 0.2.0 interpreter: $FASTAXO_BENCH_OLD_PYTHON, else the one in
+    .venv-fa020/ of the working directory (scripts/setup-old-venv.sh makes it); absolute,
+    since it runs in a temporary directory."""
+    return Path(os.environ.get(OLD_PYTHON_ENV) or DEFAULT_OLD_PYTHON).absolute()
 
 
 def run_in_python(python: Path, code: str, data, timeit_args: dict):
@@ -146,8 +147,10 @@ def check_same(got, expected, what: str) -> None:
 def machine_info() -> dict:
     """The machine and the versions a report's numbers belong to; the load average shows
     how busy the machine was (other processes add noise to every timing)."""
+    from fast_axolotl.cli._info import cpu_model  # here, not at the top: see the module doc
+
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "ram": _ram(),
         "load average (1, 5, 15 min)": _load_average(),
@@ -177,17 +180,6 @@ def _load_average() -> str:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _version(dist: str) -> str:
@@ -361,8 +353,13 @@ def ratio_text(row: dict) -> str:
 def _goal_line(goal: dict) -> str:
     if "measured" in goal:
         return f"- {goal['goal']}: {goal['measured']}: {goal['status']}"
+    return f"- {goal['goal']}: {goal_ratio_text(goal)}: {goal['status']}"
+
+
+def goal_ratio_text(goal: dict) -> str:
+    """A ratio goal's measurement against its need: "1.23x (need >= 2.00x)"."""
     measured = _times(goal["ratio"]) if goal["ratio"] is not None else "n/a"
-    return f"- {goal['goal']}: {measured} (need >= {_times(goal['need'])}): {goal['status']}"
+    return f"{measured} (need >= {_times(goal['need'])})"
 
 
 def _times(ratio: float) -> str:

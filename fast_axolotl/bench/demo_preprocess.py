@@ -4,7 +4,7 @@ Axolotl alone and with the fast-axolotl plugin, each in its own process; prints 
 stage as it goes, then the time of each stage both ways, the speedup, and whether the two
 prepared datasets are equal row for row.
 
-    python bench/demo_preprocess.py [--rows N] [--seed S] [--keep DIR]
+    python -m fast_axolotl.bench.demo_preprocess [--rows N] [--seed S] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ import argparse
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-import axolotl_fixtures as fixtures  # noqa: E402
-import tokenizer_fixtures  # noqa: E402
+from fast_axolotl.bench import axolotl_data as fixtures
+from fast_axolotl.bench import real_tokenizers
 
 DATASET = {
     "type": "chat_template",
@@ -58,7 +55,7 @@ def bar_seconds(output: str) -> dict:
 
 def inputs(root: Path, rows: int, seed: int) -> tuple[Path, Path]:
     """The model directory (Llama 3 tokenizer, a tiny config) and the chats JSONL."""
-    model = fixtures.build_model_dir(root / "model", tokenizer=tokenizer_fixtures.load_llama3_tokenizer())
+    model = fixtures.build_model_dir(root / "model", tokenizer=real_tokenizers.load_llama3_tokenizer())
     return model, fixtures.write_jsonl(root / "chats.jsonl", fixtures.conversation_rows(rows, seed=seed))
 
 

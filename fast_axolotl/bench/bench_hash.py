@@ -1,10 +1,10 @@
 """SHA-256 row hashing benchmark, one run: fast_axolotl.parallel_hash_rows against a hashlib
-loop, hashlib in a thread pool and fast-axolotl 0.2.0 (its own venv, see setup_old_venv.sh),
+loop, hashlib in a thread pool and fast-axolotl 0.2.0 (its own venv, see scripts/setup-old-venv.sh),
 on JSON-like rows (100k and 1M rows of 60–200 bytes), on 100k rows of 4 KiB, and on the
 100k ~60-byte rows of issue #21 (against the hashlib loop).
 
 Run from the repo root with the .venv active:
-    python bench/bench_hash.py [--quick] [--json PATH] [--seed S]
+    python -m fast_axolotl.bench.bench_hash [--quick] [--json PATH] [--seed S]
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 
-import harness
 import numpy as np
 import pyarrow as pa
-from dedupe_case import bench_dedupe
 
 import fast_axolotl
+from fast_axolotl.bench import harness
+from fast_axolotl.bench.dedupe_case import bench_dedupe
 
 SHORT_MIN, SHORT_MAX = 60, 200  # bytes per JSON-like row
 LONG = 4096

@@ -21,13 +21,13 @@ import time
 from itertools import zip_longest
 from pathlib import Path
 
-import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 import fast_axolotl
+from fast_axolotl.bench import harness
 
 DATA_VERSION = 1  # bump when the generated files change
 WORDS = [

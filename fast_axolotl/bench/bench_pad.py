@@ -1,20 +1,20 @@
 """Padding benchmark: fast_axolotl.pad_sequences against pure Python, numpy, np.full (the
-cost of just writing the output) and fast-axolotl 0.2.0 (its own venv, see setup_old_venv.sh).
+cost of just writing the output) and fast-axolotl 0.2.0 (its own venv, see scripts/setup-old-venv.sh).
 
 Run from the repo root with the .venv active:
-    python bench/bench_pad.py [--quick] [--json PATH] [--n N] [--seed S]
+    python -m fast_axolotl.bench.bench_pad [--quick] [--json PATH] [--n N] [--seed S]
 """
 
 from __future__ import annotations
 
 import random
 
-import harness
 import numpy as np
 import pyarrow as pa
 
 import fast_axolotl
 from fast_axolotl._lists import check_list_rows
+from fast_axolotl.bench import harness
 
 TARGET = 256
 PAD = 0

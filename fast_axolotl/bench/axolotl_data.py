@@ -2,7 +2,8 @@
 tokenizer with a chat template, a tiny Llama model directory, chat and completion datasets
 as JSONL (with repeated rows, rows too long for the sequence length and rows with nothing
 to train on), a config, and a runner for the `axolotl` CLI. Shared by the end-to-end tests
-and bench/bench_axolotl.py; nothing here downloads anything."""
+and the benchmarks (in the package, so that `fast-axolotl bench` runs from a wheel); nothing
+here downloads anything."""
 
 from __future__ import annotations
 
@@ -66,28 +67,33 @@ def build_tokenizer(vocab_size: int = 300):
     return tokenizer
 
 
-def build_model_dir(path: Path, weights: bool = False, tokenizer=None) -> Path:
-    """Tokenizer files (the tests' small tokenizer unless `tokenizer` is given) and a tiny
-    LlamaConfig in `path`; with `weights`, a randomly initialised model too (what `axolotl
-    train` loads)."""
+def tiny_llama_config(tokenizer, max_positions: int):
+    """A one-layer Llama of width 32 over `tokenizer`'s vocabulary: fast on CPU."""
     from transformers import LlamaConfig
 
-    path.mkdir(parents=True, exist_ok=True)
-    tokenizer = tokenizer or build_tokenizer()
-    tokenizer.save_pretrained(path)
-    config = LlamaConfig(
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=1,
         num_attention_heads=2,
         num_key_value_heads=2,
-        max_position_embeddings=1024,
+        max_position_embeddings=max_positions,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
     )
+
+
+def build_model_dir(path: Path, weights: bool = False, tokenizer=None) -> Path:
+    """Tokenizer files (the tests' small tokenizer unless `tokenizer` is given) and a tiny
+    LlamaConfig in `path`; with `weights`, a randomly initialised model too (what `axolotl
+    train` loads)."""
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = tokenizer or build_tokenizer()
+    tokenizer.save_pretrained(path)
+    config = tiny_llama_config(tokenizer, max_positions=1024)
     if weights:
         import torch
         from transformers import LlamaForCausalLM

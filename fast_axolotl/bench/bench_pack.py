@@ -3,7 +3,7 @@ numpy packer and fast-axolotl 0.2.0 (its own venv); fast_axolotl.pack_bins again
 best-fit-decreasing and Axolotl's own numba first-fit packer (when Axolotl is installed).
 
 Run from the repo root with the .venv active:
-    python bench/bench_pack.py [--quick] [--json PATH] [--n-bins N] [--seed S]
+    python -m fast_axolotl.bench.bench_pack [--quick] [--json PATH] [--n-bins N] [--seed S]
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import bisect
 import random
 
-import harness
 import numpy as np
 import pyarrow as pa
 
 import fast_axolotl
 from fast_axolotl._lists import check_list_rows
+from fast_axolotl.bench import harness
 
 MAX_LENGTH, PAD, EOS, LABEL_PAD = 512, 0, 2, -100
 SEQ_N, SEQ_MIN, SEQ_MAX, VOCAB = 10_000, 10, 100, 32000

@@ -8,7 +8,7 @@ polars, `datasets` streaming (row by row) and fast-axolotl 0.2.0 (its own venv),
      CSV (the token list as one string column of space-separated integers, "17 4093 ...":
      CSV has no list type, so every reader returns that column as a string);
   C  B twice (~880 MB decoded), Parquet and JSONL: the file of the peak-RSS goal;
-  L  the long-text files of issue #21 (bench/long_text_case.py): each column alone and all
+  L  the long-text files of issue #21 (long_text_case.py): each column alone and all
      together, batch sizes 1,000 and 8,192, against pyarrow's streaming readers.
 
 Every implementation consumes the whole file (for "python" outputs: builds the Python
@@ -20,7 +20,7 @@ Data is generated once into --data-dir (default $TMPDIR/fastaxo-bench-read), key
 sizes and seed, and reused by later runs; it is never written into the repository.
 
 Run from the repo root with the .venv active:
-    python bench/bench_read.py [--quick] [--json PATH] [--batch-size N] [--data-dir DIR] [--long-text-only]
+    python -m fast_axolotl.bench.bench_read [--quick] [--json PATH] [--batch-size N] [--data-dir DIR] [--long-text-only]
 """
 
 from __future__ import annotations
@@ -38,17 +38,17 @@ from pathlib import Path
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # local files only: no hub look-ups
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
-from long_text_case import PYARROW as PYARROW_LONG
-from long_text_case import WORDS, bench_long_text
 
 import fast_axolotl
+from fast_axolotl.bench import harness
+from fast_axolotl.bench.long_text_case import PYARROW as PYARROW_LONG
+from fast_axolotl.bench.long_text_case import WORDS, bench_long_text
 
 DATA_VERSION = 1  # bump when the generated files change
 VOCAB = 32000
@@ -626,9 +626,7 @@ def main() -> None:
     p.add_argument(
         "--long-rows", type=int, help="rows of the long-text files of issue #21 (default 1,200,000; --quick 20,000)"
     )
-    p.add_argument(
-        "--long-text-only", action="store_true", help="run only the long-text cases (bench/long_text_case.py)"
-    )
+    p.add_argument("--long-text-only", action="store_true", help="run only the long-text cases (long_text_case.py)")
     args = p.parse_args()
     args.long_rows = args.long_rows or (20_000 if args.quick else 1_200_000)
     if args.long_text_only:
