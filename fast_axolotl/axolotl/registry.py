@@ -152,6 +152,7 @@ class Patch:
             self._count_call(time.perf_counter() - start, _rows_of(count_rows, args, kwargs))
             return result
 
+        replacement.__fast_axolotl_patch__ = self.name  # type: ignore[attr-defined]  # who installed it
         return replacement
 
     def _count_call(self, seconds: float, rows: int) -> None:

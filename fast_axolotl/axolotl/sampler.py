@@ -194,10 +194,9 @@ def sampler_len(sampler):
 
 
 def _batches_are_ours(sampler) -> bool:
-    from .registry import PATCHES
-
-    patch = next(patch for patch in PATCHES if patch.name == "sampler_batches")
-    return patch.replacement is not None and type(sampler).generate_batches is patch.replacement
+    """Whether the sampler's class runs the generate_batches patch (its replacement says so)."""
+    method = type(sampler).generate_batches
+    return getattr(method, "__fast_axolotl_patch__", None) == "sampler_batches"
 
 
 def _batch_count(sampler, packed: _Packed) -> int:
