@@ -170,6 +170,52 @@ def test_csv_matches_pyarrow_csv(tmp_path, suffix, opener):
     assert read(path, batch_size=2).equals(expected)
 
 
+def write_big_csv(path, rows: int, eol: str = "\n", trailing: bool = True) -> None:
+    """Rows well past the bytes read ahead to infer types, quoted fields holding newlines,
+    quotes and commas all through them (so some sit where buffers and blocks are cut). No
+    `\r\n` inside a value: pyarrow drops its `\n` where its own blocks are cut."""
+    import csv
+
+    words = ["héllo", "new\nline", 'quote "x"', "comma, y", "日本語", "5'2\"", "plain"]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f, lineterminator=eol)
+        out.writerow(["id", "text", "score"])
+        for i in range(rows):
+            text = " ".join(words[(i * k) % len(words)] for k in range(1, 2 + i % 7))
+            out.writerow([i, text, i / 8])
+    if not trailing:
+        with open(path, "rb+") as f:
+            f.truncate(os.path.getsize(path) - len(eol))
+
+
+@pytest.mark.parametrize("eol, trailing", [("\n", True), ("\r\n", True), ("\r\n", False)])
+def test_big_csv_matches_pyarrow_csv(tmp_path, eol, trailing):
+    path = tmp_path / "big.csv"
+    write_big_csv(path, 300_000, eol, trailing)
+    assert path.stat().st_size > 12 << 20
+    expected = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(newlines_in_values=True))
+    for batch_size, threads in [(1000, None), (777, 1), (50_000, 2)]:
+        got = list(reader.streaming_dataset_reader(path, batch_size=batch_size, num_threads=threads, output="arrow"))
+        assert all(b.num_rows == batch_size for b in got[:-1])
+        assert stream_table(got).equals(expected)
+    assert read(path, columns=["score", "text"]).equals(expected.select(["score", "text"]))
+
+
+def test_csv_error_late_in_a_big_file_names_its_line(tmp_path):
+    path = tmp_path / "big.csv"
+    write_big_csv(path, 300_000)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    bad = next(i for i in range(len(lines) - 1, 0, -1) if lines[i].startswith("280000,"))
+    lines[bad] = "x" + lines[bad]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    seen = []
+    # arrow-csv's numbering: records after the header, from 1.
+    with pytest.raises(fa.FormatError, match="value 'x280000' .* at line 280001"):
+        for batch in reader.streaming_dataset_reader(path, batch_size=1000, output="arrow"):
+            seen.extend(batch["id"].to_pylist())
+    assert seen == list(range(280_000))
+
+
 def test_text_lines(tmp_path):
     content = "first line\r\nsecond — ünïcode\n\n  indented\nlast without newline"
     path = tmp_path / "d.txt"
