@@ -21,5 +21,11 @@ pub use error::{Error, Result};
 // docs/custom-trainers.md and examples/custom_trainer.rs use these paths.
 pub use pack::{segments, trlpack};
 
+/// Every Rust allocation of the library. A reader's batches are large buffers freed soon after
+/// they are handed out: glibc's malloc returns such buffers to the kernel and the next batch
+/// faults its pages in again, where mimalloc reuses them (as pyarrow's own pool does).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Version of this library, the same as the Python package's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
