@@ -51,8 +51,8 @@ def run_script(script: Path, quick: bool, tmp: Path) -> dict:
     cmd = [sys.executable, str(script), "--json", str(out)] + (["--quick"] if quick else [])
     load_before = _load()
     start = time.perf_counter()
-    # cwd: the checkout, as the scripts document (python -m fast_axolotl.bench.bench_x from the repo root).
-    proc = subprocess.run(cmd, cwd=script.parent.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    # The working directory stays the caller's: the 0.2.0 venv is looked for there.
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     run = {"script": script.name, "seconds": time.perf_counter() - start, "load": (load_before, _load())}
     if proc.returncode != 0 or not out.is_file():
         tail = proc.stderr.strip().splitlines()[-15:]

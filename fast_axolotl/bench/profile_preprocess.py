@@ -5,7 +5,7 @@ Axolotl's data-pipeline functions, or of the fast-axolotl replacement that ran i
 Run from the repo root with the .venv active (100k rows take ~20 minutes on 2 cores):
     python -m fast_axolotl.bench.profile_preprocess [--rows 100000] [--seed 0] [--keep DIR]
 
-The config is the tests' (tests/axolotl_fixtures.py): dedupe, sample packing, sequence_len
+The config is the tests' (axolotl_data.py): dedupe, sample packing, sequence_len
 256, dataset_num_proc 1, a tiny generated tokenizer. Both runs' prepared datasets are
 compared table for table before the profile is printed.
 """
