@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import types
 
 import pytest
-from conftest import REPO
 
-sys.path.insert(0, str(REPO / "bench"))
-import harness  # noqa: E402
+from fast_axolotl.bench import harness
 
 
 class FakeClock:

@@ -12,10 +12,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run
+from conftest import run
 
-sys.path.insert(0, str(REPO / "bench"))
-import corpus
+from fast_axolotl.bench import corpus
 
 MB = 10**6
 WHITESPACE = (
@@ -218,7 +217,8 @@ def test_command_line_writes_documents_by_kind(tmp_path):
     result = run(
         [
             sys.executable,
-            str(REPO / "bench" / "corpus.py"),
+            "-m",
+            "fast_axolotl.bench.corpus",
             "--mb",
             "0.02",
             "--seed",

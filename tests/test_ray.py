@@ -19,14 +19,11 @@ import pytest
 ray = pytest.importorskip("ray")
 fr = pytest.importorskip("fast_axolotl.ray")
 
-from conftest import REPO  # noqa: E402
 
 import fast_axolotl as fa  # noqa: E402
+from fast_axolotl.bench import corpus  # noqa: E402
 from fast_axolotl.bench.real_tokenizers import llama3_tokenizer_file, load_llama3_tokenizer  # noqa: E402
 from fast_axolotl.reader import open_reader  # noqa: E402
-
-sys.path.insert(0, str(REPO / "bench"))
-import corpus  # noqa: E402
 
 MAX_LENGTH = 512
 

@@ -38,12 +38,10 @@ from fast_axolotl import FastAxolotlError, FormatError, InvalidArgumentError, To
 from fast_axolotl import tokenizer as tokenizer_module
 
 pytest.importorskip("tokenizers")
-sys.path.insert(0, str(REPO / "bench"))
-import corpus
-from verify_tokenizer import differences, gpt2_style_tokenizer_json, reference_encodings
-
+from fast_axolotl.bench import corpus
 from fast_axolotl.bench import real_tokenizers as fixtures
 from fast_axolotl.bench.real_tokenizers import QWEN_ADDED_TOKENS
+from fast_axolotl.bench.verify_tokenizer import differences, gpt2_style_tokenizer_json, reference_encodings
 
 # Bytes of each corpus kind per tokenizer: every kind's tricks, in a few seconds in all.
 KIND_BYTES = 150_000
