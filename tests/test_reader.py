@@ -170,6 +170,33 @@ def test_csv_matches_pyarrow_csv(tmp_path, suffix, opener):
     assert read(path, batch_size=2).equals(expected)
 
 
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_csv_types_and_line_ends_match_pyarrow_csv(tmp_path, eol):
+    rows = [
+        "i,f,flag,day,at,text,empty",
+        '1,1.5,true,2020-01-02,2020-01-02 03:04:05,"say ""hi"", twice",',
+        "",
+        '-2,1e3,False,2021-12-31,2021-12-31 23:59:59,"",',
+        ',,,,,"two' + eol + 'lines",',
+        "9223372036854775807,-0.25,TRUE,1999-01-01,1999-01-01 00:00:00,plain,",
+    ]
+    path = tmp_path / "types.csv"
+    path.write_bytes(eol.join(rows).encode() + eol.encode())
+    options = pcsv.ConvertOptions(strings_can_be_null=True)
+    expected = pcsv.read_csv(path, convert_options=options, parse_options=pcsv.ParseOptions(newlines_in_values=True))
+    assert [str(t) for t in expected.schema.types] == [
+        "int64",
+        "double",
+        "bool",
+        "date32[day]",
+        "timestamp[s]",
+        "string",
+        "null",
+    ]
+    for batch_size in (1, 2, 10):
+        assert read(path, batch_size=batch_size).equals(expected)
+
+
 def write_big_csv(path, rows: int, eol: str = "\n", trailing: bool = True) -> None:
     """Rows well past the bytes read ahead to infer types, quoted fields holding newlines,
     quotes and commas all through them (so some sit where buffers and blocks are cut). No

@@ -665,6 +665,7 @@ def main() -> None:
         bench.goal(f"{name}: ours arrow >= 1.0x pyarrow iter_batches", cases[name], OURS_ARROW, PA_STREAM, need=1.0)
     for name in ("a.jsonl", "b.jsonl", "b.jsonl.zst"):
         bench.goal(f"{name}: ours arrow >= 1.0x pyarrow.json.read_json", cases[name], OURS_ARROW, PA_WHOLE, need=1.0)
+    bench.goal("b.csv: ours arrow >= 1.0x pyarrow.csv.open_csv", cases["b.csv"], OURS_ARROW, PA_STREAM, need=1.0)
     for name in ("b.parquet", "b.jsonl", "b.jsonl.zst", "b.csv"):
         bench.goal(f"{name}: ours python >= 10x fast-axolotl 0.2.0", cases[name], OURS_PY, OLD, need=10.0)
     for name in ("a.parquet", "b.parquet", "b.jsonl"):
